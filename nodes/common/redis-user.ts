@@ -1,0 +1,17 @@
+// How a node attaches to its redis-iot-server config node (the MQTT broker pattern):
+// register on start, deregister on close, and a clear error when none is configured.
+import type { NodeAPI } from 'node-red';
+import type { RedisConnection } from '../lib/redis/connection';
+import type { RedisServerNode, RedisUser } from './types';
+
+export function attachToServer(RED: NodeAPI, node: RedisUser, serverId: string | undefined): RedisConnection | undefined {
+    const server = serverId ? (RED.nodes.getNode(serverId) as RedisServerNode | null) : null;
+    if (!server || typeof server.register !== 'function') {
+        node.status({ fill: 'red', shape: 'ring', text: RED._('redis-iot-server.errors.missing-config') });
+        node.error(RED._('redis-iot-server.errors.missing-config'));
+        return undefined;
+    }
+    const connection = server.register(node);
+    node.on('close', (_removed: boolean, done: () => void) => server.deregister(node, done));
+    return connection;
+}

@@ -1,0 +1,22 @@
+// Shapes shared by the runtime files of every node: what a node sees of the Redis
+// config node, and the Node-RED callback signatures we use.
+import type { Node, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { ConnectionState, RedisConnection } from '../lib/redis/connection';
+
+export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
+export type Done = (err?: Error) => void;
+export type InputMessage = NodeMessageInFlow & Record<string, unknown>;
+
+/** A node that uses a redis-iot-server; the server pushes connection changes to it. */
+export interface RedisUser extends Node {
+    /** Called on every connection change; defaults to showing the state as the status. */
+    onRedisState?(state: ConnectionState, detail: string): void;
+    /** Called each time the connection becomes ready (again): resubscribe, replay, re-read. */
+    onRedisReady?(): void;
+}
+
+export interface RedisServerNode extends Node {
+    readonly connection: RedisConnection | undefined;
+    register(user: RedisUser): RedisConnection;
+    deregister(user: RedisUser, done: () => void): void;
+}

@@ -1,0 +1,206 @@
+// One Redis deployment (standalone, Sentinel or Cluster) as seen by a Node-RED config
+// node: a command client shared by every node, a subscriber client made on first need,
+// and one connection state that the config node fans out to its users' statuses.
+import { EventEmitter } from 'events';
+import Redis, { Cluster, RedisOptions } from 'ioredis';
+
+export type RedisMode = 'standalone' | 'sentinel' | 'cluster';
+export type RedisClient = Redis | Cluster;
+export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'error';
+
+export interface HostPort {
+    host: string;
+    port: number;
+}
+
+export interface ConnectionSettings {
+    mode: RedisMode;
+    host: string;
+    port: number;
+    db: number;
+    tls: boolean;
+    username?: string;
+    password?: string;
+    /** Sentinel mode: the sentinels to ask and the name of the monitored primary. */
+    sentinels?: HostPort[];
+    sentinelName?: string;
+    /** Cluster mode: seed nodes (host/port above is used when this is empty). */
+    clusterNodes?: HostPort[];
+    /** Bound on every command of the command client, in ms: a gate must answer. */
+    commandTimeout: number;
+    /** How often the command client is pinged to notice a Redis that stopped answering. */
+    healthCheckInterval?: number;
+    clientName?: string;
+}
+
+export const DEFAULT_COMMAND_TIMEOUT = 250;
+
+/** Parses "host:port, host:port" lists typed into the editor. */
+export function parseHostList(text: string | undefined, defaultPort: number): HostPort[] {
+    if (!text) return [];
+    return text.split(/[\s,]+/).filter(Boolean).map((item) => {
+        const match = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(item);
+        if (!match) throw new Error(`not a host[:port]: ${item}`);
+        const port = match[2] ? Number(match[2]) : defaultPort;
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`bad port in ${item}`);
+        return { host: match[1], port };
+    });
+}
+
+// Reconnect quickly at first, then every 2 s at most: a Pi on a flaky LAN should be back
+// within seconds of Redis returning, without hammering a Redis that is down.
+function retryStrategy(times: number): number {
+    return Math.min(50 * 2 ** Math.min(times, 6), 2000) + Math.floor(Math.random() * 100);
+}
+
+export class RedisConnection extends EventEmitter {
+    readonly command: RedisClient;
+    private sub?: RedisClient;
+    private _state: ConnectionState = 'connecting';
+    private _detail = '';
+    private everReady = false;
+    private closed = false;
+    private healthTimer?: NodeJS.Timeout;
+    private failedPings = 0;
+
+    constructor(private readonly settings: ConnectionSettings) {
+        super();
+        // Decisions must never sit in an offline queue and run minutes later, nor be
+        // resent after a reconnect: a command either runs now or fails now.
+        this.command = this.createClient({
+            enableOfflineQueue: false,
+            maxRetriesPerRequest: 0,
+            autoResendUnfulfilledCommands: false,
+            commandTimeout: settings.commandTimeout,
+        }, true);
+        const interval = settings.healthCheckInterval ?? 1000;
+        if (interval > 0) {
+            this.healthTimer = setInterval(() => void this.healthCheck(), interval);
+            this.healthTimer.unref();
+        }
+    }
+
+    get state(): ConnectionState {
+        return this._state;
+    }
+
+    /** Why the state is what it is (an error message), or ''. */
+    get detail(): string {
+        return this._detail;
+    }
+
+    get ready(): boolean {
+        return this._state === 'connected';
+    }
+
+    /** The subscriber client, created on first need; it resubscribes by itself after a reconnect. */
+    subscriber(): RedisClient {
+        if (!this.sub) {
+            this.sub = this.createClient({ enableOfflineQueue: true, maxRetriesPerRequest: null }, false);
+        }
+        return this.sub;
+    }
+
+    async close(): Promise<void> {
+        this.closed = true;
+        if (this.healthTimer) clearInterval(this.healthTimer);
+        await Promise.all([this.command, this.sub].filter((c): c is RedisClient => !!c).map(quitClient));
+        this.removeAllListeners();
+    }
+
+    private setState(state: ConnectionState, detail = ''): void {
+        if (this.closed || (state === this._state && detail === this._detail)) return;
+        this._state = state;
+        this._detail = detail;
+        this.emit('state', state, detail);
+    }
+
+    private createClient(extra: RedisOptions, primary: boolean): RedisClient {
+        const s = this.settings;
+        const common: RedisOptions = {
+            username: s.username || undefined,
+            password: s.password || undefined,
+            db: s.db,
+            tls: s.tls ? {} : undefined,
+            connectTimeout: 2000,
+            keepAlive: 5000,
+            retryStrategy,
+            connectionName: s.clientName,
+            ...extra,
+        };
+        let client: RedisClient;
+        if (s.mode === 'cluster') {
+            const seeds = s.clusterNodes?.length ? s.clusterNodes : [{ host: s.host, port: s.port }];
+            client = new Cluster(seeds, {
+                redisOptions: { ...common, db: undefined },
+                enableOfflineQueue: extra.enableOfflineQueue,
+                clusterRetryStrategy: retryStrategy,
+            });
+        } else if (s.mode === 'sentinel') {
+            client = new Redis({ ...common, sentinels: s.sentinels, name: s.sentinelName || 'mymaster' });
+        } else {
+            client = new Redis({ ...common, host: s.host, port: s.port });
+        }
+        // An ioredis client without an 'error' listener throws and would take Node-RED down.
+        client.on('error', (err: Error) => {
+            if (primary) this.onError(err);
+        });
+        if (primary) {
+            client.on('ready', () => {
+                this.everReady = true;
+                this.failedPings = 0;
+                this.setState('connected');
+                this.emit('ready');
+            });
+            client.on('close', () => this.setState(this.everReady ? 'disconnected' : 'connecting', this._detail));
+            client.on('reconnecting', () => {
+                if (!this.everReady && this._state !== 'error') this.setState('connecting');
+            });
+        }
+        return client;
+    }
+
+    private onError(err: Error): void {
+        const message = (err as NodeJS.ErrnoException).code || err.message;
+        if (this._state !== 'connected') this.setState('error', message);
+        this.emit('client-error', err);
+    }
+
+    // A paused or half-open Redis keeps the socket up while answering nothing; only a
+    // round trip shows it. Three missed pings in a row drop the socket so ioredis
+    // reconnects as soon as the server answers again.
+    private async healthCheck(): Promise<void> {
+        if (this.closed || this.command.status !== 'ready') return;
+        try {
+            await this.command.ping();
+            this.failedPings = 0;
+            if (this._state !== 'connected') this.setState('connected');
+        } catch (err) {
+            this.failedPings += 1;
+            this.setState('error', (err as Error).message);
+            if (this.failedPings >= 3) {
+                this.failedPings = 0;
+                this.command.disconnect(true);
+            }
+        }
+    }
+}
+
+async function quitClient(client: RedisClient): Promise<void> {
+    if (client.status === 'end') return;
+    try {
+        await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 500))]);
+    } catch {
+        // quit fails when the connection is already gone; disconnect below is enough.
+    }
+    client.disconnect();
+}
+
+/** True for errors that mean "Redis did not answer", as opposed to a reply error. */
+export function isUnavailableError(err: unknown): boolean {
+    if (!(err instanceof Error)) return false;
+    // Reply errors are answers (WRONGTYPE, a script error) except these, which mean the
+    // server cannot take commands right now.
+    if (err.name === 'ReplyError') return /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY)\b/.test(err.message);
+    return true;
+}

@@ -1,0 +1,90 @@
+// Starts a private, real redis-server for tests: on a free loopback port, with its
+// files in a temporary folder, so tests never touch a Redis the developer runs.
+import { ChildProcess, spawn } from 'child_process';
+import fs from 'fs';
+import net from 'net';
+import os from 'os';
+import path from 'path';
+
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.unref();
+        server.on('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const address = server.address() as net.AddressInfo;
+            server.close(() => resolve(address.port));
+        });
+    });
+}
+
+function ping(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const socket = net.connect(port, '127.0.0.1');
+        socket.setTimeout(500);
+        socket.once('connect', () => socket.write('PING\r\n'));
+        socket.once('data', (data) => { socket.destroy(); resolve(data.toString().startsWith('+PONG')); });
+        socket.once('error', () => resolve(false));
+        socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    });
+}
+
+export class RedisProcess {
+    private child?: ChildProcess;
+    readonly dir: string;
+
+    constructor(readonly port: number, private readonly extraArgs: string[] = []) {
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-iot-test-'));
+    }
+
+    static async start(extraArgs: string[] = []): Promise<RedisProcess> {
+        const redis = new RedisProcess(await freePort(), extraArgs);
+        await redis.start();
+        return redis;
+    }
+
+    get url(): string {
+        return `redis://127.0.0.1:${this.port}`;
+    }
+
+    get running(): boolean {
+        return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    }
+
+    async start(): Promise<void> {
+        const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
+            '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...this.extraArgs];
+        this.child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+        const deadline = Date.now() + 10000;
+        while (Date.now() < deadline) {
+            if (await ping(this.port)) return;
+            if (!this.running) throw new Error(`redis-server exited (code ${this.child.exitCode}); is it installed?`);
+            await new Promise((r) => setTimeout(r, 25));
+        }
+        throw new Error(`redis-server did not answer on port ${this.port}`);
+    }
+
+    /** Stops the server and waits for the process to be gone (SIGKILL by default, like a crash). */
+    async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+        const child = this.child;
+        if (!child || !this.running) return;
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill(signal);
+        await exited;
+    }
+
+    signal(signal: NodeJS.Signals): void {
+        this.child?.kill(signal);
+    }
+
+    async restart(): Promise<void> {
+        await this.stop();
+        await this.start();
+    }
+
+    async destroy(): Promise<void> {
+        if (this.child && this.child.signalCode === 'SIGSTOP') this.child.kill('SIGCONT');
+        await this.stop();
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
