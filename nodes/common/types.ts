@@ -1,6 +1,6 @@
 // Shapes shared by the runtime files of every node: what a node sees of the Redis
 // config node, and the Node-RED callback signatures we use.
-import type { Node, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { ConnectionState, RedisConnection } from '../lib/redis/connection';
 
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
@@ -20,3 +20,9 @@ export interface RedisServerNode extends Node {
     register(user: RedisUser): RedisConnection;
     deregister(user: RedisUser, done: () => void): void;
 }
+
+/**
+ * registerType's parameter type, for constructors whose `this` carries our own fields
+ * (the @types/node-red typings cannot express a node that extends Node).
+ */
+export type NodeConstructorAny = Parameters<NodeAPI['nodes']['registerType']>[1];

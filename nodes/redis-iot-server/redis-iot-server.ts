@@ -1,57 +1,13 @@
 // Config node: owns the ioredis clients for one Redis deployment, shared by every node
 // that names it, and closes them when the last of those nodes goes away.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import {
-    ConnectionSettings, DEFAULT_COMMAND_TIMEOUT, parseHostList, RedisConnection, RedisMode,
-} from '../lib/redis/connection';
+import { ConnectionSettings, RedisConnection } from '../lib/redis/connection';
+import { ServerConfig, ServerCredentials, settingsFromConfig } from '../lib/redis/settings';
 import { connectionStatus } from '../common/status';
-import type { RedisServerNode, RedisUser } from '../common/types';
-
-interface ServerDef extends NodeDef {
-    host: string;
-    port: string | number;
-    db: string | number;
-    tls: boolean;
-    mode: RedisMode;
-    sentinels: string;
-    sentinelName: string;
-    clusterNodes: string;
-    timeout: string | number;
-}
-
-interface ServerCredentials {
-    username?: string;
-    password?: string;
-}
-
-const MODES: RedisMode[] = ['standalone', 'sentinel', 'cluster'];
-
-export function settingsFromConfig(config: ServerDef, creds: ServerCredentials, id: string): ConnectionSettings {
-    const port = Number(config.port || 6379);
-    const db = Number(config.db || 0);
-    const timeout = Number(config.timeout === '' || config.timeout === undefined ? DEFAULT_COMMAND_TIMEOUT : config.timeout);
-    const mode = MODES.includes(config.mode) ? config.mode : 'standalone';
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port: ${config.port}`);
-    if (!Number.isInteger(db) || db < 0) throw new Error(`invalid database number: ${config.db}`);
-    if (!Number.isFinite(timeout) || timeout < 10) throw new Error(`invalid command timeout: ${config.timeout}`);
-    return {
-        mode,
-        host: config.host || '127.0.0.1',
-        port,
-        db,
-        tls: !!config.tls,
-        username: creds.username,
-        password: creds.password,
-        sentinels: mode === 'sentinel' ? parseHostList(config.sentinels, 26379) : undefined,
-        sentinelName: config.sentinelName,
-        clusterNodes: mode === 'cluster' ? parseHostList(config.clusterNodes, 6379) : undefined,
-        commandTimeout: timeout,
-        clientName: `node-red:${id}`,
-    };
-}
+import type { NodeConstructorAny, RedisServerNode, RedisUser } from '../common/types';
 
 export = function register(RED: NodeAPI): void {
-    function RedisIotServer(this: Node<ServerCredentials> & RedisServerNode, config: ServerDef) {
+    function RedisIotServer(this: Node<ServerCredentials> & RedisServerNode, config: ServerConfig & NodeDef) {
         RED.nodes.createNode(this, config);
         const node = this;
         const users = new Map<string, RedisUser>();
@@ -117,7 +73,7 @@ export = function register(RED: NodeAPI): void {
         });
     }
 
-    RED.nodes.registerType('redis-iot-server', RedisIotServer, {
+    RED.nodes.registerType('redis-iot-server', RedisIotServer as unknown as NodeConstructorAny, {
         credentials: {
             username: { type: 'text' },
             password: { type: 'password' },

@@ -35,6 +35,8 @@ export interface ConnectionSettings {
 
 export const DEFAULT_COMMAND_TIMEOUT = 250;
 
+export type MessageListener = (channel: string, message: string) => void;
+
 /** Parses "host:port, host:port" lists typed into the editor. */
 export function parseHostList(text: string | undefined, defaultPort: number): HostPort[] {
     if (!text) return [];
@@ -62,6 +64,11 @@ export class RedisConnection extends EventEmitter {
     private closed = false;
     private healthTimer?: NodeJS.Timeout;
     private failedPings = 0;
+    /** Redis clock minus ours, in ms, measured by the health check; undefined until known. */
+    private clockOffset?: number;
+    // Listeners per channel and per pattern: many nodes share one subscriber client,
+    // and a channel is unsubscribed only when its last listener goes.
+    private readonly subscriptions = { channel: new Map<string, Set<MessageListener>>(), pattern: new Map<string, Set<MessageListener>>() };
 
     constructor(private readonly settings: ConnectionSettings) {
         super();
@@ -96,9 +103,37 @@ export class RedisConnection extends EventEmitter {
     /** The subscriber client, created on first need; it resubscribes by itself after a reconnect. */
     subscriber(): RedisClient {
         if (!this.sub) {
-            this.sub = this.createClient({ enableOfflineQueue: true, maxRetriesPerRequest: null }, false);
+            const sub = this.createClient({ enableOfflineQueue: true, maxRetriesPerRequest: null }, false);
+            sub.on('message', (channel: string, message: string) =>
+                this.subscriptions.channel.get(channel)?.forEach((l) => l(channel, message)));
+            sub.on('pmessage', (pattern: string, channel: string, message: string) =>
+                this.subscriptions.pattern.get(pattern)?.forEach((l) => l(channel, message)));
+            this.sub = sub;
         }
         return this.sub;
+    }
+
+    /**
+     * Listens on a channel (or a glob pattern) through the shared subscriber client.
+     * Resolves once Redis has confirmed; the returned function stops listening.
+     */
+    async listen(kind: 'channel' | 'pattern', name: string, listener: MessageListener): Promise<() => Promise<void>> {
+        const sub = this.subscriber();
+        const table = this.subscriptions[kind];
+        let set = table.get(name);
+        if (!set) {
+            set = new Set();
+            table.set(name, set);
+        }
+        set.add(listener);
+        if (set.size === 1) await (kind === 'channel' ? sub.subscribe(name) : sub.psubscribe(name));
+        return async () => {
+            const current = table.get(name);
+            if (!current?.delete(listener) || current.size > 0) return;
+            table.delete(name);
+            if (this.closed) return;
+            await (kind === 'channel' ? sub.unsubscribe(name) : sub.punsubscribe(name)).catch(() => undefined);
+        };
     }
 
     async close(): Promise<void> {
@@ -150,6 +185,7 @@ export class RedisConnection extends EventEmitter {
                 this.everReady = true;
                 this.failedPings = 0;
                 this.setState('connected');
+                void this.healthCheck();
                 this.emit('ready');
             });
             client.on('close', () => this.setState(this.everReady ? 'disconnected' : 'connecting', this._detail));
@@ -166,13 +202,28 @@ export class RedisConnection extends EventEmitter {
         this.emit('client-error', err);
     }
 
+    /**
+     * The latest moment, on the Redis server's clock, at which a command sent now may
+     * still act: after that its caller has given up waiting. Scripts that charge passes
+     * compare it with TIME and do nothing when they run later, which is what happens to
+     * commands that sat in a paused server's socket buffer. 0 while the offset is unknown.
+     */
+    deadline(): number {
+        return this.clockOffset === undefined ? 0 : Date.now() + this.clockOffset + this.settings.commandTimeout;
+    }
+
     // A paused or half-open Redis keeps the socket up while answering nothing; only a
-    // round trip shows it. Three missed pings in a row drop the socket so ioredis
-    // reconnects as soon as the server answers again.
+    // round trip shows it. Three missed checks in a row drop the socket so ioredis
+    // reconnects as soon as the server answers again. The round trip is a TIME, which
+    // also keeps the offset between the two clocks fresh.
     private async healthCheck(): Promise<void> {
         if (this.closed || this.command.status !== 'ready') return;
         try {
-            await this.command.ping();
+            const sent = Date.now();
+            const [seconds, micros] = await this.command.time();
+            const received = Date.now();
+            const serverMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+            this.clockOffset = serverMs - Math.round((sent + received) / 2);
             this.failedPings = 0;
             if (this._state !== 'connected') this.setState('connected');
         } catch (err) {

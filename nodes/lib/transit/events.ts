@@ -1,0 +1,57 @@
+// What the original system monitor printed for each event, and how loud it is.
+import { PASS_TYPES, PASS_WORDS, PassType } from './pass-types';
+
+export type EventLevel = 'info' | 'warn' | 'alert';
+
+export interface TransitEvent {
+    cardSerialNumber?: string;
+    pass?: { passType?: string; tripsRemaining?: number | string };
+    remainingTrips?: number;
+    remainingTime?: number;
+    reason?: string;
+    gate?: string;
+    terminal?: string;
+}
+
+export interface Described {
+    text: string;
+    level: EventLevel;
+}
+
+const DENIALS: Record<string, string> = {
+    'repeat-tap': 'Card %s was tapped again at the same gate; nothing was charged.',
+    expired: 'Card %s tried to start a journey with an expired two hour pass!',
+    'corrupt-pass': 'Card %s has a pass record this gate cannot read!',
+};
+
+function passWords(type: string | undefined): string {
+    return PASS_TYPES.includes(type as PassType) ? PASS_WORDS[type as PassType] : 'unknown';
+}
+
+export function describeEvent(channel: string, event: TransitEvent): Described {
+    const card = String(event.cardSerialNumber ?? 'unknown');
+    const [kind] = channel.split(':');
+    switch (kind) {
+        case 'pass-issued':
+            return { text: `Card ${card} was issued a ${passWords(event.pass?.passType)} pass.`, level: 'info' };
+        case 'pass-activated':
+            return { text: `Card ${card} two hour pass activated.`, level: 'info' };
+        case 'pass-used': {
+            // The original printed a second line for ten trip passes; one message says both.
+            if (event.pass?.passType === 'TEN_TRIP' && typeof event.remainingTrips === 'number') {
+                return {
+                    text: `Card ${card} started a journey. Card ${card} has ${event.remainingTrips} of 10 trips remaining.`,
+                    level: event.remainingTrips === 0 ? 'warn' : 'info',
+                };
+            }
+            return { text: `Card ${card} started a journey.`, level: 'info' };
+        }
+        case 'pass-denied': {
+            const special = event.reason ? DENIALS[event.reason] : undefined;
+            if (special) return { text: special.replace('%s', card), level: event.reason === 'repeat-tap' ? 'warn' : 'alert' };
+            return { text: `Card ${card} tried to start a journey without a valid pass!`, level: 'alert' };
+        }
+        default:
+            return { text: `Event on ${channel} for card ${card}.`, level: 'info' };
+    }
+}

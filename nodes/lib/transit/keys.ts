@@ -1,0 +1,38 @@
+// Where transit data lives in Redis. The pass key is the prefix plus the card id, so an
+// empty prefix gives the original's bare card-id keys. Every other key a script touches
+// for a card carries the pass key as its hash tag, so in a Redis Cluster they all land
+// in the pass key's slot (a tag "{k}" hashes like the plain key "k").
+
+export const DEFAULT_KEY_PREFIX = 'transit:pass:';
+export const DEFAULT_STREAM = 'transit:events';
+
+const SAFE_PREFIX = /^[A-Za-z0-9_.:\-/]{0,64}$/;
+
+export function checkKeyPrefix(prefix: string): string {
+    if (!SAFE_PREFIX.test(prefix)) {
+        throw new Error(`invalid key prefix ${JSON.stringify(prefix)}: letters, digits and _ . : - / only, at most 64`);
+    }
+    return prefix;
+}
+
+export function checkStreamKey(key: string): string {
+    if (!key || !SAFE_PREFIX.test(key)) throw new Error(`invalid stream key ${JSON.stringify(key)}`);
+    return key;
+}
+
+export interface CardKeys {
+    pass: string;
+    /** The remembered decision for one tap or sale id (idempotency). */
+    record(id: string): string;
+    /** Present while a gate's repeat-tap window for this card is open. */
+    repeat(gateId: string): string;
+}
+
+export function cardKeys(prefix: string, card: string): CardKeys {
+    const pass = prefix + card;
+    return {
+        pass,
+        record: (id) => `{${pass}}:op:${id}`,
+        repeat: (gateId) => `{${pass}}:gate:${gateId}`,
+    };
+}

@@ -1,0 +1,85 @@
+// The sales terminal's conversation, as in the original: tap a card, choose a pass, tap
+// the same card again to buy it (another card cancels). Pure state, no I/O: the node
+// performs the actions this returns, which keeps the workflow testable on its own.
+import { PassType } from './pass-types';
+
+export type SalePhase =
+    | { phase: 'idle' }
+    | { phase: 'choosing'; card: string }
+    | { phase: 'confirming'; card: string; passType: PassType };
+
+export type SaleEvent =
+    | { type: 'card'; card: string }
+    | { type: 'select'; passType: PassType }
+    | { type: 'cancel' }
+    | { type: 'timeout' };
+
+export type SaleAction =
+    /** Check whether the card may buy (it has no pass); answer with checked(). */
+    | { action: 'check'; card: string }
+    | { action: 'prompt'; prompt: string; card?: string; passType?: PassType }
+    | { action: 'sell'; card: string; passType: PassType }
+    | { action: 'refuse'; card: string; reason: RefuseReason }
+    /** Nothing to do for this event in this phase (a button pressed before any card). */
+    | { action: 'ignore'; why: string };
+
+export type RefuseReason = 'card-already-has-pass' | 'mismatch' | 'timeout' | 'cancelled' | 'unavailable';
+
+export class SaleSession {
+    private state: SalePhase = { phase: 'idle' };
+
+    get current(): SalePhase {
+        return this.state;
+    }
+
+    get busy(): boolean {
+        return this.state.phase !== 'idle';
+    }
+
+    handle(event: SaleEvent): SaleAction[] {
+        const s = this.state;
+        switch (event.type) {
+            case 'card':
+                if (s.phase === 'confirming') {
+                    this.state = { phase: 'idle' };
+                    if (event.card === s.card) return [{ action: 'sell', card: s.card, passType: s.passType }];
+                    return [
+                        { action: 'prompt', prompt: 'mismatch-cancel', card: event.card },
+                        { action: 'refuse', card: s.card, reason: 'mismatch' },
+                    ];
+                }
+                // A tap while idle or still choosing starts (over) with this card.
+                this.state = { phase: 'idle' };
+                return [{ action: 'check', card: event.card }];
+            case 'select':
+                if (s.phase === 'idle') return [{ action: 'ignore', why: 'no-card' }];
+                this.state = { phase: 'confirming', card: s.card, passType: event.passType };
+                return [{ action: 'prompt', prompt: 'tap-card-to-confirm', card: s.card, passType: event.passType }];
+            case 'cancel':
+            case 'timeout': {
+                if (s.phase === 'idle') return [{ action: 'ignore', why: 'idle' }];
+                this.state = { phase: 'idle' };
+                const actions: SaleAction[] = [{ action: 'refuse', card: s.card, reason: event.type === 'cancel' ? 'cancelled' : 'timeout' }];
+                if (event.type === 'timeout') actions.unshift({ action: 'prompt', prompt: 'timeout-cancel', card: s.card });
+                return actions;
+            }
+        }
+    }
+
+    /** The answer to a 'check' action: may this card buy a pass? */
+    checked(card: string, hasPass: boolean): SaleAction[] {
+        if (hasPass) {
+            this.state = { phase: 'idle' };
+            return [
+                { action: 'prompt', prompt: 'card-already-has-pass', card },
+                { action: 'refuse', card, reason: 'card-already-has-pass' },
+            ];
+        }
+        this.state = { phase: 'choosing', card };
+        return [{ action: 'prompt', prompt: 'select-a-pass', card }];
+    }
+
+    reset(): void {
+        this.state = { phase: 'idle' };
+    }
+}

@@ -1,0 +1,167 @@
+// The two transit decisions, each one Lua script so that checking and charging a pass
+// (or checking and writing a sale) can never interleave with another gate or terminal.
+// Both are idempotent on an operation id: a retried tap or sale gets the first answer
+// back and is never charged or written twice. Both validate before their first write,
+// because Redis does not roll back a script that fails halfway.
+//
+// Events are published on the original channels with the original JSON fields (so the
+// original Node.js monitor works against these gates) and appended to a capped stream
+// from which our monitor replays what it missed.
+
+const SHARED = `
+local function emit(stream, maxlen, channel, payload, source, op)
+  redis.call('PUBLISH', channel, payload)
+  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*',
+    'channel', channel, 'event', payload, 'source', source, 'op', op)
+end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- The caller stopped waiting at this moment of the server's clock (0: no limit). A
+-- script that starts later (it sat in the socket of a paused server) changes nothing.
+local function too_late(now, deadline)
+  deadline = tonumber(deadline)
+  return deadline > 0 and now > deadline
+end
+`;
+
+/**
+ * KEYS: pass, tap record, repeat marker, stream.
+ * ARGV: card, gate id, tap id, repeat window ms, stream max length, record ttl ms, two-hour ms, deadline.
+ * Returns the decision as JSON, or {"late":true} when it ran after the deadline.
+ */
+export const TAP_SCRIPT = `${SHARED}
+local prior = redis.call('GET', KEYS[2])
+if prior then return prior end
+
+local card, gate, tap = ARGV[1], ARGV[2], ARGV[3]
+local repeat_ms, maxlen, record_ms, two_hour_ms = tonumber(ARGV[4]), ARGV[5], ARGV[6], tonumber(ARGV[7])
+local now = now_ms()
+if too_late(now, ARGV[8]) then return '{"late":true}' end
+local decision
+local events = {}
+
+local function deny(reason)
+  decision = {granted = false, card = card, reason = reason}
+  events[#events + 1] = {'pass-denied', cjson.encode({cardSerialNumber = card, reason = reason, gate = gate})}
+end
+local function grant(fields)
+  fields.granted = true
+  fields.card = card
+  decision = fields
+end
+
+if repeat_ms > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
+  deny('repeat-tap')
+else
+  local kind = redis.call('TYPE', KEYS[1]).ok
+  if kind == 'none' then
+    deny('no-pass')
+  elseif kind ~= 'hash' then
+    deny('corrupt-pass')
+  else
+    local f = redis.call('HMGET', KEYS[1], 'passType', 'tripsRemaining', 'activatedAt')
+    local pass_type = f[1]
+    if pass_type == 'SINGLE_USE' then
+      redis.call('DEL', KEYS[1])
+      grant({passType = pass_type})
+      events[#events + 1] = {'pass-used:SINGLE_USE', cjson.encode({cardSerialNumber = card, pass = {passType = pass_type}, gate = gate})}
+    elseif pass_type == 'TEN_TRIP' then
+      local trips = tonumber(f[2])
+      if not trips or trips < 1 or trips ~= math.floor(trips) then
+        deny('corrupt-pass')
+      else
+        local left = 0
+        if trips <= 1 then
+          redis.call('DEL', KEYS[1])
+        else
+          left = redis.call('HINCRBY', KEYS[1], 'tripsRemaining', -1)
+        end
+        grant({passType = pass_type, remainingTrips = left})
+        -- As the original: the pass shows the trips before this ride, as a string.
+        events[#events + 1] = {'pass-used:TEN_TRIP', cjson.encode({cardSerialNumber = card,
+          pass = {passType = pass_type, tripsRemaining = f[2]}, remainingTrips = left, gate = gate})}
+      end
+    elseif pass_type == 'TWO_HOUR' then
+      local activated_at = tonumber(f[3])
+      local remaining_ms
+      local activated = false
+      if activated_at then
+        remaining_ms = activated_at + two_hour_ms - now
+      else
+        local pttl = redis.call('PTTL', KEYS[1])
+        if pttl > 0 then
+          -- Activated by the original gate, which only set a TTL.
+          remaining_ms = pttl
+        else
+          activated = true
+          remaining_ms = two_hour_ms
+          redis.call('HSET', KEYS[1], 'activatedAt', now)
+          redis.call('PEXPIRE', KEYS[1], two_hour_ms)
+        end
+      end
+      if remaining_ms <= 0 then
+        redis.call('DEL', KEYS[1])
+        deny('expired')
+      else
+        local seconds = math.ceil(remaining_ms / 1000)
+        grant({passType = pass_type, remainingTime = seconds, activated = activated})
+        if activated then
+          events[#events + 1] = {'pass-activated:TWO_HOUR', cjson.encode({cardSerialNumber = card,
+            pass = {passType = pass_type}, remainingTime = seconds, gate = gate})}
+        end
+        events[#events + 1] = {'pass-used:TWO_HOUR', cjson.encode({cardSerialNumber = card,
+          pass = {passType = pass_type}, remainingTime = seconds, gate = gate})}
+      end
+    else
+      deny('corrupt-pass')
+    end
+  end
+end
+
+if decision.granted and repeat_ms > 0 then
+  redis.call('SET', KEYS[3], tap, 'PX', repeat_ms)
+end
+decision.gate = gate
+decision.tapId = tap
+decision.at = now
+local result = cjson.encode(decision)
+redis.call('SET', KEYS[2], result, 'PX', record_ms)
+for _, e in ipairs(events) do emit(KEYS[4], maxlen, e[1], e[2], gate, tap) end
+return result
+`;
+
+/**
+ * KEYS: pass, sale record, stream.
+ * ARGV: card, pass type, sale id, stream max length, record ttl ms, terminal id, ten-trip rides, deadline.
+ * Returns the decision as JSON, or {"late":true} when it ran after the deadline. Refuses a card that has any pass (or any other value at
+ * its key): the original merged a new pass into an existing one.
+ */
+export const SELL_SCRIPT = `${SHARED}
+local prior = redis.call('GET', KEYS[2])
+if prior then return prior end
+
+local card, pass_type, sale, maxlen, record_ms, terminal = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local now = now_ms()
+if too_late(now, ARGV[8]) then return '{"late":true}' end
+local decision
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  decision = {sold = false, card = card, reason = 'card-already-has-pass'}
+else
+  local pass = {passType = pass_type}
+  if pass_type == 'TEN_TRIP' then
+    pass.tripsRemaining = tonumber(ARGV[7])
+    redis.call('HSET', KEYS[1], 'passType', pass_type, 'tripsRemaining', ARGV[7], 'issuedAt', now, 'saleId', sale)
+  else
+    redis.call('HSET', KEYS[1], 'passType', pass_type, 'issuedAt', now, 'saleId', sale)
+  end
+  decision = {sold = true, card = card, passType = pass_type, tripsRemaining = pass.tripsRemaining, issuedAt = now}
+  emit(KEYS[3], maxlen, 'pass-issued:' .. pass_type,
+    cjson.encode({cardSerialNumber = card, pass = pass, terminal = terminal}), terminal, sale)
+end
+decision.saleId = sale
+local result = cjson.encode(decision)
+redis.call('SET', KEYS[2], result, 'PX', record_ms)
+return result
+`;

@@ -1,0 +1,127 @@
+// Runs the transit scripts for the nodes. Holds no state of its own beyond settings:
+// every decision is one script call, so any number of gates and terminals (in one
+// Node-RED or many) can share the same Redis safely.
+import type { RedisClient } from '../redis/connection';
+import { cardKeys, checkKeyPrefix, checkStreamKey } from './keys';
+import { PassType, TEN_TRIP_RIDES, TWO_HOUR_MS } from './pass-types';
+import { SELL_SCRIPT, TAP_SCRIPT } from './scripts';
+
+export type DenyReason = 'no-pass' | 'repeat-tap' | 'invalid-card' | 'unavailable' | 'expired' | 'corrupt-pass';
+
+export interface TapDecision {
+    granted: boolean;
+    card: string;
+    reason?: DenyReason;
+    passType?: PassType;
+    remainingTrips?: number;
+    remainingTime?: number;
+    activated?: boolean;
+    gate: string;
+    tapId: string;
+    /** The Redis server's clock at the decision, in ms. */
+    at: number;
+}
+
+export interface SaleDecision {
+    sold: boolean;
+    card: string;
+    reason?: 'card-already-has-pass';
+    passType?: PassType;
+    tripsRemaining?: number;
+    issuedAt?: number;
+    saleId: string;
+}
+
+export interface StoreSettings {
+    keyPrefix: string;
+    stream: string;
+    /** Approximate cap of the event stream (XADD MAXLEN ~). */
+    streamLength?: number;
+    /** How long a tap or sale id is remembered for retries, in ms. */
+    recordTtl?: number;
+    /** The Redis-clock moment after which a decision sent now must not act (0: none). */
+    deadline?: () => number;
+}
+
+/** The decision reached Redis after its caller had given up: nothing was changed. */
+export class TooLateError extends Error {
+    constructor() {
+        super('Redis answered too late; nothing was changed');
+        this.name = 'TooLateError';
+    }
+}
+
+function decode<T>(reply: string): T {
+    const parsed = JSON.parse(reply) as T & { late?: boolean };
+    if (parsed.late) throw new TooLateError();
+    return parsed;
+}
+
+const OP_ID = /^[A-Za-z0-9_.:\-]{1,128}$/;
+
+export function checkOperationId(id: string, what: string): string {
+    if (!OP_ID.test(id)) throw new Error(`invalid ${what} ${JSON.stringify(id.slice(0, 40))}`);
+    return id;
+}
+
+interface TransitCommands {
+    transitTap(...args: Array<string | number>): Promise<string>;
+    transitSell(...args: Array<string | number>): Promise<string>;
+}
+
+// defineCommand sends EVALSHA and falls back to EVAL when Redis has forgotten the script
+// (after a restart or failover), so a cold script cache costs one extra round trip only.
+const defined = new WeakSet<object>();
+function commands(client: RedisClient): TransitCommands {
+    if (!defined.has(client)) {
+        client.defineCommand('transitTap', { numberOfKeys: 4, lua: TAP_SCRIPT });
+        client.defineCommand('transitSell', { numberOfKeys: 3, lua: SELL_SCRIPT });
+        defined.add(client);
+    }
+    return client as unknown as TransitCommands;
+}
+
+export class TransitStore {
+    readonly keyPrefix: string;
+    readonly stream: string;
+    private readonly streamLength: number;
+    private readonly recordTtl: number;
+    private readonly deadline: () => number;
+
+    constructor(private readonly client: RedisClient, settings: StoreSettings) {
+        this.keyPrefix = checkKeyPrefix(settings.keyPrefix);
+        this.stream = checkStreamKey(settings.stream);
+        this.streamLength = settings.streamLength ?? 10000;
+        this.recordTtl = settings.recordTtl ?? 15 * 60 * 1000;
+        this.deadline = settings.deadline ?? (() => 0);
+    }
+
+    /** Checks and consumes the card's pass in one step. `card` must be normalised. */
+    async tap(card: string, gateId: string, tapId: string, repeatWindowMs: number): Promise<TapDecision> {
+        checkOperationId(gateId, 'gate id');
+        checkOperationId(tapId, 'tap id');
+        const keys = cardKeys(this.keyPrefix, card);
+        const reply = await commands(this.client).transitTap(
+            keys.pass, keys.record(`tap:${tapId}`), keys.repeat(gateId), this.stream,
+            card, gateId, tapId, Math.max(0, Math.round(repeatWindowMs)), this.streamLength, this.recordTtl, TWO_HOUR_MS, this.deadline(),
+        );
+        return decode<TapDecision>(reply);
+    }
+
+    /** Writes a new pass unless the card already has one, in one step. */
+    async sell(card: string, passType: PassType, saleId: string, terminalId: string): Promise<SaleDecision> {
+        checkOperationId(saleId, 'sale id');
+        checkOperationId(terminalId, 'terminal id');
+        const keys = cardKeys(this.keyPrefix, card);
+        const reply = await commands(this.client).transitSell(
+            keys.pass, keys.record(`sale:${saleId}`), this.stream,
+            card, passType, saleId, this.streamLength, this.recordTtl, terminalId, TEN_TRIP_RIDES, this.deadline(),
+        );
+        return decode<SaleDecision>(reply);
+    }
+
+    /** Read-only early check for the sales workflow; the sale itself re-checks atomically. */
+    async hasPass(card: string): Promise<boolean> {
+        return (await this.client.exists(cardKeys(this.keyPrefix, card).pass)) === 1;
+    }
+}

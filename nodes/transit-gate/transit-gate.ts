@@ -1,0 +1,110 @@
+// Entry gate: one tap in, one decision out (granted on output 1, denied on output 2),
+// decided and charged by one Lua script so that gates racing on a card never grant
+// more entries than the pass holds.
+import type { NodeAPI, NodeDef } from 'node-red';
+import { handleInput } from '../common/input';
+import { attachToServer } from '../common/redis-user';
+import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
+import { isUnavailableError } from '../lib/redis/connection';
+import { InvalidCardError, normaliseCardId } from '../lib/transit/card-id';
+import { DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from '../lib/transit/keys';
+import { checkOperationId, DenyReason, TapDecision, TransitStore } from '../lib/transit/store';
+
+interface GateConfig extends NodeDef {
+    server: string;
+    keyPrefix?: string;
+    stream?: string;
+    gateId?: string;
+    repeatWindow?: string | number;
+}
+
+export = function register(RED: NodeAPI): void {
+    function TransitGate(this: RedisUser, config: GateConfig) {
+        RED.nodes.createNode(this, config);
+        const node = this;
+        let gateId: string;
+        let repeatWindowMs: number;
+        let settingsError: Error | undefined;
+        try {
+            gateId = checkOperationId(config.gateId || node.id, 'gate id');
+            repeatWindowMs = seconds(config.repeatWindow, 10) * 1000;
+        } catch (err) {
+            settingsError = err as Error;
+            gateId = node.id;
+            repeatWindowMs = 0;
+        }
+        const connection = attachToServer(RED, node, config.server);
+        let store: TransitStore | undefined;
+        if (connection && !settingsError) {
+            try {
+                store = new TransitStore(connection.command, {
+                    keyPrefix: config.keyPrefix ?? DEFAULT_KEY_PREFIX,
+                    stream: config.stream || DEFAULT_STREAM,
+                    deadline: () => connection.deadline(),
+                });
+            } catch (err) {
+                settingsError = err as Error;
+            }
+        }
+        if (settingsError) {
+            node.error(RED._('transit-gate.errors.bad-config', { error: settingsError.message }));
+            node.status({ fill: 'red', shape: 'ring', text: RED._('transit-gate.status.bad-config') });
+        }
+
+        const deny = (msg: InputMessage, send: Send, card: string | null, reason: DenyReason, extra = {}) => {
+            msg.topic = 'denied';
+            msg.payload = { card, reason, ...extra };
+            node.status({ fill: reason === 'unavailable' ? 'red' : 'yellow', shape: reason === 'unavailable' ? 'ring' : 'dot',
+                text: RED._('transit-gate.status.denied', { reason }) });
+            send([null, msg]);
+        };
+
+        handleInput(node, async (msg, send) => {
+            if (!store) throw new Error(RED._('transit-gate.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
+            let card: string;
+            try {
+                card = normaliseCardId(msg.payload);
+            } catch (err) {
+                if (err instanceof InvalidCardError) return deny(msg, send, null, 'invalid-card', { error: err.message });
+                throw err;
+            }
+            // A message retried through a Catch/delay loop keeps its _msgid, so it keeps its
+            // tap id and cannot be charged twice; a new tap of the card is a new message.
+            const tapId = typeof msg.tapId === 'string' && msg.tapId ? msg.tapId : `${gateId}-${msg._msgid}`;
+            msg.tapId = tapId;
+            msg.gateId = gateId;
+            let decision: TapDecision;
+            try {
+                decision = await store.tap(card, gateId, tapId, repeatWindowMs);
+            } catch (err) {
+                // The passenger gets an answer either way; only a non-availability error
+                // (an ACL refusal, say) is also a configuration problem for Catch nodes.
+                deny(msg, send, card, 'unavailable');
+                if (isUnavailableError(err)) return;
+                throw err;
+            }
+            if (!decision.granted) return deny(msg, send, card, decision.reason as DenyReason);
+            msg.topic = 'granted';
+            msg.payload = grantPayload(decision);
+            node.status({ fill: 'green', shape: 'dot', text: RED._('transit-gate.status.granted', { passType: decision.passType ?? '' }) });
+            send([msg, null]);
+        });
+    }
+
+    RED.nodes.registerType('transit-gate', TransitGate as unknown as NodeConstructorAny);
+};
+
+function seconds(value: unknown, fallback: number): number {
+    if (value === undefined || value === '') return fallback;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`invalid number of seconds: ${String(value)}`);
+    return n;
+}
+
+function grantPayload(d: TapDecision): Record<string, unknown> {
+    const payload: Record<string, unknown> = { card: d.card, passType: d.passType };
+    if (d.remainingTrips !== undefined) payload.remainingTrips = d.remainingTrips;
+    if (d.remainingTime !== undefined) payload.remainingTime = d.remainingTime;
+    if (d.activated !== undefined) payload.activated = d.activated;
+    return payload;
+}

@@ -1,0 +1,182 @@
+// Sales terminal: drives the original tap / choose / tap-again workflow (session mode)
+// or sells at once ({card, passType}, direct mode). The sale itself is one Lua script
+// that refuses a card that already has a pass.
+import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { handleInput, InputError } from '../common/input';
+import { attachToServer } from '../common/redis-user';
+import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
+import { promptText } from '../lib/audio/prompts';
+import { isUnavailableError } from '../lib/redis/connection';
+import { normaliseCardId } from '../lib/transit/card-id';
+import { DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from '../lib/transit/keys';
+import { PASS_SLUG, parsePassType, PassType } from '../lib/transit/pass-types';
+import { RefuseReason, SaleAction, SaleEvent, SaleSession } from '../lib/transit/sale-session';
+import { checkOperationId, TransitStore } from '../lib/transit/store';
+
+interface SaleConfig extends NodeDef {
+    server: string;
+    keyPrefix?: string;
+    stream?: string;
+    terminalId?: string;
+    timeout?: string | number;
+}
+
+export = function register(RED: NodeAPI): void {
+    function TransitSale(this: RedisUser, config: SaleConfig) {
+        RED.nodes.createNode(this, config);
+        const node = this;
+        const session = new SaleSession();
+        const timeoutMs = Math.max(0, Number(config.timeout ?? 30) || 0) * 1000;
+        let timer: NodeJS.Timeout | undefined;
+        // Events are handled one after another: a tap arriving while the previous one
+        // is still being checked in Redis must see the state that check leaves.
+        let queue: Promise<void> = Promise.resolve();
+        let terminalId = node.id;
+        let store: TransitStore | undefined;
+        let settingsError: Error | undefined;
+
+        const connection = attachToServer(RED, node, config.server);
+        try {
+            terminalId = checkOperationId(config.terminalId || node.id, 'terminal id');
+            if (connection) {
+                store = new TransitStore(connection.command, {
+                    keyPrefix: config.keyPrefix ?? DEFAULT_KEY_PREFIX,
+                    stream: config.stream || DEFAULT_STREAM,
+                    deadline: () => connection.deadline(),
+                });
+            }
+        } catch (err) {
+            settingsError = err as Error;
+            node.error(RED._('transit-sale.errors.bad-config', { error: settingsError.message }));
+        }
+
+        const out = (msg: InputMessage, port: 0 | 1 | 2, fields: Record<string, unknown>): NodeMessage[] => {
+            const copy = RED.util.cloneMessage(msg) as InputMessage;
+            Object.assign(copy, fields);
+            const ports: Array<NodeMessage | null> = [null, null, null];
+            ports[port] = copy;
+            return ports as NodeMessage[];
+        };
+        const prompt = (msg: InputMessage, send: Send, id: string, extra: Record<string, unknown> = {}) =>
+            send(out(msg, 0, { topic: 'prompt', payload: id, text: promptText(id), ...extra }));
+        const refuse = (msg: InputMessage, send: Send, card: string, reason: RefuseReason) => {
+            node.status({ fill: reason === 'unavailable' ? 'red' : 'yellow', shape: reason === 'unavailable' ? 'ring' : 'dot',
+                text: RED._('transit-sale.status.refused', { reason }) });
+            send(out(msg, 2, { topic: 'refused', payload: { card, reason } }));
+        };
+        const unavailable = (msg: InputMessage, send: Send, card: string, err: unknown) => {
+            session.reset();
+            prompt(msg, send, 'system-unavailable', { card });
+            refuse(msg, send, card, 'unavailable');
+            if (!isUnavailableError(err)) throw err;
+        };
+
+        const sell = async (msg: InputMessage, send: Send, card: string, passType: PassType) => {
+            const saleId = typeof msg.saleId === 'string' && msg.saleId ? msg.saleId : `${terminalId}-${msg._msgid}`;
+            let sale;
+            try {
+                sale = await (store as TransitStore).sell(card, passType, checkOperationId(saleId, 'sale id'), terminalId);
+            } catch (err) {
+                return unavailable(msg, send, card, err);
+            }
+            if (!sale.sold) {
+                prompt(msg, send, 'card-already-has-pass', { card });
+                return refuse(msg, send, card, 'card-already-has-pass');
+            }
+            prompt(msg, send, `thank-you-${PASS_SLUG[passType]}-pass`, { card, passType });
+            const pass: Record<string, unknown> = { card, passType, issuedAt: sale.issuedAt };
+            if (sale.tripsRemaining !== undefined) pass.tripsRemaining = sale.tripsRemaining;
+            node.status({ fill: 'green', shape: 'dot', text: RED._('transit-sale.status.sold', { passType }) });
+            send(out(msg, 1, { topic: 'sold', payload: pass, saleId }));
+        };
+
+        const perform = async (msg: InputMessage, send: Send, actions: SaleAction[]): Promise<void> => {
+            for (const a of actions) {
+                switch (a.action) {
+                    case 'check': {
+                        let has: boolean;
+                        try {
+                            has = await (store as TransitStore).hasPass(a.card);
+                        } catch (err) {
+                            return unavailable(msg, send, a.card, err);
+                        }
+                        await perform(msg, send, session.checked(a.card, has));
+                        break;
+                    }
+                    case 'prompt':
+                        prompt(msg, send, a.prompt, { card: a.card, passType: a.passType });
+                        if (a.prompt === 'select-a-pass' || a.prompt === 'tap-card-to-confirm') {
+                            node.status({ fill: 'blue', shape: 'dot', text: RED._(`transit-sale.status.${a.prompt}`) });
+                        }
+                        break;
+                    case 'sell':
+                        await sell(msg, send, a.card, a.passType);
+                        break;
+                    case 'refuse':
+                        refuse(msg, send, a.card, a.reason);
+                        break;
+                    case 'ignore':
+                        node.status({ fill: 'grey', shape: 'ring', text: RED._('transit-sale.status.tap-card-first') });
+                        break;
+                }
+            }
+        };
+
+        const restartTimer = () => {
+            if (timer) clearTimeout(timer);
+            timer = undefined;
+            if (!session.busy || timeoutMs === 0) return;
+            timer = setTimeout(() => {
+                const msg = { _msgid: RED.util.generateId() } as InputMessage;
+                const send: Send = (m) => node.send(m);
+                queue = queue.then(() => perform(msg, send, session.handle({ type: 'timeout' })))
+                    .catch((err) => node.error(err));
+            }, timeoutMs);
+        };
+
+        handleInput(node, (msg, send) => {
+            const run = async () => {
+                if (!store) throw new Error(RED._('transit-sale.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
+                const direct = directSale(msg.payload);
+                if (direct) {
+                    await sell(msg, send, normaliseCardId(direct.card), parsePassType(direct.passType));
+                    return;
+                }
+                await perform(msg, send, session.handle(toEvent(msg)));
+            };
+            const step = queue.then(run).finally(restartTimer);
+            queue = step.catch(() => undefined);
+            return step;
+        });
+
+        node.on('close', (_removed: boolean, done: () => void) => {
+            if (timer) clearTimeout(timer);
+            session.reset();
+            done();
+        });
+    }
+
+    RED.nodes.registerType('transit-sale', TransitSale as unknown as NodeConstructorAny);
+};
+
+function directSale(payload: unknown): { card: unknown; passType: unknown } | undefined {
+    if (payload === null || typeof payload !== 'object' || Buffer.isBuffer(payload)) return undefined;
+    const p = payload as Record<string, unknown>;
+    if (!Object.prototype.hasOwnProperty.call(p, 'card')) return undefined;
+    return { card: p.card, passType: p.passType };
+}
+
+function toEvent(msg: InputMessage): SaleEvent {
+    switch (msg.topic) {
+        case 'card':
+            return { type: 'card', card: normaliseCardId(msg.payload) };
+        case 'select':
+            return { type: 'select', passType: parsePassType(msg.payload) };
+        case 'cancel':
+            return { type: 'cancel' };
+        default:
+            throw new InputError(
+                `msg.topic must be "card", "select" or "cancel" (or msg.payload {card, passType}), not ${JSON.stringify(String(msg.topic).slice(0, 40))}`,
+                'unknown-topic');
+    }
+}

@@ -1,0 +1,69 @@
+// Node-RED runtime helpers for node tests: the test helper started once, flows built
+// around a redis-iot-server config node that points at a given real Redis, and small
+// promises for "the next message on this helper node".
+import helper from 'node-red-node-test-helper';
+import type { Node } from 'node-red';
+
+helper.init(require.resolve('node-red'));
+
+export { helper };
+
+export const SERVER_ID = 'redis-test';
+
+export function serverNode(port: number, extra: Record<string, unknown> = {}) {
+    return { id: SERVER_ID, type: 'redis-iot-server', host: '127.0.0.1', port, db: 0, mode: 'standalone', timeout: 250, ...extra };
+}
+
+export type Msg = Record<string, unknown> & { payload?: unknown; topic?: string };
+
+/** Collects every message that reaches a helper node. */
+export function collect(id: string): Msg[] {
+    const node = helper.getNode(id) as Node;
+    const got: Msg[] = [];
+    node.on('input', (msg: Msg) => got.push(msg));
+    return got;
+}
+
+export function nextMessage(id: string, timeoutMs = 3000): Promise<Msg> {
+    const node = helper.getNode(id) as Node;
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no message at ${id} within ${timeoutMs} ms`)), timeoutMs);
+        node.once('input', (msg: Msg) => {
+            clearTimeout(timer);
+            resolve(msg);
+        });
+    });
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        if (await check()) return;
+        await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+}
+
+interface SpyCall { thisValue: unknown; args: unknown[] }
+
+/** The last status this node set (the helper spies on Node.prototype.status for all nodes). */
+export function statusOf(id: string): { fill?: string; shape?: string; text?: string } {
+    const node = helper.getNode(id) as Node;
+    const spy = node.status as unknown as { getCalls(): SpyCall[] };
+    const mine = spy.getCalls().filter((c) => c.thisValue === node);
+    return (mine[mine.length - 1]?.args[0] ?? {}) as { fill?: string; shape?: string; text?: string };
+}
+
+export interface FlowNode {
+    id: string;
+    type: string;
+    [key: string]: unknown;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+
+/** helper.load with our looser flow type. */
+export function load(modules: unknown[], flow: FlowNode[], credentials: Record<string, unknown> = {}): Promise<void> {
+    return helper.load(modules as never, flow as never, credentials as never);
+}
