@@ -47,7 +47,7 @@ export function describeEvent(channel: string, event: TransitEvent): Described {
             return { text: `Card ${card} started a journey.`, level: 'info' };
         }
         case 'pass-denied': {
-            const special = event.reason ? DENIALS[event.reason] : undefined;
+            const special = typeof event.reason === 'string' && Object.hasOwn(DENIALS, event.reason) ? DENIALS[event.reason] : undefined;
             if (special) return { text: special.replace('%s', card), level: event.reason === 'repeat-tap' ? 'warn' : 'alert' };
             return { text: `Card ${card} tried to start a journey without a valid pass!`, level: 'alert' };
         }

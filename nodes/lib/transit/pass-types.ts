@@ -19,11 +19,12 @@ export const PASS_SLUG: Record<PassType, string> = {
     TWO_HOUR: 'two-hour',
 };
 
-const ALIASES: Record<string, PassType> = {
+// A Map, not an object literal: "constructor" or "__proto__" must not look like a pass type.
+const ALIASES = new Map<string, PassType>(Object.entries({
     single_use: 'SINGLE_USE', single: 'SINGLE_USE', 'single-trip': 'SINGLE_USE', 'one-trip': 'SINGLE_USE',
     ten_trip: 'TEN_TRIP', ten: 'TEN_TRIP', 'ten-trip': 'TEN_TRIP',
     two_hour: 'TWO_HOUR', 'two-hour': 'TWO_HOUR', '2h': 'TWO_HOUR',
-};
+} as Record<string, PassType>));
 
 export class UnknownPassTypeError extends Error {
     constructor(value: unknown) {
@@ -35,7 +36,7 @@ export class UnknownPassTypeError extends Error {
 
 export function parsePassType(value: unknown): PassType {
     if (typeof value === 'string') {
-        const found = ALIASES[value.trim().toLowerCase()];
+        const found = ALIASES.get(value.trim().toLowerCase());
         if (found) return found;
     }
     throw new UnknownPassTypeError(value);

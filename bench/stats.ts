@@ -1,0 +1,35 @@
+// Latency summaries for the benchmarks.
+
+export interface Summary {
+    ops: number;
+    perSecond: number;
+    p50: number;
+    p99: number;
+}
+
+export function summarise(latenciesMs: number[], elapsedMs: number): Summary {
+    const sorted = [...latenciesMs].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+    return { ops: sorted.length, perSecond: (sorted.length / elapsedMs) * 1000, p50: at(0.5), p99: at(0.99) };
+}
+
+/** Runs `op` n times with `concurrency` in flight and records each one's latency. */
+export async function measure(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Summary> {
+    const latencies: number[] = [];
+    let next = 0;
+    const started = performance.now();
+    const worker = async () => {
+        while (next < n) {
+            const i = next++;
+            const t0 = performance.now();
+            await op(i);
+            latencies.push(performance.now() - t0);
+        }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return summarise(latencies, performance.now() - started);
+}
+
+export function formatRow(name: string, s: Summary): string {
+    return `${name.padEnd(52)} ${s.perSecond.toFixed(0).padStart(9)} /s   p50 ${s.p50.toFixed(3).padStart(7)} ms   p99 ${s.p99.toFixed(3).padStart(7)} ms`;
+}

@@ -1,0 +1,89 @@
+import assert from 'assert';
+import { InvalidCardError, normaliseCardId } from '../../../nodes/lib/transit/card-id';
+import { describeEvent } from '../../../nodes/lib/transit/events';
+import { parsePassType } from '../../../nodes/lib/transit/pass-types';
+import { SaleSession } from '../../../nodes/lib/transit/sale-session';
+
+describe('card ids', function () {
+    it('normalises hex, separators and decimal numbers', function () {
+        assert.strictEqual(normaliseCardId('04:a1:b2:c3'), '04A1B2C3');
+        assert.strictEqual(normaliseCardId('04-A1 B2-C3-D4-E5-F6'), '04A1B2C3D4E5F6');
+        assert.strictEqual(normaliseCardId(584190296452), '584190296452');
+        assert.strictEqual(normaliseCardId('584190296452'), '584190296452');
+    });
+
+    it('refuses anything that is not a card id', function () {
+        for (const bad of ['', 'AB', 'G123', 'AB*', 'AB{1}', '__proto__', 'a'.repeat(33), 'x'.repeat(100), -5, 1.5, 2 ** 60, NaN, null, undefined, {}, [], Buffer.from('ABCD'), true]) {
+            assert.throws(() => normaliseCardId(bad), InvalidCardError, String(bad));
+        }
+    });
+});
+
+describe('pass types', function () {
+    it('accepts the original names and friendly aliases', function () {
+        assert.strictEqual(parsePassType('TEN_TRIP'), 'TEN_TRIP');
+        assert.strictEqual(parsePassType(' single '), 'SINGLE_USE');
+        assert.strictEqual(parsePassType('Two-Hour'), 'TWO_HOUR');
+        assert.throws(() => parsePassType('GOLD'), /unknown pass type "GOLD"/);
+        assert.throws(() => parsePassType(10), /unknown pass type number/);
+        assert.throws(() => parsePassType('constructor'), /unknown pass type/);
+    });
+});
+
+describe('sale session', function () {
+    it('follows tap, choose, tap again', function () {
+        const s = new SaleSession();
+        assert.deepStrictEqual(s.handle({ type: 'card', card: 'A1A1' }), [{ action: 'check', card: 'A1A1' }]);
+        assert.deepStrictEqual(s.checked('A1A1', false), [{ action: 'prompt', prompt: 'select-a-pass', card: 'A1A1' }]);
+        assert.deepStrictEqual(s.handle({ type: 'select', passType: 'TWO_HOUR' }),
+            [{ action: 'prompt', prompt: 'tap-card-to-confirm', card: 'A1A1', passType: 'TWO_HOUR' }]);
+        assert.deepStrictEqual(s.handle({ type: 'card', card: 'A1A1' }), [{ action: 'sell', card: 'A1A1', passType: 'TWO_HOUR' }]);
+        assert.strictEqual(s.busy, false);
+    });
+
+    it('cancels on another card, on timeout and on request; ignores a choice before any card', function () {
+        const s = new SaleSession();
+        assert.deepStrictEqual(s.handle({ type: 'select', passType: 'TEN_TRIP' }), [{ action: 'ignore', why: 'no-card' }]);
+        s.handle({ type: 'card', card: 'A1A1' });
+        s.checked('A1A1', false);
+        s.handle({ type: 'select', passType: 'TEN_TRIP' });
+        assert.deepStrictEqual(s.handle({ type: 'card', card: 'B2B2' }), [
+            { action: 'prompt', prompt: 'mismatch-cancel', card: 'B2B2' },
+            { action: 'refuse', card: 'A1A1', reason: 'mismatch' },
+        ]);
+        s.handle({ type: 'card', card: 'A1A1' });
+        s.checked('A1A1', false);
+        assert.deepStrictEqual(s.handle({ type: 'timeout' }), [
+            { action: 'prompt', prompt: 'timeout-cancel', card: 'A1A1' },
+            { action: 'refuse', card: 'A1A1', reason: 'timeout' },
+        ]);
+        s.handle({ type: 'card', card: 'A1A1' });
+        s.checked('A1A1', false);
+        assert.deepStrictEqual(s.handle({ type: 'cancel' }), [{ action: 'refuse', card: 'A1A1', reason: 'cancelled' }]);
+        assert.deepStrictEqual(s.handle({ type: 'timeout' }), [{ action: 'ignore', why: 'idle' }]);
+    });
+
+    it('tells a card with a pass so and goes back to waiting', function () {
+        const s = new SaleSession();
+        s.handle({ type: 'card', card: 'A1A1' });
+        assert.deepStrictEqual(s.checked('A1A1', true), [
+            { action: 'prompt', prompt: 'card-already-has-pass', card: 'A1A1' },
+            { action: 'refuse', card: 'A1A1', reason: 'card-already-has-pass' },
+        ]);
+        assert.strictEqual(s.busy, false);
+    });
+});
+
+describe('monitor sentences', function () {
+    it('match the original monitor', function () {
+        assert.deepStrictEqual(describeEvent('pass-issued:TWO_HOUR', { cardSerialNumber: '12', pass: { passType: 'TWO_HOUR' } }),
+            { text: 'Card 12 was issued a two hour pass.', level: 'info' });
+        assert.deepStrictEqual(describeEvent('pass-denied', { cardSerialNumber: '12' }),
+            { text: 'Card 12 tried to start a journey without a valid pass!', level: 'alert' });
+        assert.strictEqual(describeEvent('pass-used:TEN_TRIP', { cardSerialNumber: '12', pass: { passType: 'TEN_TRIP' }, remainingTrips: 0 }).level, 'warn');
+        assert.strictEqual(describeEvent('pass-denied', { cardSerialNumber: '12', reason: 'repeat-tap' }).level, 'warn');
+        assert.strictEqual(describeEvent('pass-denied', { cardSerialNumber: '12', reason: 'constructor' }).level, 'alert');
+        // Unknown pass types print "unknown", not "undefined" as the original did.
+        assert.match(describeEvent('pass-issued:GOLD', { cardSerialNumber: '12', pass: { passType: 'GOLD' } }).text, /an? unknown pass/);
+    });
+});
