@@ -10,7 +10,14 @@ export default tseslint.config(
         files: ['**/*.ts'],
         rules: {
             '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+            // `const node = this` is Node-RED's own idiom for node constructors.
+            '@typescript-eslint/no-this-alias': 'off',
         },
+    },
+    {
+        // Tests and benchmarks load node modules with require(), as Node-RED does.
+        files: ['test/**/*.ts', 'bench/**/*.ts'],
+        rules: { '@typescript-eslint/no-require-imports': 'off' },
     },
     {
         files: ['scripts/**/*.js', 'test/browser/**/*.js'],

@@ -6,7 +6,7 @@ import { handleInput } from '../common/input';
 import { attachToServer } from '../common/redis-user';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
 import { isUnavailableError } from '../lib/redis/connection';
-import { InvalidCardError, normaliseCardId } from '../lib/transit/card-id';
+import { InvalidCardError, normaliseCardId } from '../lib/card-id';
 import { DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from '../lib/transit/keys';
 import { checkOperationId, DenyReason, TapDecision, TransitStore } from '../lib/transit/store';
 

@@ -7,7 +7,7 @@ import { attachToServer } from '../common/redis-user';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
 import { promptText } from '../lib/audio/prompts';
 import { isUnavailableError } from '../lib/redis/connection';
-import { normaliseCardId } from '../lib/transit/card-id';
+import { normaliseCardId } from '../lib/card-id';
 import { DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from '../lib/transit/keys';
 import { PASS_SLUG, parsePassType, PassType } from '../lib/transit/pass-types';
 import { RefuseReason, SaleAction, SaleEvent, SaleSession } from '../lib/transit/sale-session';

@@ -60,7 +60,7 @@ export interface FlowNode {
     [key: string]: unknown;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 export const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 
 /** helper.load with our looser flow type. */

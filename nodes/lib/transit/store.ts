@@ -57,7 +57,7 @@ function decode<T>(reply: string): T {
     return parsed;
 }
 
-const OP_ID = /^[A-Za-z0-9_.:\-]{1,128}$/;
+const OP_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export function checkOperationId(id: string, what: string): string {
     if (!OP_ID.test(id)) throw new Error(`invalid ${what} ${JSON.stringify(id.slice(0, 40))}`);

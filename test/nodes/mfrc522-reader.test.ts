@@ -1,0 +1,152 @@
+import assert from 'assert/strict';
+import fs from 'fs';
+import type { Node } from 'node-red';
+import type { SimulatedMfrc522 } from '../../nodes/lib/mfrc522/simulated-chip';
+import { SimulatedPicc } from '../../nodes/lib/mfrc522/simulated-picc';
+import { catchNode, collect, FlowNode, helper, load, Msg, statusOf, waitFor } from '../support/flow';
+
+ 
+const readerModule = require('../../nodes/mfrc522-reader/mfrc522-reader');
+
+type ReaderNode = Node & { simulator: SimulatedMfrc522 | undefined };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function readerFlow(props: Record<string, unknown> = {}): FlowNode[] {
+    return [
+        { id: 'tab', type: 'tab' },
+        {
+            id: 'reader', type: 'mfrc522-reader', z: 'tab', name: '', bus: 0, device: 0, rstPin: 25, idFormat: 'hex',
+            pollInterval: 10, mode: 'simulated', wires: [['taps'], ['removed']], ...props,
+        },
+        { id: 'taps', type: 'helper', z: 'tab' },
+        { id: 'removed', type: 'helper', z: 'tab' },
+        { id: 'catcher', type: 'catch', z: 'tab', wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'tab' },
+    ];
+}
+
+async function loaded(props: Record<string, unknown> = {}) {
+    await load([readerModule, catchNode], readerFlow(props));
+    const reader = helper.getNode('reader') as ReaderNode;
+    const out = { reader, taps: collect('taps'), removed: collect('removed'), caught: collect('caught') };
+    await waitFor(() => statusOf('reader').text !== undefined, 3000, 'reader status');
+    return out;
+}
+
+/** Error-level log lines written by the reader node. */
+function errorLogs(): unknown[] {
+    const spy = helper.log() as unknown as { args: Array<[{ level: number; id?: string }]> };
+    return spy.args.filter(([entry]) => entry.level === 20 && entry.id === 'reader');
+}
+
+describe('mfrc522-reader node', function () {
+    afterEach(() => helper.unload());
+
+    it('runs simulated with a grey status', async () => {
+        await loaded();
+        assert.deepEqual(statusOf('reader'), { fill: 'grey', shape: 'dot', text: 'mfrc522-reader.status.simulated' });
+        assert.ok((helper.getNode('reader') as ReaderNode).simulator);
+    });
+
+    it('falls back to simulated in auto mode where there is no /dev/spidev0.0', async function () {
+        if (fs.existsSync('/dev/spidev0.0')) this.skip();
+        await loaded({ mode: 'auto' });
+        assert.equal(statusOf('reader').fill, 'grey');
+    });
+
+    it('presents an input card id on the simulated reader: one tap, then removed', async () => {
+        const { taps, removed } = await loaded();
+        (helper.getNode('reader') as Node).receive({ payload: '04:a1:b2:c3:d4:e5:f6' } as never);
+        await waitFor(() => removed.length === 1, 3000, 'removed');
+        await sleep(50);
+        assert.equal(taps.length, 1);
+        assert.deepEqual({ topic: taps[0].topic, payload: taps[0].payload, card: taps[0].card }, {
+            topic: 'card',
+            payload: '04A1B2C3D4E5F6',
+            card: { uid: '04A1B2C3D4E5F6', uidLength: 7, sak: 0, atqa: 0x0044, source: 'simulated' },
+        });
+        assert.equal(removed[0].topic, 'removed');
+        assert.equal(removed[0].payload, '04A1B2C3D4E5F6');
+    });
+
+    it('emits a card that stays on the reader once, and removed when it leaves', async () => {
+        const { reader, taps, removed } = await loaded();
+        const card = reader.simulator?.placeCard(new SimulatedPicc(Buffer.from('DEADBEEF', 'hex')));
+        await waitFor(() => taps.length === 1, 3000, 'tap');
+        assert.match(statusOf('reader').text ?? '', /DEADBEEF/);
+        await sleep(200); // about 20 polls
+        assert.equal(taps.length, 1);
+        assert.equal(removed.length, 0);
+        if (card) reader.simulator?.removeCard(card);
+        await waitFor(() => removed.length === 1, 3000, 'removed');
+        assert.equal(taps.length, 1);
+        assert.equal(statusOf('reader').text, 'mfrc522-reader.status.simulated');
+    });
+
+    it('gives decimal ids as the original SimpleMFRC522 did, and passes other ids straight on', async () => {
+        const { taps } = await loaded({ idFormat: 'decimal' });
+        const node = helper.getNode('reader') as Node;
+        node.receive({ payload: 'DEADBEEF' } as never);
+        await waitFor(() => taps.length === 1, 3000, 'tap');
+        assert.equal(taps[0].payload, '956397711138'); // 0xDEADBEEF22: UID bytes + BCC, big-endian
+        node.receive({ payload: 19892716500, _keep: 'me' } as never);
+        await waitFor(() => taps.length === 2, 3000, 'direct tap');
+        const direct: Msg = taps[1];
+        assert.equal(direct.payload, '19892716500');
+        assert.equal(direct._keep, 'me');
+        assert.deepEqual(direct.card, { uid: null, uidLength: null, sak: null, atqa: null, source: 'input' });
+    });
+
+    it('passes ids that are not a UID size straight on in hex mode', async () => {
+        const { taps } = await loaded();
+        (helper.getNode('reader') as Node).receive({ payload: 'ab-cd' } as never);
+        await waitFor(() => taps.length === 1, 3000, 'tap');
+        assert.equal(taps[0].payload, 'ABCD');
+        assert.equal((taps[0].card as { source: string }).source, 'input');
+    });
+
+    it('hands an invalid card id to a Catch node and shows a red status', async () => {
+        const { taps, caught } = await loaded();
+        (helper.getNode('reader') as Node).receive({ payload: 'not a card' } as never);
+        await waitFor(() => caught.length === 1, 3000, 'caught error');
+        const error = caught[0].error as { message: string };
+        assert.match(error.message, /invalid card id/);
+        assert.equal(statusOf('reader').fill, 'red');
+        assert.equal(taps.length, 0);
+    });
+
+    it('shows SPI failures as a red ring, logs them once, keeps retrying and recovers', async () => {
+        const { reader } = await loaded();
+        const chip = reader.simulator as SimulatedMfrc522;
+        chip.transferError = new Error('EIO: SPI transfer failed');
+        await waitFor(() => statusOf('reader').fill === 'red', 3000, 'red status');
+        assert.deepEqual(statusOf('reader'), { fill: 'red', shape: 'ring', text: 'EIO: SPI transfer failed' });
+        await sleep(1200); // at least one retry
+        assert.equal(errorLogs().length, 1);
+        chip.transferError = undefined;
+        await waitFor(() => statusOf('reader').fill === 'grey', 3000, 'recovered status');
+    });
+
+    it('refuses impossible settings with a red status', async () => {
+        await load([readerModule, catchNode], readerFlow({ rstPin: 99 }));
+        const caught = collect('caught');
+        assert.equal(statusOf('reader').fill, 'red');
+        assert.equal((helper.getNode('reader') as ReaderNode).simulator, undefined);
+        (helper.getNode('reader') as Node).receive({ payload: '04A1B2C3' } as never);
+        await waitFor(() => caught.length === 1, 3000, 'caught error');
+    });
+
+    it('stops polling on close, even in the middle of a presentation', async () => {
+        const { reader } = await loaded({ pollInterval: 100 });
+        const chip = reader.simulator as SimulatedMfrc522;
+        (reader as Node).receive({ payload: '04A1B2C3' } as never);
+        await sleep(20);
+        const started = Date.now();
+        await helper.unload();
+        assert.ok(Date.now() - started < 500, 'close does not wait for the presentation');
+        const frames = chip.framesSent;
+        await sleep(250);
+        assert.equal(chip.framesSent, frames, 'no polls after close');
+    });
+});
