@@ -23,7 +23,8 @@ function ping(port: number): Promise<boolean> {
         const socket = net.connect(port, '127.0.0.1');
         socket.setTimeout(500);
         socket.once('connect', () => socket.write('PING\r\n'));
-        socket.once('data', (data) => { socket.destroy(); resolve(data.toString().startsWith('+PONG')); });
+        // A server that wants a password answers -NOAUTH: it is up all the same.
+        socket.once('data', (data) => { socket.destroy(); resolve(/^(\+PONG|-NOAUTH)/.test(data.toString())); });
         socket.once('error', () => resolve(false));
         socket.once('timeout', () => { socket.destroy(); resolve(false); });
     });
@@ -61,6 +62,7 @@ export class RedisProcess {
             if (!this.running) throw new Error(`redis-server exited (code ${this.child.exitCode}); is it installed?`);
             await new Promise((r) => setTimeout(r, 25));
         }
+        this.child.kill('SIGKILL');
         throw new Error(`redis-server did not answer on port ${this.port}`);
     }
 

@@ -41,11 +41,12 @@ export type MessageListener = (channel: string, message: string) => void;
 export function parseHostList(text: string | undefined, defaultPort: number): HostPort[] {
     if (!text) return [];
     return text.split(/[\s,]+/).filter(Boolean).map((item) => {
-        const match = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(item);
+        // host, host:port, [ipv6] or [ipv6]:port
+        const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d+))?$/.exec(item);
         if (!match) throw new Error(`not a host[:port]: ${item}`);
-        const port = match[2] ? Number(match[2]) : defaultPort;
-        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`bad port in ${item}`);
-        return { host: match[1], port };
+        const port = match[3] ? Number(match[3]) : defaultPort;
+        if (port < 1 || port > 65535) throw new Error(`bad port in ${item}`);
+        return { host: match[1] ?? match[2], port };
     });
 }
 
@@ -188,9 +189,11 @@ export class RedisConnection extends EventEmitter {
                 void this.healthCheck();
                 this.emit('ready');
             });
-            client.on('close', () => this.setState(this.everReady ? 'disconnected' : 'connecting', this._detail));
-            client.on('reconnecting', () => {
-                if (!this.everReady && this._state !== 'error') this.setState('connecting');
+            // An error (refused, wrong password) stays on show through the retries that
+            // follow it, instead of flickering back to "connecting" on every attempt.
+            client.on('close', () => {
+                if (this._state === 'error') return;
+                this.setState(this.everReady ? 'disconnected' : 'connecting');
             });
         }
         return client;
