@@ -1,0 +1,187 @@
+// Plays sounds one at a time through a player process. Whatever happens (no player, no sound
+// card, a player that fails or hangs, the node closing) each request resolves with an
+// outcome; nothing here throws or rejects, so a flow keeps moving without a speaker.
+import { ChildProcess, spawn } from 'child_process';
+import { candidatePlayers, choosePlayer, PlayerChoice, playerArgs, PlayerName } from './player';
+import type { Sound } from './sounds';
+
+export type Outcome =
+    | 'played'
+    | 'no-player' // no suitable player on PATH
+    | 'no-sound-device' // the player could not open the device
+    | 'player-failed' // the player ended with an error for another reason
+    | 'timeout' // the player did not finish in time and was killed
+    | 'no-sound' // the sound could not be found (whoever asked has that error)
+    | 'stopped'; // the queue was stopped (node closing) before or while playing
+
+export interface PlayResult {
+    outcome: Outcome;
+    player?: PlayerName;
+    /** The player's complaint (last line of its stderr), the spawn error, or the players looked for. */
+    detail?: string;
+}
+
+export interface PlaybackOptions {
+    player: PlayerChoice;
+    device: string;
+    /** Where players are looked for; defaults to PATH at the time of each playback. */
+    searchPath?: string;
+    /** Extra time beyond the sound's length before a player is taken as hung. */
+    graceMs?: number;
+    /** Limit for sounds whose length is unknown. */
+    unknownLengthMs?: number;
+    /** How long a player may ignore SIGTERM before it gets SIGKILL. */
+    killAfterMs?: number;
+}
+
+const DEFAULT_GRACE_MS = 3000;
+const DEFAULT_UNKNOWN_LENGTH_MS = 120000;
+const DEFAULT_KILL_AFTER_MS = 1000;
+const STDERR_KEEP = 4096;
+
+// Messages of aplay, paplay and mpg123 (via ALSA, PulseAudio or out123) that mean there is
+// no usable output device, as opposed to a bad file.
+const NO_DEVICE = /audio open error|no soundcards|cannot find card|unknown pcm|connection (refused|failure)|no such device|unable to open|failure loading driver|cannot open device|no default device/i;
+
+/** How long to let a player run: the sound's length, a quarter more for slow devices, and grace. */
+export function playbackLimitMs(sound: Sound, options: PlaybackOptions): number {
+    if (sound.duration === undefined) return options.unknownLengthMs ?? DEFAULT_UNKNOWN_LENGTH_MS;
+    return Math.ceil(sound.duration * 1250) + (options.graceMs ?? DEFAULT_GRACE_MS);
+}
+
+interface Job {
+    sound: Promise<Sound>;
+    onStart?: (sound: Sound) => void;
+    resolve: (result: PlayResult) => void;
+}
+
+export class PlaybackQueue {
+    private readonly waiting: Job[] = [];
+    private current: { job: Job; child?: ChildProcess; exited: Promise<void> } | undefined;
+    private stopped = false;
+
+    constructor(private readonly options: PlaybackOptions) {}
+
+    /** Number of requests not yet finished, the one playing included. */
+    get length(): number {
+        return this.waiting.length + (this.current ? 1 : 0);
+    }
+
+    /**
+     * Queues a sound; resolves when it has played (or could not be). onStart marks its turn.
+     * The sound may still be being looked up: its place in the queue is taken at once, so
+     * sounds play in the order they were asked for, however long each look-up takes.
+     */
+    play(sound: Sound | Promise<Sound>, onStart?: (sound: Sound) => void): Promise<PlayResult> {
+        if (this.stopped) return Promise.resolve({ outcome: 'stopped' });
+        const lookup = Promise.resolve(sound);
+        // Its failure is handled when its turn comes; until then it must not count as unhandled.
+        lookup.catch(() => undefined);
+        return new Promise((resolve) => {
+            this.waiting.push({ sound: lookup, onStart, resolve });
+            if (!this.current) this.next();
+        });
+    }
+
+    /** Drops everything queued, kills the player, and resolves once it has exited. */
+    async stop(): Promise<void> {
+        this.stopped = true;
+        for (const job of this.waiting.splice(0)) job.resolve({ outcome: 'stopped' });
+        const current = this.current;
+        if (!current) return;
+        if (current.child) terminate(current.child, this.options.killAfterMs ?? DEFAULT_KILL_AFTER_MS);
+        await current.exited;
+    }
+
+    private next(): void {
+        const job = this.waiting.shift();
+        if (!job) return;
+        let finish: (result: PlayResult) => void = () => undefined;
+        const exited = new Promise<void>((done) => {
+            finish = (result) => {
+                this.current = undefined;
+                job.resolve(this.stopped ? { ...result, outcome: 'stopped' } : result);
+                done();
+                if (!this.stopped) this.next();
+            };
+        });
+        const current: NonNullable<PlaybackQueue['current']> = { job, exited };
+        this.current = current;
+        job.sound.then((sound) => {
+            if (this.stopped) finish({ outcome: 'stopped' });
+            else current.child = this.start(sound, job, finish);
+        }, () => finish({ outcome: 'no-sound' }));
+    }
+
+    private start(sound: Sound, job: Job, finish: (result: PlayResult) => void): ChildProcess | undefined {
+        try {
+            job.onStart?.(sound);
+        } catch {
+            // a status update that fails must not stall the queue
+        }
+        const { player: choice, device } = this.options;
+        const player = choosePlayer(choice, sound.type, this.options.searchPath ?? process.env.PATH);
+        if (!player) {
+            finish({ outcome: 'no-player', detail: candidatePlayers(choice, sound.type).join(' or ') });
+            return undefined;
+        }
+        try {
+            return run(player.command, playerArgs(player.name, device, sound.file),
+                playbackLimitMs(sound, this.options), this.options.killAfterMs ?? DEFAULT_KILL_AFTER_MS,
+                (result) => finish({ ...result, player: player.name }));
+        } catch (err) {
+            finish({ outcome: 'player-failed', player: player.name, detail: (err as Error).message });
+            return undefined;
+        }
+    }
+}
+
+/** Spawns one player (no shell: the file name is never parsed) and reports how it ended. */
+function run(command: string, args: string[], limitMs: number, killAfterMs: number,
+    report: (result: PlayResult) => void): ChildProcess {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let timedOut = false;
+    let reported = false;
+    const once = (result: PlayResult) => {
+        if (reported) return;
+        reported = true;
+        clearTimeout(timer);
+        report(result);
+    };
+    const timer = setTimeout(() => {
+        timedOut = true;
+        terminate(child, killAfterMs);
+    }, limitMs);
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+        stderr = (stderr + chunk).slice(-STDERR_KEEP);
+    });
+    child.on('error', (err) => once({ outcome: 'no-player', detail: err.message }));
+    child.on('close', (code, signal) => {
+        const detail = lastLine(stderr);
+        if (timedOut) once({ outcome: 'timeout', detail });
+        else if (code === 0) once({ outcome: 'played' });
+        else if (NO_DEVICE.test(stderr)) once({ outcome: 'no-sound-device', detail });
+        else once({ outcome: 'player-failed', detail: detail || `exit ${code ?? signal}` });
+    });
+    return child;
+}
+
+/**
+ * SIGTERM, then SIGKILL if the player is still there: mpg123 without a sound card falls back
+ * to output modules that spin forever and ignore SIGTERM.
+ */
+function terminate(child: ChildProcess, killAfterMs: number): void {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const escalate = setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, killAfterMs);
+    child.once('close', () => clearTimeout(escalate));
+}
+
+function lastLine(text: string): string | undefined {
+    const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+    return lines.length ? lines[lines.length - 1] : undefined;
+}

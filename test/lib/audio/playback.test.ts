@@ -1,0 +1,147 @@
+import assert from 'assert/strict';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { PlaybackOptions, PlaybackQueue, playbackLimitMs, PlayResult } from '../../../nodes/lib/audio/playback';
+import { findOnPath } from '../../../nodes/lib/audio/player';
+import { resolveSound, Sound } from '../../../nodes/lib/audio/sounds';
+import { FakeSoundCard, isRunning, makeFakeSoundCard, realAplay } from './fake-sound-card';
+import { silentMp3, wavBytes } from './sound-files';
+
+const realPath = () => path.dirname(realAplay());
+
+describe('audio/playback: one sound at a time', function () {
+    this.timeout(20000);
+    let chime: Sound;
+    let buzzer: Sound;
+    let card: FakeSoundCard | undefined;
+    let tmp: string;
+    before(async () => {
+        chime = await resolveSound('chime');
+        buzzer = await resolveSound('buzzer');
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'audio-playback-'));
+    });
+    afterEach(() => card?.remove());
+    after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    const queue = (options: Partial<PlaybackOptions>) => new PlaybackQueue({ player: 'auto', device: 'null', ...options });
+
+    it('plays a shipped sound with the real aplay on the null device', async () => {
+        const result = await queue({ searchPath: realPath() }).play(chime);
+        assert.deepEqual(result, { outcome: 'played', player: 'aplay' });
+    });
+
+    it('reports a device that cannot be opened as no sound device', async () => {
+        const result = await queue({ searchPath: realPath(), device: 'no-such-device' }).play(chime);
+        assert.equal(result.outcome, 'no-sound-device');
+        assert.equal(result.player, 'aplay');
+        assert.match(result.detail ?? '', /audio open error/);
+    });
+
+    it('reports a file the player rejects as a failure, with its complaint', async () => {
+        const file = path.join(tmp, 'not-pcm.wav');
+        fs.writeFileSync(file, wavBytes({ format: 0x55 }));
+        const result = await queue({ searchPath: realPath() }).play(await resolveSound(file));
+        assert.equal(result.outcome, 'player-failed');
+        assert.match(result.detail ?? '', /not PCM/);
+    });
+
+    it('resolves with no-player when none is installed, naming what it looked for', async () => {
+        const empty = fs.mkdtempSync(path.join(tmp, 'bin-'));
+        const q = queue({ searchPath: empty });
+        assert.deepEqual(await q.play(chime), { outcome: 'no-player', detail: 'aplay or paplay' });
+        assert.deepEqual(await q.play({ ...chime, type: 'mp3' }), { outcome: 'no-player', detail: 'mpg123 or paplay' });
+    });
+
+    it('plays MP3 files with mpg123', async function () {
+        const mpg123 = findOnPath('mpg123');
+        if (!mpg123) this.skip();
+        const file = path.join(tmp, 'silence.mp3');
+        fs.writeFileSync(file, silentMp3(20));
+        const result = await queue({ searchPath: path.dirname(mpg123) }).play(await resolveSound(file));
+        assert.deepEqual(result, { outcome: 'played', player: 'mpg123' });
+    });
+
+    it('keeps the order of requests even when a later look-up finishes first, and skips failed look-ups', async () => {
+        card = makeFakeSoundCard('realtime');
+        const q = queue({ searchPath: card.binDir });
+        const later = new Promise<Sound>((resolve) => setTimeout(() => resolve(chime), 150));
+        const results = await Promise.all([q.play(later), q.play(Promise.reject(new Error('no such sound'))), q.play(buzzer)]);
+        assert.deepEqual(results.map((r) => r.outcome), ['played', 'no-sound', 'played']);
+        assert.deepEqual(card.events().filter((e) => e.event === 'start').map((e) => e.file), [chime.file, buzzer.file]);
+    });
+
+    it('plays queued sounds in order, never two at once, each resolving after it has played', async () => {
+        card = makeFakeSoundCard('realtime');
+        const q = queue({ searchPath: card.binDir });
+        const t0 = Date.now();
+        const order: string[] = [];
+        const done: Array<{ id: string; at: number }> = [];
+        const track = (sound: Sound) => q.play(sound, () => order.push(sound.prompt)).then((r: PlayResult) => {
+            done.push({ id: sound.prompt, at: Date.now() - t0 });
+            return r;
+        });
+        const results = await Promise.all([track(chime), track(buzzer), track(chime)]);
+        assert.deepEqual(results.map((r) => r.outcome), ['played', 'played', 'played']);
+        assert.deepEqual(order, ['chime', 'buzzer', 'chime']);
+        assert.deepEqual(done.map((d) => d.id), ['chime', 'buzzer', 'chime']);
+
+        const events = card.events();
+        assert.deepEqual(events.map((e) => e.event), ['start', 'end', 'start', 'end', 'start', 'end']);
+        for (let i = 2; i < events.length; i += 2) assert.ok(events[i].t >= events[i - 1].t, 'a player started before the previous one ended');
+        // Each request resolved no earlier than the real length of the sounds before it and its own.
+        const lengths = [chime, buzzer, chime].map((s) => (s.duration ?? 0) * 1000);
+        let total = 0;
+        done.forEach((d, i) => {
+            total += lengths[i];
+            assert.ok(d.at >= total * 0.95, `${d.id} resolved at ${d.at} ms, before ${total} ms of sound`);
+        });
+        assert.deepEqual(events[0].args, ['-q', '-D', 'null', chime.file]);
+    });
+
+    it('kills a player that hangs past the sound length, even one that ignores SIGTERM', async () => {
+        card = makeFakeSoundCard('hang');
+        const options = { searchPath: card.binDir, graceMs: 200, killAfterMs: 300 };
+        const limit = playbackLimitMs(chime, { player: 'auto', device: '', ...options });
+        assert.equal(limit, Math.ceil((chime.duration ?? 0) * 1250) + 200);
+        const t0 = Date.now();
+        const result = await queue(options).play(chime);
+        const elapsed = Date.now() - t0;
+        assert.equal(result.outcome, 'timeout');
+        assert.ok(elapsed >= limit + 300 && elapsed < limit + 2000, `took ${elapsed} ms for a limit of ${limit} ms`);
+        const events = card.events();
+        assert.deepEqual(events.map((e) => e.event), ['start', 'sigterm']);
+        assert.ok(!isRunning(events[0].pid), 'the hung player is still running');
+    });
+
+    it('gives sounds of unknown length a fixed limit', () => {
+        assert.equal(playbackLimitMs({ ...chime, duration: undefined }, { player: 'auto', device: '', unknownLengthMs: 5000 }), 5000);
+        assert.equal(playbackLimitMs({ ...chime, duration: 2 }, { player: 'auto', device: '' }), 5500);
+    });
+
+    it('stop() kills the sound playing, drops the queue, and refuses new sounds', async () => {
+        card = makeFakeSoundCard('realtime');
+        const q = queue({ searchPath: card.binDir });
+        const select = await resolveSound('select-a-pass');
+        const pending = [q.play(select), q.play(chime), q.play(buzzer)];
+        assert.equal(q.length, 3);
+        const fake = card;
+        await new Promise<void>((resolve) => {
+            const poll = setInterval(() => {
+                if (fake.events().length) {
+                    clearInterval(poll);
+                    resolve();
+                }
+            }, 20);
+        });
+        const t0 = Date.now();
+        await q.stop();
+        assert.ok(Date.now() - t0 < 1500, 'stop waited for the whole sound');
+        assert.deepEqual((await Promise.all(pending)).map((r) => r.outcome), ['stopped', 'stopped', 'stopped']);
+        assert.equal(q.length, 0);
+        const events = card.events();
+        assert.deepEqual(events.map((e) => e.event), ['start']);
+        assert.ok(!isRunning(events[0].pid));
+        assert.deepEqual(await q.play(chime), { outcome: 'stopped' });
+    });
+});
