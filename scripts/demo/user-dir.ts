@@ -1,0 +1,144 @@
+// The demo's private Node-RED user dir: settings.js, flows.json (+ flows_cred.json) and
+// a node_modules/@redis-iot/node-red link to this repository so Node-RED loads the
+// package under development. Node-RED itself, the dashboard and pi-gpio are found in
+// the repo's node_modules, which Node-RED scans because it is installed there.
+import { randomBytes } from 'crypto';
+import fs from 'fs';
+import path from 'path';
+import { CredentialMap, decryptCredentials, encryptCredentials } from './credentials';
+import { FlowNode, hashFlows, pointAtRedis, SHARED_REDIS_ID } from './flows';
+import type { RedisTarget } from './redis-url';
+
+export const PACKAGE_NAME = '@redis-iot/node-red';
+
+export interface UserDirOptions {
+    userDir: string;
+    repoRoot: string;
+    port: number;
+    host: string;
+    /** The merged shipped flows, before they are pointed at Redis. */
+    shippedFlows: FlowNode[];
+    redis: RedisTarget;
+}
+
+export interface PreparedUserDir {
+    flowFile: string;
+    /** 'kept' when flows.json holds edits deployed from the editor (kept), else 'shipped'. */
+    flowsSource: 'shipped' | 'kept';
+    /** Where an earlier flows.json went when shipped flows replaced it. */
+    backup?: string;
+}
+
+export function prepareUserDir(options: UserDirOptions): PreparedUserDir {
+    const { userDir } = options;
+    fs.mkdirSync(userDir, { recursive: true });
+    const secret = credentialSecret(userDir);
+    fs.writeFileSync(path.join(userDir, 'settings.js'), settingsFile(options.port, options.host, secret));
+    linkPackage(userDir, options.repoRoot);
+    const prepared = writeFlows(userDir, options.shippedFlows, options.redis);
+    writeCredentials(userDir, secret, options.redis);
+    return prepared;
+}
+
+/** A random secret made once per user dir, so flows_cred.json stays readable across runs. */
+function credentialSecret(userDir: string): string {
+    const file = path.join(userDir, '.credential-secret');
+    if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+    const secret = randomBytes(24).toString('hex');
+    fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+    return secret;
+}
+
+export function settingsFile(port: number, host: string, secret: string): string {
+    return `// Written by scripts/demo (npm start) on every run; edits here are overwritten.
+module.exports = {
+    uiPort: ${port},
+    uiHost: ${JSON.stringify(host)},
+    flowFile: 'flows.json',
+    flowFilePretty: true,
+    credentialSecret: ${JSON.stringify(secret)},
+    // No welcome tour and no telemetry or update prompt: this is a local demo.
+    editorTheme: { tours: false },
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: true, ui: false },
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+};
+`;
+}
+
+function linkPackage(userDir: string, repoRoot: string): void {
+    const scopeDir = path.join(userDir, 'node_modules', '@redis-iot');
+    const link = path.join(scopeDir, 'node-red');
+    fs.mkdirSync(scopeDir, { recursive: true });
+    const target = path.resolve(repoRoot);
+    try {
+        if (fs.readlinkSync(link) === target) return;
+    } catch {
+        // no link yet (or a folder in its place): replaced below
+    }
+    fs.rmSync(link, { recursive: true, force: true });
+    fs.symlinkSync(target, link, 'dir');
+}
+
+/**
+ * flows.json comes from flows/*.json when it is missing or when the shipped flows have
+ * changed since it was written; otherwise the user's deployed edits are kept. Either
+ * way the shared Redis config node is pointed at this run's Redis.
+ */
+function writeFlows(userDir: string, shipped: FlowNode[], redis: RedisTarget): PreparedUserDir {
+    const flowFile = path.join(userDir, 'flows.json');
+    const markerFile = path.join(userDir, '.shipped-flows.sha256');
+    const shippedHash = hashFlows(shipped);
+    const marker = fs.existsSync(markerFile) ? fs.readFileSync(markerFile, 'utf8').trim() : '';
+    let base = shipped;
+    let flowsSource: PreparedUserDir['flowsSource'] = 'shipped';
+    let backup: string | undefined;
+    if (fs.existsSync(flowFile)) {
+        if (marker === shippedHash) {
+            const existing = readJsonArray(flowFile);
+            if (existing) {
+                base = existing;
+                const edited = JSON.stringify(pointAtRedis(existing, redis)) !== JSON.stringify(pointAtRedis(shipped, redis));
+                flowsSource = edited ? 'kept' : 'shipped';
+            }
+        } else {
+            backup = `${flowFile}.backup`;
+            fs.copyFileSync(flowFile, backup);
+        }
+    }
+    fs.writeFileSync(flowFile, `${JSON.stringify(pointAtRedis(base, redis), null, 4)}\n`);
+    fs.writeFileSync(markerFile, `${shippedHash}\n`);
+    return { flowFile, flowsSource, backup };
+}
+
+function readJsonArray(file: string): FlowNode[] | undefined {
+    try {
+        const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+        return Array.isArray(parsed) ? (parsed as FlowNode[]) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** REDIS_URL's username/password go to flows_cred.json; other stored credentials are kept. */
+function writeCredentials(userDir: string, secret: string, redis: RedisTarget): void {
+    const credFile = path.join(userDir, 'flows_cred.json');
+    let credentials: CredentialMap = {};
+    if (fs.existsSync(credFile)) {
+        try {
+            credentials = decryptCredentials(secret, JSON.parse(fs.readFileSync(credFile, 'utf8')) as { $: string });
+        } catch {
+            credentials = {};
+        }
+    }
+    const redisCredentials: Record<string, string> = {};
+    if (redis.username) redisCredentials.username = redis.username;
+    if (redis.password) redisCredentials.password = redis.password;
+    if (Object.keys(redisCredentials).length > 0) credentials[SHARED_REDIS_ID] = redisCredentials;
+    else delete credentials[SHARED_REDIS_ID];
+    if (Object.keys(credentials).length === 0) {
+        fs.rmSync(credFile, { force: true });
+        return;
+    }
+    fs.writeFileSync(credFile, `${JSON.stringify(encryptCredentials(secret, credentials))}\n`, { mode: 0o600 });
+}

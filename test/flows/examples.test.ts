@@ -1,0 +1,125 @@
+// The editor examples of the transit nodes, run as shipped: each example file is loaded
+// into Node-RED (its debug nodes swapped for test helpers, its Redis config node pointed
+// at the test Redis, its keys under a fresh prefix) and its inject nodes are clicked in
+// the order the example's comment tells the reader to.
+import assert from 'assert';
+import path from 'path';
+import Redis from 'ioredis';
+import { FlowNode as ShippedNode, readFlowFile, SHARED_REDIS_ID } from '../../scripts/demo/flows';
+import { REPO_ROOT } from '../../scripts/demo/paths';
+import { sharedRedis } from '../support/global-redis';
+import { FlowNode, helper, load, Msg, nextMessage, statusOf, waitFor } from '../support/flow';
+
+const modules = [
+    require('../../nodes/redis-iot-server/redis-iot-server'),
+    require('../../nodes/transit-sale/transit-sale'),
+    require('../../nodes/transit-gate/transit-gate'),
+    require('../../nodes/transit-monitor/transit-monitor'),
+    require('@node-red/nodes/core/common/20-inject.js'),
+    require('@node-red/nodes/core/common/90-comment.js'),
+];
+
+let run = 0;
+
+/** The example as a loadable flow, and the key prefix and stream it now uses. */
+function exampleFlow(file: string): { flow: FlowNode[]; prefix: string; stream: string } {
+    const shipped: ShippedNode[] = readFlowFile(path.join(REPO_ROOT, 'examples', file));
+    const tag = `example${Date.now().toString(36)}${++run}`;
+    const prefix = `${tag}:pass:`;
+    const stream = `${tag}:events`;
+    const canvas = String(shipped.find((n) => n.z)?.z);
+    const flow: FlowNode[] = [{ id: canvas, type: 'tab' }];
+    for (const node of shipped) {
+        if (node.type === 'debug') flow.push({ id: node.id, type: 'helper', z: node.z });
+        else if (node.id === SHARED_REDIS_ID) flow.push({ ...node, port: sharedRedis().port });
+        else if (node.type.startsWith('transit-')) {
+            flow.push({ ...node, stream, ...(node.keyPrefix !== undefined ? { keyPrefix: prefix } : {}) });
+        } else flow.push(node);
+    }
+    return { flow, prefix, stream };
+}
+
+/** Loads the flow and waits until each of its transit nodes is connected to Redis. */
+async function start(flow: FlowNode[]): Promise<void> {
+    await load(modules, flow);
+    for (const node of flow.filter((n) => n.type.startsWith('transit-'))) {
+        await waitFor(() => statusOf(node.id).fill === 'green', 5000, `${node.id} connected`);
+    }
+}
+
+/** Clicks an inject node's button and waits for the message it causes at a debug node. */
+async function click(inject: string, debug: string): Promise<Msg> {
+    const next = nextMessage(debug, 5000);
+    helper.getNode(inject).receive({});
+    return next;
+}
+
+describe('transit examples', function () {
+    this.timeout(20000);
+    let redis: Redis;
+
+    before(() => {
+        redis = new Redis(sharedRedis().port);
+    });
+    after(() => redis.quit());
+    afterEach(() => helper.unload());
+
+    it('Sell a pass: tap, choose, tap again sells; a second sale is refused; a direct sale sells at once', async function () {
+        const { flow, prefix } = exampleFlow('transit-sale/Sell a pass.json');
+        await start(flow);
+        assert.strictEqual((await click('ex-sale-tap', 'ex-sale-prompt')).payload, 'select-a-pass');
+        assert.strictEqual((await click('ex-sale-choose', 'ex-sale-prompt')).payload, 'tap-card-to-confirm');
+        const sold = await click('ex-sale-tap', 'ex-sale-sold');
+        assert.deepStrictEqual([sold.topic, (sold.payload as Msg).card, (sold.payload as Msg).passType], ['sold', '04A1B2C3', 'TEN_TRIP']);
+        assert.strictEqual(await redis.hget(`${prefix}04A1B2C3`, 'passType'), 'TEN_TRIP');
+        const refused = await click('ex-sale-tap', 'ex-sale-refused');
+        assert.deepStrictEqual(refused.payload, { card: '04A1B2C3', reason: 'card-already-has-pass' });
+        const direct = await click('ex-sale-direct', 'ex-sale-sold');
+        assert.deepStrictEqual([(direct.payload as Msg).card, (direct.payload as Msg).passType], ['04AABBCC', 'SINGLE_USE']);
+    });
+
+    it('Sell a pass: confirming with another card cancels the sale, and so does cancel', async function () {
+        const { flow, prefix } = exampleFlow('transit-sale/Sell a pass.json');
+        await start(flow);
+        await click('ex-sale-tap', 'ex-sale-prompt');
+        await click('ex-sale-choose', 'ex-sale-prompt');
+        assert.deepStrictEqual((await click('ex-sale-other', 'ex-sale-refused')).payload, { card: '04A1B2C3', reason: 'mismatch' });
+        assert.strictEqual(await redis.exists(`${prefix}04A1B2C3`, `${prefix}04D5E6F7`), 0);
+        await click('ex-sale-tap', 'ex-sale-prompt');
+        assert.strictEqual(((await click('ex-sale-cancel', 'ex-sale-refused')).payload as Msg).reason, 'cancelled');
+    });
+
+    it('Check a pass at a gate: the sold card is let through, a card without a pass is not', async function () {
+        const { flow } = exampleFlow('transit-gate/Check a pass at a gate.json');
+        await start(flow);
+        assert.strictEqual((await click('ex-gate-sell', 'ex-gate-sold')).topic, 'sold');
+        const granted = await click('ex-gate-tap', 'ex-gate-granted');
+        assert.deepStrictEqual(granted.payload, { card: '04A1B2C3', passType: 'TEN_TRIP', remainingTrips: 9 });
+        const denied = await click('ex-gate-stranger', 'ex-gate-denied');
+        assert.deepStrictEqual(denied.payload, { card: '04D5E6F7', reason: 'no-pass' });
+    });
+
+    it('Watch transit events: a sale, a journey and a refusal arrive as the original monitor sentences', async function () {
+        const { flow, stream } = exampleFlow('transit-monitor/Watch transit events.json');
+        await start(flow);
+        // The monitor reads new events only once its consumer group exists.
+        await waitFor(async () => {
+            const groups = await redis.xinfo('GROUPS', stream).catch(() => []) as unknown[];
+            return groups.length > 0;
+        }, 5000, 'the monitor\'s consumer group');
+        const texts: string[] = [];
+        helper.getNode('ex-monitor-text').on('input', (msg: Msg) => texts.push(String(msg.text)));
+        helper.getNode('ex-monitor-sell').receive({});
+        await waitFor(() => texts.length >= 1, 5000, 'the sale event');
+        helper.getNode('ex-monitor-tap').receive({});
+        await waitFor(() => texts.length >= 3, 5000, 'the activation and journey events');
+        helper.getNode('ex-monitor-stranger').receive({});
+        await waitFor(() => texts.length >= 4, 5000, 'the refusal event');
+        assert.deepStrictEqual(texts, [
+            'Card 04A1B2C3 was issued a two hour pass.',
+            'Card 04A1B2C3 two hour pass activated.',
+            'Card 04A1B2C3 started a journey.',
+            'Card 04D5E6F7 tried to start a journey without a valid pass!',
+        ]);
+    });
+});
