@@ -7,7 +7,7 @@ import { attachToServer } from '../common/redis-user';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
 import { promptText } from '../lib/audio/prompts';
 import { isUnavailableError } from '../lib/redis/connection';
-import { normaliseCardId } from '../lib/card-id';
+import { InvalidCardError, normaliseCardId } from '../lib/card-id';
 import { DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from '../lib/transit/keys';
 import { PASS_SLUG, parsePassType, PassType } from '../lib/transit/pass-types';
 import { RefuseReason, SaleAction, SaleEvent, SaleSession } from '../lib/transit/sale-session';
@@ -59,7 +59,7 @@ export = function register(RED: NodeAPI): void {
         };
         const prompt = (msg: InputMessage, send: Send, id: string, extra: Record<string, unknown> = {}) =>
             send(out(msg, 0, { topic: 'prompt', payload: id, text: promptText(id), ...extra }));
-        const refuse = (msg: InputMessage, send: Send, card: string, reason: RefuseReason) => {
+        const refuse = (msg: InputMessage, send: Send, card: string | null, reason: RefuseReason | 'invalid-card') => {
             node.status({ fill: reason === 'unavailable' ? 'red' : 'yellow', shape: reason === 'unavailable' ? 'ring' : 'dot',
                 text: RED._('transit-sale.status.refused', { reason }) });
             send(out(msg, 2, { topic: 'refused', payload: { card, reason } }));
@@ -137,12 +137,19 @@ export = function register(RED: NodeAPI): void {
         handleInput(node, (msg, send) => {
             const run = async () => {
                 if (!store) throw new Error(RED._('transit-sale.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
-                const direct = directSale(msg.payload);
-                if (direct) {
-                    await sell(msg, send, normaliseCardId(direct.card), parsePassType(direct.passType));
-                    return;
+                try {
+                    const direct = directSale(msg.payload);
+                    if (direct) {
+                        await sell(msg, send, normaliseCardId(direct.card), parsePassType(direct.passType));
+                        return;
+                    }
+                    await perform(msg, send, session.handle(toEvent(msg)));
+                } catch (err) {
+                    // A screen wants to show an unreadable card as a refusal; the flow's
+                    // Catch node still gets the error.
+                    if (err instanceof InvalidCardError) refuse(msg, send, null, 'invalid-card');
+                    throw err;
                 }
-                await perform(msg, send, session.handle(toEvent(msg)));
             };
             const step = queue.then(run).finally(restartTimer);
             queue = step.catch(() => undefined);

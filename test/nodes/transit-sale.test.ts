@@ -154,6 +154,8 @@ describe('transit-sale node', function () {
         send({ topic: 'card', payload: newCard() });
         for (const msg of bad) send(msg);
         await waitFor(() => caught.length === bad.length, 3000, 'all caught');
+        // The three unreadable card ids are also shown as refusals, for screens.
+        assert.deepStrictEqual(refused.map((m) => m.payload), Array(3).fill({ card: null, reason: 'invalid-card' }));
         assert.strictEqual(statusOf('sale0').fill, 'red');
         assert.strictEqual(await redis.exists('sale:pass:AB12CD34'), 0);
         assert.strictEqual(sold.length, 0);
