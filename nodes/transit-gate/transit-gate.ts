@@ -7,8 +7,7 @@ import { attachToServer } from '../common/redis-user';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
 import { isUnavailableError } from '../lib/redis/connection';
 import { InvalidCardError, normaliseCardId } from '../lib/card-id';
-import { DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from '../lib/transit/keys';
-import { checkOperationId, DenyReason, TapDecision, TransitStore } from '../lib/transit/store';
+import { checkOperationId, DenyReason, TapDecision, storeForConnection, TransitStore } from '../lib/transit/store';
 
 interface GateConfig extends NodeDef {
     server: string;
@@ -37,11 +36,7 @@ export = function register(RED: NodeAPI): void {
         let store: TransitStore | undefined;
         if (connection && !settingsError) {
             try {
-                store = new TransitStore(connection.command, {
-                    keyPrefix: config.keyPrefix ?? DEFAULT_KEY_PREFIX,
-                    stream: config.stream || DEFAULT_STREAM,
-                    deadline: () => connection.deadline(),
-                });
+                store = storeForConnection(connection, config.keyPrefix, config.stream);
             } catch (err) {
                 settingsError = err as Error;
             }

@@ -8,10 +8,9 @@ import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../commo
 import { promptText } from '../lib/audio/prompts';
 import { isUnavailableError } from '../lib/redis/connection';
 import { InvalidCardError, normaliseCardId } from '../lib/card-id';
-import { DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from '../lib/transit/keys';
 import { PASS_SLUG, parsePassType, PassType } from '../lib/transit/pass-types';
 import { RefuseReason, SaleAction, SaleEvent, SaleSession } from '../lib/transit/sale-session';
-import { checkOperationId, TransitStore } from '../lib/transit/store';
+import { checkOperationId, storeForConnection, TransitStore } from '../lib/transit/store';
 
 interface SaleConfig extends NodeDef {
     server: string;
@@ -39,11 +38,7 @@ export = function register(RED: NodeAPI): void {
         try {
             terminalId = checkOperationId(config.terminalId || node.id, 'terminal id');
             if (connection) {
-                store = new TransitStore(connection.command, {
-                    keyPrefix: config.keyPrefix ?? DEFAULT_KEY_PREFIX,
-                    stream: config.stream || DEFAULT_STREAM,
-                    deadline: () => connection.deadline(),
-                });
+                store = storeForConnection(connection, config.keyPrefix, config.stream);
             }
         } catch (err) {
             settingsError = err as Error;

@@ -22,7 +22,8 @@ export function pingRedis(port: number, host = '127.0.0.1'): Promise<boolean> {
         socket.once('connect', () => socket.write('PING\r\n'));
         socket.once('data', (data) => {
             socket.destroy();
-            resolve(data.toString().startsWith('+PONG'));
+            // A server that wants a password answers -NOAUTH: it is up all the same.
+            resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()));
         });
         socket.once('error', () => resolve(false));
         socket.once('timeout', () => {

@@ -5,6 +5,7 @@ import fs from 'fs';
 import net from 'net';
 import os from 'os';
 import path from 'path';
+import { pingRedis } from '../../scripts/demo/redis-server';
 
 export function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -15,18 +16,6 @@ export function freePort(): Promise<number> {
             const address = server.address() as net.AddressInfo;
             server.close(() => resolve(address.port));
         });
-    });
-}
-
-function ping(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const socket = net.connect(port, '127.0.0.1');
-        socket.setTimeout(500);
-        socket.once('connect', () => socket.write('PING\r\n'));
-        // A server that wants a password answers -NOAUTH: it is up all the same.
-        socket.once('data', (data) => { socket.destroy(); resolve(/^(\+PONG|-NOAUTH)/.test(data.toString())); });
-        socket.once('error', () => resolve(false));
-        socket.once('timeout', () => { socket.destroy(); resolve(false); });
     });
 }
 
@@ -58,7 +47,7 @@ export class RedisProcess {
         this.child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
         const deadline = Date.now() + 10000;
         while (Date.now() < deadline) {
-            if (await ping(this.port)) return;
+            if (await pingRedis(this.port)) return;
             if (!this.running) throw new Error(`redis-server exited (code ${this.child.exitCode}); is it installed?`);
             await new Promise((r) => setTimeout(r, 25));
         }

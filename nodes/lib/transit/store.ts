@@ -1,8 +1,8 @@
 // Runs the transit scripts for the nodes. Holds no state of its own beyond settings:
 // every decision is one script call, so any number of gates and terminals (in one
 // Node-RED or many) can share the same Redis safely.
-import type { RedisClient } from '../redis/connection';
-import { cardKeys, checkKeyPrefix, checkStreamKey } from './keys';
+import type { RedisClient, RedisConnection } from '../redis/connection';
+import { cardKeys, checkKeyPrefix, checkStreamKey, DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from './keys';
 import { PassType, TEN_TRIP_RIDES, TWO_HOUR_MS } from './pass-types';
 import { SELL_SCRIPT, TAP_SCRIPT } from './scripts';
 
@@ -124,4 +124,17 @@ export class TransitStore {
     async hasPass(card: string): Promise<boolean> {
         return (await this.client.exists(cardKeys(this.keyPrefix, card).pass)) === 1;
     }
+}
+
+/**
+ * The store a transit node uses: the connection's command client, the node's key prefix
+ * (empty is allowed: the original's bare card ids) and stream, and the connection's
+ * deadline so that a decision reaching a paused Redis too late changes nothing.
+ */
+export function storeForConnection(connection: RedisConnection, keyPrefix: string | undefined, stream: string | undefined): TransitStore {
+    return new TransitStore(connection.command, {
+        keyPrefix: keyPrefix ?? DEFAULT_KEY_PREFIX,
+        stream: stream || DEFAULT_STREAM,
+        deadline: () => connection.deadline(),
+    });
 }
