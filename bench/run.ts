@@ -4,6 +4,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { RedisProcess } from '../test/support/redis-process';
+import { benchCounter } from './counter';
 import { benchTransit } from './transit';
 
 async function main(): Promise<void> {
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
     };
     try {
         results.transit = await benchTransit(redis.port, n);
+        results.counter = await benchCounter(redis.port);
     } finally {
         await redis.destroy();
     }

@@ -101,6 +101,11 @@ export class RedisConnection extends EventEmitter {
         return this._state === 'connected';
     }
 
+    /** The database number, as keyspace channel names need it (always 0 in a cluster). */
+    get database(): number {
+        return this.settings.mode === 'cluster' ? 0 : this.settings.db;
+    }
+
     /** The subscriber client, created on first need; it resubscribes by itself after a reconnect. */
     subscriber(): RedisClient {
         if (!this.sub) {
@@ -109,6 +114,13 @@ export class RedisConnection extends EventEmitter {
                 this.subscriptions.channel.get(channel)?.forEach((l) => l(channel, message)));
             sub.on('pmessage', (pattern: string, channel: string, message: string) =>
                 this.subscriptions.pattern.get(pattern)?.forEach((l) => l(channel, message)));
+            // Messages published while the subscriber was reconnecting are lost (pub/sub
+            // is fire and forget): users re-read their state when it is back.
+            let subscriberReadyBefore = false;
+            sub.on('ready', () => {
+                if (subscriberReadyBefore) this.emit('subscriber-reconnected');
+                subscriberReadyBefore = true;
+            });
             this.sub = sub;
         }
         return this.sub;

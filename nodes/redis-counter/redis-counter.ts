@@ -1,0 +1,101 @@
+// redis-counter: one integer in Redis, changed from anywhere (this node, the original
+// web app and Pi script, redis-cli) and sent out whenever it changes, once at deploy
+// and again after every reconnect. Changes are INCRBY/DECRBY/DEL/SET, each atomic in
+// Redis; the value sent is always read back from Redis, never computed here.
+import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { handleInput, InputError } from '../common/input';
+import { attachToServer } from '../common/redis-user';
+import { connectionStatus, errorStatus } from '../common/status';
+import type { NodeConstructorAny, RedisUser } from '../common/types';
+import { counterValue, integerInput } from '../lib/counter/value';
+import { CounterWatcher } from '../lib/counter/watcher';
+
+interface CounterConfig extends NodeDef {
+    server: string;
+    key?: string;
+    step?: string | number;
+}
+
+/** Any key a user may type, but not one that could be mistaken for a pattern or channel. */
+const KEY = /^[^\s*?[\]{}]{1,256}$/;
+
+export = function register(RED: NodeAPI): void {
+    function RedisCounter(this: RedisUser, config: CounterConfig) {
+        RED.nodes.createNode(this, config);
+        const node = this;
+        const key = config.key || 'mycounter';
+        let step = 1;
+        let settingsError: Error | undefined;
+        try {
+            if (!KEY.test(key)) throw new Error(`invalid key ${JSON.stringify(key)}`);
+            step = integerInput(config.step === undefined || config.step === '' ? 1 : config.step, 'step');
+        } catch (err) {
+            settingsError = err as Error;
+            node.error(RED._('redis-counter.errors.bad-config', { error: settingsError.message }));
+        }
+        const connection = attachToServer(RED, node, config.server);
+        const watcher = connection && !settingsError ? new CounterWatcher(connection, key) : undefined;
+
+        const show = (value: number) => node.status({ fill: 'green', shape: 'dot', text: String(value) });
+        if (watcher) {
+            watcher.on('value', (value, reason) => {
+                show(value);
+                node.send({ topic: key, payload: value, reason } as NodeMessage);
+            });
+            watcher.on('invalid', (err) => {
+                node.status(errorStatus(err));
+                node.error(err.message);
+            });
+            watcher.on('polling', (reason) => node.warn(RED._('redis-counter.errors.polling', { reason })));
+            watcher.on('error', () => undefined); // the connection's status already shows it
+            // The connection's own status is shown while connecting; once there is a
+            // value, the value is the status.
+            node.onRedisState = (state, detail) => {
+                if (state === 'connected' && watcher.value !== undefined) show(watcher.value);
+                else if (state !== 'connected') node.status(connectionStatus(RED, state, detail));
+            };
+            watcher.start();
+        }
+
+        handleInput(node, async (msg, send) => {
+            if (!watcher || !connection) throw new Error(RED._('redis-counter.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
+            const redis = connection.command;
+            const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : msg.payload;
+            switch (command) {
+                case 'increment':
+                case 'decrement': {
+                    const by = msg.step === undefined ? step : integerInput(msg.step, 'msg.step');
+                    await redis.incrby(key, command === 'increment' ? by : -by);
+                    return;
+                }
+                case 'reset':
+                    // As the original: the key is deleted, and a missing key reads as 0.
+                    await redis.del(key);
+                    return;
+                case 'get': {
+                    const value = counterValue(key, await redis.get(key));
+                    send(Object.assign(msg, { topic: key, payload: value, reason: 'get' }));
+                    return;
+                }
+                default:
+                    if (typeof command === 'number' || (typeof command === 'string' && /^-?\d+$/.test(command))) {
+                        await redis.set(key, integerInput(command, 'msg.payload'));
+                        return;
+                    }
+                    throw new InputError(RED._('redis-counter.errors.bad-command', { payload: describe(msg.payload) }), 'bad-command');
+            }
+        });
+
+        node.on('close', (_removed: boolean, done: () => void) => {
+            (watcher ? watcher.stop() : Promise.resolve()).then(() => done(), () => done());
+        });
+    }
+
+    RED.nodes.registerType('redis-counter', RedisCounter as unknown as NodeConstructorAny);
+};
+
+function describe(payload: unknown): string {
+    if (typeof payload === 'string') return JSON.stringify(payload.length > 40 ? `${payload.slice(0, 40)}…` : payload);
+    return Buffer.isBuffer(payload) ? 'a Buffer' : typeof payload;
+}
+
