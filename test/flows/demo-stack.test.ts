@@ -1,7 +1,9 @@
 // The demo as `npm start` runs it (scripts/demo: private Redis, user dir, Node-RED),
 // started once: every shipped flow must deploy with all its node types present, the
-// dashboard must answer, and a rider must be able to buy a pass on the Sales terminal
-// page, get through the Entry gate page and see both on the Monitor page.
+// dashboard must answer, a rider must be able to buy a pass on the Sales terminal page,
+// get through the Entry gate page and see both on the Monitor page, and the counter must
+// stay in step across its HTTP routes, its event stream, two dashboard pages and a plain
+// Redis client changing the key, as the original web app and Pi script do.
 import assert from 'assert';
 import fs from 'fs';
 import os from 'os';
@@ -13,6 +15,7 @@ import { RedisServer } from '../../scripts/demo/redis-server';
 import { DemoStack, startDemoStack } from '../../scripts/demo/stack';
 import { freePort, RedisProcess } from '../support/redis-process';
 import { launchChromiumOrSkip } from './chromium';
+import { SseClient } from './sse-client';
 
 interface NodeSet {
     id: string;
@@ -23,6 +26,8 @@ interface NodeSet {
 
 const CARD = '04A1B2C3';
 const STRANGER = '04D5E6F7';
+/** The original counter's key, which the Counter flow shares with it. */
+const COUNTER_KEY = 'mycounter';
 
 function processGone(pid: number | undefined): boolean {
     if (pid === undefined) return true;
@@ -32,6 +37,17 @@ function processGone(pid: number | undefined): boolean {
     } catch {
         return true;
     }
+}
+
+interface CounterAnswer {
+    key: string;
+    value: number;
+}
+
+/** A request to the Counter flow's HTTP interface: status, headers and the JSON body. */
+async function counterRequest(url: string, method: 'GET' | 'POST'): Promise<{ status: number; headers: Headers; body: unknown }> {
+    const response = await fetch(url, { method, signal: AbortSignal.timeout(5000) });
+    return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
 async function getJson<T>(url: string): Promise<T> {
@@ -45,15 +61,19 @@ describe('demo stack (npm start)', function () {
     let stack: DemoStack;
     let stateDir: string;
     let log = '';
+    /** A plain client on the demo's Redis, standing in for the original counter's web app and Pi script. */
+    let redis: Redis;
 
     before(async function () {
         stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-iot-demo-'));
         stack = await startDemoStack({
             repoRoot: REPO_ROOT, stateDir, port: await freePort(), onNodeRedOutput: (text) => { log += text; },
         });
+        redis = new Redis(stack.redis.port, stack.redis.host, { maxRetriesPerRequest: 1 });
     });
 
     after(async function () {
+        redis?.disconnect();
         await stack?.stop();
         fs.rmSync(stateDir, { recursive: true, force: true });
     });
@@ -90,11 +110,118 @@ describe('demo stack (npm start)', function () {
     });
 
     it('serves the editor and the dashboard', async function () {
-        for (const url of [stack.nodeRed.editorUrl, stack.nodeRed.dashboardUrl, `${stack.nodeRed.dashboardUrl}/sales`]) {
+        for (const url of [stack.nodeRed.editorUrl, stack.nodeRed.dashboardUrl, `${stack.nodeRed.dashboardUrl}/sales`,
+            `${stack.nodeRed.dashboardUrl}/counter`]) {
             const response = await fetch(url);
             await response.arrayBuffer();
             assert.strictEqual(response.status, 200, url);
         }
+    });
+
+    describe('the counter over HTTP', function () {
+        const url = (route: string) => `${stack.nodeRed.baseUrl}${route}`;
+        const streams: SseClient[] = [];
+        const stream = async () => {
+            const client = await SseClient.open(url('/counter/events'));
+            streams.push(client);
+            return client;
+        };
+
+        afterEach(function () {
+            streams.splice(0).forEach((client) => client.close());
+        });
+
+        it('answers GET /counter with the count in the Redis key mycounter, as JSON', async function () {
+            await redis.set(COUNTER_KEY, '41');
+            const answer = await counterRequest(url('/counter'), 'GET');
+            assert.strictEqual(answer.status, 200);
+            assert.match(String(answer.headers.get('content-type')), /^application\/json/);
+            assert.strictEqual(answer.headers.get('cache-control'), 'no-store');
+            assert.deepStrictEqual(answer.body, { key: COUNTER_KEY, value: 41 });
+        });
+
+        it('changes the count on POST and answers with the new value', async function () {
+            await redis.set(COUNTER_KEY, '41');
+            for (const [route, value] of [['increment', 42], ['increment', 43], ['decrement', 42], ['reset', 0]] as const) {
+                const answer = await counterRequest(url(`/counter/${route}`), 'POST');
+                assert.deepStrictEqual([answer.status, answer.body], [200, { key: COUNTER_KEY, value } satisfies CounterAnswer], route);
+            }
+            assert.strictEqual(await redis.exists(COUNTER_KEY), 0, 'reset deletes the key, as the original did');
+            await counterRequest(url('/counter/increment'), 'POST');
+            assert.strictEqual(await redis.get(COUNTER_KEY), '1');
+        });
+
+        it('refuses GET on the routes that change the count (405, Allow: POST) and changes nothing', async function () {
+            await redis.set(COUNTER_KEY, '7');
+            for (const route of ['increment', 'decrement', 'reset']) {
+                const answer = await counterRequest(url(`/counter/${route}`), 'GET');
+                assert.strictEqual(answer.status, 405, `GET /counter/${route}`);
+                assert.strictEqual(answer.headers.get('allow'), 'POST');
+            }
+            assert.strictEqual(await redis.get(COUNTER_KEY), '7');
+        });
+
+        it('streams Server-Sent Events: the current count first, then every change, to every client', async function () {
+            const first = await stream();
+            assert.strictEqual(first.response.statusCode, 200);
+            assert.match(String(first.response.headers['content-type']), /^text\/event-stream/);
+            assert.strictEqual(first.response.headers['cache-control'], 'no-cache');
+            await first.waitFor((blocks) => blocks.some((b) => b.event === 'count'), 'a first count');
+            // A change by a plain Redis client, like the original web app's INCRBY.
+            await redis.set(COUNTER_KEY, '70');
+            await first.waitFor(() => first.counts.includes('70'), 'the count set by another client');
+
+            // Two clients at once (the original keyed its clients by Date.now(), so one of
+            // two arriving in the same millisecond never heard of a change again).
+            const [second, third] = await Promise.all([stream(), stream()]);
+            for (const client of [second, third]) {
+                await client.waitFor(() => client.counts.length > 0, 'the current count on connecting');
+                assert.strictEqual(client.counts[0], '70', 'the first event is the current count');
+                assert.strictEqual(client.blocks.find((b) => b.retry !== undefined)?.retry, 5000);
+            }
+            await redis.incrby(COUNTER_KEY, 3);
+            for (const client of [first, second, third]) await client.waitFor(() => client.counts.includes('73'), 'the change to 73');
+            assert.deepStrictEqual(first.blocks.filter((b) => b.event !== undefined).map((b) => b.event), first.counts.map(() => 'count'));
+
+            // A client that went away is forgotten; the others carry on.
+            second.close();
+            await new Promise((r) => setTimeout(r, 100));
+            await counterRequest(url('/counter/increment'), 'POST');
+            for (const client of [first, third]) await client.waitFor(() => client.counts.includes('74'), 'the change to 74');
+        });
+
+        it('answers 503 at once while Redis is away, instead of leaving the request hanging', async function () {
+            const away = stack.redisServer as RedisServer;
+            await away.stop();
+            try {
+                for (const [route, method] of [['/counter', 'GET'], ['/counter/increment', 'POST']] as const) {
+                    const started = Date.now();
+                    const answer = await counterRequest(url(route), method);
+                    assert.strictEqual(answer.status, 503, `${method} ${route}`);
+                    assert.strictEqual((answer.body as { error: string }).error, 'the counter is unavailable');
+                    assert.ok(Date.now() - started < 2000, `answered within 2 s, not after ${Date.now() - started} ms`);
+                }
+            } finally {
+                // The same port and data folder, as after a restart of the demo's Redis.
+                stack.redisServer = await RedisServer.start({ dir: path.join(stateDir, 'redis'), port: away.port });
+            }
+            const deadline = Date.now() + 15000;
+            let status = 0;
+            while (status !== 200 && Date.now() < deadline) {
+                status = (await counterRequest(url('/counter'), 'GET')).status;
+                if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+            }
+            assert.strictEqual(status, 200, 'the counter answers again once Redis is back');
+        });
+
+        it('keeps quiet streams open with a comment line (the 15 s heartbeat)', async function () {
+            const client = await stream();
+            await client.waitFor(() => client.counts.length > 0, 'the current count');
+            // The editor's inject button, rather than waiting 15 s for the timer.
+            const response = await fetch(url('/inject/counter-heartbeat'), { method: 'POST' });
+            assert.strictEqual(response.status, 200);
+            await client.waitFor((blocks) => blocks.some((b) => b.comment === 'heartbeat'), 'a heartbeat comment');
+        });
     });
 
     describe('in a browser', function () {
@@ -115,6 +242,48 @@ describe('demo stack (npm start)', function () {
 
         after(async function () {
             await browser?.close();
+        });
+
+        it('keeps two Counter pages in step: a click on one updates the other, and Reset asks first', async function () {
+            const contexts = await Promise.all([1, 2].map(() => browser.newContext({ viewport: { width: 1000, height: 700 } })));
+            try {
+                const [a, b] = await Promise.all(contexts.map((context) => context.newPage()));
+                const shows = (on: Page, value: number) =>
+                    on.locator(`#nrdb-ui-widget-counter-number .redis-counter-value[data-value="${value}"]`).waitFor({ timeout: 10000 });
+                const button = (on: Page, id: string) => on.locator(`#nrdb-ui-widget-counter-ui-${id} button`);
+                const dialog = (on: Page) => on.locator('.nrdb-ui-notification', { hasText: 'Reset the count to 0?' });
+
+                await redis.set(COUNTER_KEY, '20');
+                for (const on of [a, b]) await on.goto(`${stack.nodeRed.dashboardUrl}/counter`);
+                await Promise.all([shows(a, 20), shows(b, 20)]);
+
+                await button(a, 'increment').click();
+                await shows(b, 21);
+                await button(b, 'decrement').click();
+                await shows(a, 20);
+
+                // Reset asks first, only in the browser that asked; Cancel changes nothing.
+                await button(a, 'reset').click();
+                await dialog(a).waitFor({ timeout: 5000 });
+                await dialog(a).getByRole('button', { name: 'Cancel' }).click();
+                await dialog(a).waitFor({ state: 'hidden', timeout: 5000 });
+                assert.strictEqual(await dialog(b).count(), 0, 'the other page is not asked');
+                await button(a, 'increment').click();
+                await Promise.all([shows(a, 21), shows(b, 21)]);
+                await a.waitForTimeout(300);
+                assert.strictEqual(await redis.get(COUNTER_KEY), '21', 'Cancel did not reset');
+
+                await button(a, 'reset').click();
+                await dialog(a).getByRole('button', { name: 'Reset' }).click();
+                await Promise.all([shows(a, 0), shows(b, 0)]);
+                assert.strictEqual(await redis.exists(COUNTER_KEY), 0);
+
+                // A change from outside Node-RED (the original's Pi script) shows on both pages.
+                await redis.incrby(COUNTER_KEY, 5);
+                await Promise.all([shows(a, 5), shows(b, 5)]);
+            } finally {
+                await Promise.all(contexts.map((context) => context.close()));
+            }
         });
 
         it('takes a typed card id on the Sales terminal page, and cancels its sale', async function () {

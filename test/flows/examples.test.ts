@@ -1,32 +1,34 @@
-// The editor examples of the transit nodes, run as shipped: each example file is loaded
-// into Node-RED (its debug nodes swapped for test helpers, its Redis config node pointed
-// at the test Redis, its keys under a fresh prefix) and its inject nodes are clicked in
-// the order the example's comment tells the reader to.
+// The editor examples of the transit nodes and the counter, run as shipped: each example
+// file is loaded into Node-RED (its debug nodes swapped for test helpers, its Redis config
+// node pointed at the test Redis, its keys under a fresh prefix) and its inject nodes are
+// clicked in the order the example's comment tells the reader to.
 import assert from 'assert';
 import path from 'path';
 import Redis from 'ioredis';
 import { FlowNode as ShippedNode, readFlowFile, SHARED_REDIS_ID } from '../../scripts/demo/flows';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { sharedRedis } from '../support/global-redis';
-import { FlowNode, helper, load, Msg, nextMessage, statusOf, waitFor } from '../support/flow';
+import { collect, FlowNode, helper, load, Msg, nextMessage, statusOf, waitFor } from '../support/flow';
 
 const modules = [
     require('../../nodes/redis-iot-server/redis-iot-server'),
     require('../../nodes/transit-sale/transit-sale'),
     require('../../nodes/transit-gate/transit-gate'),
     require('../../nodes/transit-monitor/transit-monitor'),
+    require('../../nodes/redis-counter/redis-counter'),
     require('@node-red/nodes/core/common/20-inject.js'),
     require('@node-red/nodes/core/common/90-comment.js'),
 ];
 
 let run = 0;
 
-/** The example as a loadable flow, and the key prefix and stream it now uses. */
-function exampleFlow(file: string): { flow: FlowNode[]; prefix: string; stream: string } {
+/** The example as a loadable flow, and the key prefix, stream and counter key it now uses. */
+function exampleFlow(file: string): { flow: FlowNode[]; prefix: string; stream: string; counterKey: string } {
     const shipped: ShippedNode[] = readFlowFile(path.join(REPO_ROOT, 'examples', file));
     const tag = `example${Date.now().toString(36)}${++run}`;
     const prefix = `${tag}:pass:`;
     const stream = `${tag}:events`;
+    const counterKey = `${tag}:counter`;
     const canvas = String(shipped.find((n) => n.z)?.z);
     const flow: FlowNode[] = [{ id: canvas, type: 'tab' }];
     for (const node of shipped) {
@@ -34,9 +36,10 @@ function exampleFlow(file: string): { flow: FlowNode[]; prefix: string; stream: 
         else if (node.id === SHARED_REDIS_ID) flow.push({ ...node, port: sharedRedis().port });
         else if (node.type.startsWith('transit-')) {
             flow.push({ ...node, stream, ...(node.keyPrefix !== undefined ? { keyPrefix: prefix } : {}) });
-        } else flow.push(node);
+        } else if (node.type === 'redis-counter') flow.push({ ...node, key: counterKey });
+        else flow.push(node);
     }
-    return { flow, prefix, stream };
+    return { flow, prefix, stream, counterKey };
 }
 
 /** Loads the flow and waits until each of its transit nodes is connected to Redis. */
@@ -121,5 +124,48 @@ describe('transit examples', function () {
             'Card 04A1B2C3 started a journey.',
             'Card 04D5E6F7 tried to start a journey without a valid pass!',
         ]);
+    });
+});
+
+describe('counter example', function () {
+    this.timeout(20000);
+    let redis: Redis;
+
+    before(() => {
+        redis = new Redis(sharedRedis().port);
+    });
+    after(() => redis.quit());
+    afterEach(() => helper.unload());
+
+    it('Count in Redis: every change reaches both counters, whoever made it', async function () {
+        const { flow, counterKey } = exampleFlow('redis-counter/Count in Redis.json');
+        await load(modules, flow);
+        // Each counter shows the count in its status once it has read it (0: no key yet).
+        for (const id of ['ex-counter', 'ex-counter-other']) {
+            await waitFor(() => statusOf(id).text === '0', 5000, `${id} showing 0`);
+        }
+        const mine = collect('ex-counter-count');
+        const other = collect('ex-counter-other-count');
+        const last = (got: Msg[]) => got[got.length - 1]?.payload;
+        const bothShow = (value: number, what: string) =>
+            waitFor(() => last(mine) === value && last(other) === value, 5000, `both counters at ${value} after ${what}`);
+
+        for (const [inject, value] of [
+            ['ex-counter-increment', 1], ['ex-counter-increment-5', 6], ['ex-counter-decrement', 5],
+            ['ex-counter-set', 100], ['ex-counter-reset', 0],
+        ] as const) {
+            helper.getNode(inject).receive({});
+            await bothShow(value, inject);
+        }
+        assert.strictEqual(await redis.exists(counterKey), 0, 'reset deletes the key, as the original did');
+        assert.deepStrictEqual([mine[0].topic, mine[0].reason], [counterKey, 'change']);
+
+        // A change made outside Node-RED, as the original web app or Pi script would make it.
+        await redis.incrby(counterKey, 3);
+        await bothShow(3, 'INCRBY from another client');
+
+        const answer = nextMessage('ex-counter-count');
+        helper.getNode('ex-counter-get').receive({});
+        assert.deepStrictEqual([(await answer).payload, (await answer).reason], [3, 'get']);
     });
 });

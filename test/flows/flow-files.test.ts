@@ -5,6 +5,7 @@
 import assert from 'assert';
 import fs from 'fs';
 import path from 'path';
+import vm from 'vm';
 import { FlowNode, flowFilesIn, mergeFlows, readFlowFile, SHARED_REDIS_ID } from '../../scripts/demo/flows';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { knownTypes, packageNodeHtmlFiles } from './known-types';
@@ -15,6 +16,7 @@ const EXAMPLES_DIR = path.join(REPO_ROOT, 'examples');
 /** Outputs of this package's nodes (fixed by the spec), to check wires arrays. */
 const OUTPUTS: Record<string, number> = {
     'mfrc522-reader': 2, 'transit-sale': 3, 'transit-gate': 2, 'transit-monitor': 1, 'audio-prompt': 1,
+    'redis-counter': 1, 'tm1637-display': 1,
 };
 
 /** Properties that name a config node, by node type ('*' = any dashboard widget). */
@@ -22,7 +24,9 @@ const CONFIG_REFS: Record<string, Record<string, string>> = {
     'transit-sale': { server: 'redis-iot-server' },
     'transit-gate': { server: 'redis-iot-server' },
     'transit-monitor': { server: 'redis-iot-server' },
+    'redis-counter': { server: 'redis-iot-server' },
     'ui-page': { ui: 'ui-base', theme: 'ui-theme' },
+    'ui-notification': { ui: 'ui-base' },
     'ui-group': { page: 'ui-page' },
 };
 
@@ -46,6 +50,21 @@ function referencesOf(node: FlowNode): Array<[string, string, boolean]> {
         refs.push(['group', 'ui-group', node.type !== 'ui-event' && node.type !== 'ui-control' && node.type !== 'ui-notification']);
     }
     return refs;
+}
+
+/** The code of a function node (body, On Start, On Stop) that does not compile, as Node-RED wraps it. */
+function functionCodeProblems(node: FlowNode): string[] {
+    const problems: string[] = [];
+    for (const property of ['func', 'initialize', 'finalize']) {
+        const body = node[property];
+        if (typeof body !== 'string' || body === '') continue;
+        try {
+            new vm.Script(`(async function (msg, __send__, __done__) {\n${body}\n})`, { filename: `${node.id}.${property}` });
+        } catch (err) {
+            problems.push(`function ${node.id} ${property}: ${(err as Error).message}`);
+        }
+    }
+    return problems;
 }
 
 function problemsIn(flows: FlowNode[], types: Set<string>): string[] {
@@ -88,6 +107,7 @@ function problemsIn(flows: FlowNode[], types: Set<string>): string[] {
         if (Array.isArray(node.links)) {
             for (const target of node.links as string[]) if (!byId.has(target)) problems.push(`${where}: links to missing node ${target}`);
         }
+        if (node.type === 'function') problems.push(...functionCodeProblems(node));
         for (const [property, type, required] of referencesOf(node)) {
             const value = node[property];
             if (value === undefined || value === '') {
@@ -112,9 +132,9 @@ describe('shipped flow files', function () {
         }
     });
 
-    it('ships the three demo flows', function () {
+    it('ships the four demo flows', function () {
         assert.deepStrictEqual(flowFiles.map((f) => path.basename(f)).sort(),
-            ['transit-entry-gate.json', 'transit-monitor.json', 'transit-sales-terminal.json']);
+            ['counter.json', 'transit-entry-gate.json', 'transit-monitor.json', 'transit-sales-terminal.json']);
     });
 
     for (const file of [...flowFiles, ...exampleFiles]) {
@@ -143,7 +163,7 @@ describe('shipped flow files', function () {
             assert.strictEqual(file.filter((n) => n.type === 'tab').length, 1, `${flowFiles[index]} has one tab`);
         }
         const pagePaths = flows.filter((n) => n.type === 'ui-page').map((n) => n.path);
-        assert.deepStrictEqual(pagePaths.sort(), ['/gate', '/monitor', '/sales']);
+        assert.deepStrictEqual(pagePaths.sort(), ['/counter', '/gate', '/monitor', '/sales']);
         assert.deepStrictEqual(problemsIn(flows, all), []);
     });
 
@@ -159,5 +179,59 @@ describe('shipped flow files', function () {
             assert.ok(flows.some((n) => n.type === type), `examples/${example} should use ${type}`);
             assert.ok(flows.some((n) => n.type === 'inject') && flows.some((n) => n.type === 'debug'), `examples/${example} needs inject and debug nodes`);
         }
+    });
+
+    it('has an example for every node of this package, each using that node', function () {
+        for (const type of [...ours].filter((t) => t !== 'redis-iot-server')) {
+            const files = jsonFilesUnder(path.join(EXAMPLES_DIR, type));
+            assert.ok(files.length > 0, `missing examples/${type}/`);
+            for (const file of files) {
+                const flows = readFlowFile(file);
+                assert.ok(flows.some((n) => n.type === type), `${path.relative(REPO_ROOT, file)} should use ${type}`);
+                assert.ok(flows.some((n) => n.type === 'inject'), `${path.relative(REPO_ROOT, file)} needs an inject node to try it`);
+            }
+        }
+    });
+
+    describe('the Counter flow', function () {
+        const flows = readFlowFile(path.join(FLOWS_DIR, 'counter.json'));
+        const ofType = (type: string) => flows.filter((n) => n.type === type);
+
+        it('counts in the original\'s key mycounter, on the shared Redis', function () {
+            const counters = ofType('redis-counter');
+            assert.strictEqual(counters.length, 1);
+            assert.deepStrictEqual([counters[0].server, counters[0].key], [SHARED_REDIS_ID, 'mycounter']);
+        });
+
+        it('wires the Pi as the original: count button BCM 16, display CLK 23 / DIO 24, nothing on SPI0', function () {
+            const buttons = ofType('rpi-gpio in');
+            assert.ok(buttons.every((n) => n.bcm === true && n.intype === 'up'), 'buttons to ground, with the pull-up, BCM numbers');
+            const pins = buttons.map((n) => Number(n.pin));
+            assert.ok(pins.includes(16), 'the count button stays on BCM 16');
+            const display = ofType('tm1637-display');
+            assert.deepStrictEqual(display.map((n) => [Number(n.clk), Number(n.dio)]), [[23, 24]]);
+            // BCM 7-11 are SPI0 (CE1, CE0, MISO, MOSI, SCLK): the original's reset button on
+            // BCM 11 would clash with an RC522 reader on the same Pi.
+            const spi0 = [7, 8, 9, 10, 11];
+            assert.deepStrictEqual([...pins, 23, 24].filter((pin) => spi0.includes(pin)), []);
+        });
+
+        it('serves the original\'s HTTP interface, with every change over POST', function () {
+            const routes = ofType('http in').map((n) => `${String(n.method).toUpperCase()} ${String(n.url)}`).sort();
+            assert.deepStrictEqual(routes, [
+                'GET /counter', 'GET /counter/decrement', 'GET /counter/events', 'GET /counter/increment', 'GET /counter/reset',
+                'POST /counter/decrement', 'POST /counter/increment', 'POST /counter/reset',
+            ]);
+        });
+
+        it('resets from the dashboard only through a confirmation', function () {
+            const byId = new Map(flows.map((n) => [n.id, n]));
+            const reset = ofType('ui-button').find((n) => n.label === 'Reset');
+            assert.ok(reset, 'a Reset button');
+            const targets = (reset.wires as string[][]).flat().map((id) => byId.get(id)?.type);
+            assert.deepStrictEqual(targets, ['ui-notification']);
+            const confirm = byId.get((reset.wires as string[][])[0][0]);
+            assert.strictEqual(confirm?.allowConfirm, true);
+        });
     });
 });

@@ -1,8 +1,11 @@
 // A single slow GPIO output (a reset or enable pin, a buzzer) without any native module:
 // `pinctrl` on Raspberry Pi OS Bookworm and later, else the libgpiod `gpioset` tool on the
 // chip found by label. Each write starts a process, so this is for pins that change a few
-// times, not for bit-banging; fast lines will get a libgpiod port of their own.
+// times, not for bit-banging: fast lines use a GpioPort (gpio-port.ts).
 import { ChildProcess, execFile, spawn } from 'child_process';
+import { checkBcmPin, headerChipFromGpiodetect } from './header-chip';
+
+export { HEADER_CHIP_LABELS, headerChipFromGpiodetect } from './header-chip';
 
 export interface OutputLine {
     write(value: 0 | 1): Promise<void>;
@@ -46,25 +49,12 @@ export const systemCommands: CommandRunner = {
     start: (file, args) => spawn(file, args, { stdio: 'ignore' }),
 };
 
-/** Header GPIO chip labels: Pi 5 (RP1), Pi 4, Pi 0-3. Chip numbers changed between kernels; labels did not. */
-export const HEADER_CHIP_LABELS = ['pinctrl-rp1', 'pinctrl-bcm2711', 'pinctrl-bcm2835'];
-
-/** Picks the header chip from `gpiodetect` output such as "gpiochip0 [pinctrl-rp1] (54 lines)". */
-export function headerChipFromGpiodetect(output: string): string | undefined {
-    const chips = output.split('\n').map((line) => /^(\S+)\s+\[([^\]]+)\]/.exec(line.trim())).filter((m) => m !== null);
-    for (const label of HEADER_CHIP_LABELS) {
-        const match = chips.find((m) => m[2] === label);
-        if (match) return match[1];
-    }
-    return undefined;
-}
-
 /**
  * Opens BCM pin `pin` as an output. Resolves undefined when neither pinctrl nor gpioset
  * can drive it here (not a Pi, tools missing).
  */
 export async function openOutputLine(pin: number, commands: CommandRunner = systemCommands): Promise<OutputLine | undefined> {
-    if (!Number.isInteger(pin) || pin < 0 || pin > 53) throw new Error(`invalid BCM pin ${pin}`);
+    checkBcmPin(pin);
     if (await succeeds(commands, 'pinctrl', ['get', String(pin)])) return new PinctrlLine(pin, commands);
     const detected = await commands.run('gpiodetect', []).catch(() => '');
     const chip = headerChipFromGpiodetect(detected);
