@@ -24,8 +24,9 @@ function describe(stack: DemoStack, stateDir: string): void {
     say('');
     say(`Redis:     ${describeRedisTarget(stack.redis)}${redisWhere}`);
     say(`Editor:    ${stack.nodeRed.editorUrl}`);
-    say(`Dashboard: ${stack.nodeRed.dashboardUrl}`);
-    say('Off a Raspberry Pi the card readers, buttons, lights and sounds are simulated.');
+    say(`Dashboard: ${stack.nodeRed.dashboardUrl} (pages sales, gate, monitor and counter)`);
+    say(`Counter:   ${stack.nodeRed.editorUrl.replace(/\/$/, '')}/counter (GET; POST /counter/increment, /counter/reset; SSE at /counter/events)`);
+    say('Off a Raspberry Pi the card readers, buttons, lights, display and sounds are simulated.');
     say('The "GPIO pin … already set" warnings are expected: on real hardware the sales terminal');
     say('and the entry gate are separate Pis, both using BCM 19, 13 and 26.');
     say('Press Ctrl-C to stop.');
