@@ -6,6 +6,7 @@ import { RedisProcess } from '../support/redis-process';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const counterModule = require('../../nodes/redis-counter/redis-counter');
+const displayModule = require('../../nodes/tm1637-display/tm1637-display');
 
 let n = 0;
 const newKey = () => `counter:test:${Date.now()}:${++n}`;
@@ -95,6 +96,34 @@ describe('redis-counter node', function () {
                 const values = o.map((m) => m.payload as number);
                 assert.deepStrictEqual(values, [...values].sort((a, b) => a - b));
             }
+        } finally {
+            clients.forEach((c) => c.disconnect());
+        }
+    });
+
+    it('a burst of 10,000 increments from several clients ends with every display on the exact value', async function () {
+        const key = newKey();
+        await redis.set(key, '-5000');
+        const flow: FlowNode[] = [{ id: 'tab', type: 'tab' }, { ...serverNode(sharedRedis().port), z: 'tab' }];
+        for (let i = 0; i < 3; i++) {
+            flow.push({ id: `counter${i}`, type: 'redis-counter', z: 'tab', server: 'redis-test', key, wires: [[`display${i}`]] });
+            flow.push({ id: `display${i}`, type: 'tm1637-display', z: 'tab', mode: 'simulated', overflow: 'clamp', brightness: 7, wires: [[]] });
+        }
+        await load([serverModule, counterModule, displayModule], flow);
+        type Display = { simulator: { text: string } };
+        const shown = () => [0, 1, 2].map((i) => (helper.getNode(`display${i}`) as unknown as Display).simulator.text);
+        await waitFor(() => shown().every((t) => t === '-999'), 3000, 'initial value, clamped as the original');
+        const clients = Array.from({ length: 5 }, () => new Redis(sharedRedis().port));
+        try {
+            await Promise.all(clients.map(async (c) => {
+                for (let batch = 0; batch < 10; batch++) {
+                    const pipe = c.pipeline();
+                    for (let i = 0; i < 200; i++) pipe.incr(key);
+                    await pipe.exec();
+                }
+            }));
+            assert.strictEqual(await redis.get(key), '5000');
+            await waitFor(() => shown().every((t) => t === '5000'), 5000, 'every display on 5000');
         } finally {
             clients.forEach((c) => c.disconnect());
         }
