@@ -6,6 +6,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { handleInput } from '../common/input';
 import { errorStatus, shorten } from '../common/status';
 import { normaliseCardId } from '../lib/card-id';
+import { integerSetting } from '../lib/settings';
 import { cardId, IdFormat, uidFromHex, uidHex } from '../lib/mfrc522/card-id';
 import type { CardRead } from '../lib/mfrc522/reader';
 import { ReaderSession, ReaderSettings } from '../lib/mfrc522/reader-session';
@@ -33,12 +34,6 @@ interface CardInfo {
     sak: number | null;
     atqa: number | null;
     source: CardSource;
-}
-
-function integerSetting(value: string | number | undefined, fallback: number, min: number, max: number, what: string): number {
-    const number = value === '' || value === undefined ? fallback : Number(value);
-    if (!Number.isInteger(number) || number < min || number > max) throw new Error(`invalid ${what}: ${value}`);
-    return number;
 }
 
 function settingsFromConfig(config: ReaderDef): ReaderSettings & { idFormat: IdFormat } {

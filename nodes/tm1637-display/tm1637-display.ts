@@ -9,6 +9,7 @@ import { errorStatus, shorten } from '../common/status';
 import { DisplayInputError, OVERFLOW_POLICIES, OverflowPolicy } from '../lib/tm1637/content';
 import { DisplaySession, DisplaySettings } from '../lib/tm1637/display-session';
 import type { SimulatedTm1637 } from '../lib/tm1637/simulated-chip';
+import { integerSetting } from '../lib/settings';
 
 interface DisplayDef extends NodeDef {
     clk: string | number;
@@ -26,12 +27,6 @@ interface DisplayNode extends Node {
 
 /** Value statuses are coalesced like the frames: at most one every STATUS_INTERVAL_MS. */
 const STATUS_INTERVAL_MS = 200;
-
-function integerSetting(value: string | number | undefined, fallback: number, min: number, max: number, what: string): number {
-    const number = value === '' || value === undefined ? fallback : Number(value);
-    if (!Number.isInteger(number) || number < min || number > max) throw new Error(`invalid ${what}: ${value}`);
-    return number;
-}
 
 function settingsFromConfig(config: DisplayDef): DisplaySettings {
     const overflow = (config.overflow || 'clamp') as OverflowPolicy;
