@@ -5,6 +5,7 @@ import os from 'os';
 import path from 'path';
 import { RedisProcess } from '../test/support/redis-process';
 import { benchCounter } from './counter';
+import { benchImages } from './images';
 import { benchTransit } from './transit';
 
 async function main(): Promise<void> {
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     try {
         results.transit = await benchTransit(redis.port, n);
         results.counter = await benchCounter(redis.port);
+        results.images = await benchImages();
     } finally {
         await redis.destroy();
     }

@@ -15,6 +15,8 @@ import { RedisServer } from '../../scripts/demo/redis-server';
 import { DemoStack, startDemoStack } from '../../scripts/demo/stack';
 import { freePort, RedisProcess } from '../support/redis-process';
 import { launchChromiumOrSkip } from './chromium';
+import { ImageStore } from '../../nodes/lib/images/store';
+import { makeTestCard } from '../../nodes/lib/camera/test-card';
 import { SseClient } from './sse-client';
 
 interface NodeSet {
@@ -249,7 +251,7 @@ describe('demo stack (npm start)', function () {
             try {
                 const [a, b] = await Promise.all(contexts.map((context) => context.newPage()));
                 const shows = (on: Page, value: number) =>
-                    on.locator(`#nrdb-ui-widget-counter-number .redis-counter-value[data-value="${value}"]`).waitFor({ timeout: 10000 });
+                    on.locator(`#nrdb-ui-widget-counter-number .redis-counter-value[data-value="${value}"]`).waitFor({ timeout: 20000 });
                 const button = (on: Page, id: string) => on.locator(`#nrdb-ui-widget-counter-ui-${id} button`);
                 const dialog = (on: Page) => on.locator('.nrdb-ui-notification', { hasText: 'Reset the count to 0?' });
 
@@ -344,6 +346,26 @@ describe('demo stack (npm start)', function () {
             // The same port and data folder, as after a restart of the demo's Redis.
             stack.redisServer = await RedisServer.start({ dir: path.join(stateDir, 'redis'), port: away.port });
             await lit('[data-red="1"][data-yellow="0"]').waitFor({ timeout: 20000 });
+        });
+
+        it('shows a new picture in the open gallery without a reload, its metadata as text', async function () {
+            const gallery = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+            try {
+                await gallery.goto(`${stack.nodeRed.editorUrl.replace(/\/$/, '')}/gallery`);
+                await gallery.locator('#live-state', { hasText: /live/i }).waitFor({ timeout: 15000 });
+                // A camera whose name is markup, stored the way the camera flow stores pictures.
+                const hostile = '<img src=x onerror="window.__xss=1"><b>cam</b>';
+                const store = new ImageStore(redis, { keyPrefix: 'image:', index: 'image-index', thumbnailWidth: 64 });
+                const { id } = await store.store(makeTestCard({ width: 320, height: 240, quality: 80, time: new Date() }), { camera: hostile });
+                const card = gallery.locator(`#grid .card[data-id="${id}"]`);
+                await card.waitFor({ timeout: 15000 });
+                assert.strictEqual(await card.locator('.caption span').innerText(), hostile);
+                assert.strictEqual(await card.locator('b').count(), 0, 'no markup from the metadata');
+                await card.locator('img').evaluate((img) => (img as unknown as { decode(): Promise<void> }).decode());
+                assert.strictEqual(await gallery.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+            } finally {
+                await gallery.close();
+            }
         });
 
         it('shows the sale, the journey and the refusal on the Monitor page', async function () {

@@ -132,9 +132,9 @@ describe('shipped flow files', function () {
         }
     });
 
-    it('ships the four demo flows', function () {
+    it('ships the five demo flows', function () {
         assert.deepStrictEqual(flowFiles.map((f) => path.basename(f)).sort(),
-            ['counter.json', 'transit-entry-gate.json', 'transit-monitor.json', 'transit-sales-terminal.json']);
+            ['camera.json', 'counter.json', 'transit-entry-gate.json', 'transit-monitor.json', 'transit-sales-terminal.json']);
     });
 
     for (const file of [...flowFiles, ...exampleFiles]) {
@@ -163,7 +163,7 @@ describe('shipped flow files', function () {
             assert.strictEqual(file.filter((n) => n.type === 'tab').length, 1, `${flowFiles[index]} has one tab`);
         }
         const pagePaths = flows.filter((n) => n.type === 'ui-page').map((n) => n.path);
-        assert.deepStrictEqual(pagePaths.sort(), ['/counter', '/gate', '/monitor', '/sales']);
+        assert.deepStrictEqual(pagePaths.sort(), ['/camera', '/counter', '/gate', '/monitor', '/sales']);
         assert.deepStrictEqual(problemsIn(flows, all), []);
     });
 

@@ -32,6 +32,7 @@ export class CounterWatcher extends EventEmitter<WatcherEvents> {
     private last: number | undefined;
     private lastInvalid: string | undefined;
     private pollTimer?: NodeJS.Timeout;
+    private retryTimer?: NodeJS.Timeout;
     private toldPolling = false;
     private closed = false;
     private readonly onReady = () => void this.connect('reconnect');
@@ -61,6 +62,7 @@ export class CounterWatcher extends EventEmitter<WatcherEvents> {
         this.connection.off('ready', this.onReady);
         this.connection.off('subscriber-reconnected', this.onSubscriberReady);
         if (this.pollTimer) clearInterval(this.pollTimer);
+        if (this.retryTimer) clearTimeout(this.retryTimer);
         await this.unlisten?.();
     }
 
@@ -88,8 +90,14 @@ export class CounterWatcher extends EventEmitter<WatcherEvents> {
             }
             this.refresh(this.last === undefined ? 'initial' : reason);
         } catch (err) {
-            // Redis went away again mid-setup: the next 'ready' starts over.
             this.emit('error', err as Error);
+            // A command timed out (a busy Redis just after its restart) or Redis went away
+            // again: try again shortly, or at the next 'ready' if the connection is gone.
+            // Without this a counter could stay on an old value with notifications off.
+            this.retryTimer = setTimeout(() => {
+                if (!this.closed && this.connection.ready) void this.connect(reason);
+            }, 500);
+            this.retryTimer.unref();
         }
     }
 

@@ -1,0 +1,85 @@
+// Camera gallery: images stored per second at about 300 KB (with and without deriving a
+// thumbnail), and the gallery's first page with 100, 10,000 and 100,000 images stored,
+// beside a SCAN-based listing like the original's v0.0.1 server.
+import { encode } from 'jpeg-js';
+import Redis from 'ioredis';
+import { listImages } from '../nodes/lib/images/list';
+import { ImageStore } from '../nodes/lib/images/store';
+import { RedisProcess } from '../test/support/redis-process';
+import { formatRow, measure, Summary } from './stats';
+
+/** A noisy picture, so JPEG cannot shrink it much: about 300 KB at 480x320, quality 92. */
+function noisyJpeg(width: number, height: number, quality: number): Buffer {
+    const data = Buffer.alloc(width * height * 4);
+    let seed = 12345;
+    for (let i = 0; i < data.length; i++) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        data[i] = (i & 3) === 3 ? 255 : (seed >> 16) & 0xff;
+    }
+    return encode({ data, width, height }, quality).data;
+}
+
+/** The original server's listing: SCAN the whole keyspace for image hashes, sort, take a page. */
+async function scanFirstPage(redis: Redis, pageSize: number): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor = '0';
+    do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', 'image:*', 'COUNT', 1000, 'TYPE', 'hash');
+        cursor = next;
+        for (const key of keys) ids.push(key.slice('image:'.length));
+    } while (cursor !== '0');
+    ids.sort().reverse();
+    const page = ids.slice(0, pageSize);
+    const pipe = redis.pipeline();
+    for (const id of page) pipe.hmget(`image:${id}`, 'timestamp', 'mime_type', 'lux');
+    await pipe.exec();
+    return page;
+}
+
+async function storeRate(port: number): Promise<Array<[string, Summary]>> {
+    const redis = new Redis(port);
+    const jpeg = noisyJpeg(480, 320, 92);
+    const rows: Array<[string, Summary]> = [];
+    for (const thumbnailWidth of [0, 320]) {
+        const store = new ImageStore(redis, { keyPrefix: 'rate:', index: `rate-index-${thumbnailWidth}`, maxCount: 200, maxBytes: 0, maxAgeMs: 0, thumbnailWidth });
+        const n = thumbnailWidth ? 40 : 300;
+        rows.push([`store ${Math.round(jpeg.length / 1024)} KB JPEG, thumbnail ${thumbnailWidth ? `${thumbnailWidth} px` : 'off'}`,
+            await measure(n, 1, () => store.store(jpeg, { camera: 'bench' }))]);
+    }
+    redis.disconnect();
+    return rows;
+}
+
+export async function benchImages(): Promise<Record<string, unknown>> {
+    // A Redis of its own: the listing comparison needs a keyspace holding only these images.
+    const own = await RedisProcess.start();
+    const redis = new Redis(own.port);
+    const rates = await storeRate(own.port);
+    await redis.flushall();
+    const tiny = noisyJpeg(8, 8, 50);
+    const store = new ImageStore(redis, { maxCount: 0, maxBytes: 0, maxAgeMs: 0, thumbnailWidth: 0 });
+    const listing: Array<{ images: number; index: Summary; scan: Summary }> = [];
+    let stored = 0;
+    for (const target of [100, 10000, 100000]) {
+        const writers = Array.from({ length: 8 }, async () => {
+            while (stored < target) {
+                stored++;
+                await store.store(tiny, { camera: 'bench' });
+            }
+        });
+        await Promise.all(writers);
+        const index = await measure(target >= 100000 ? 200 : 500, 1, () => listImages(redis, store.keys, { limit: 24 }));
+        const scan = await measure(target >= 100000 ? 5 : 20, 1, () => scanFirstPage(redis, 24));
+        listing.push({ images: target, index, scan });
+    }
+    redis.disconnect();
+    await own.destroy();
+    console.log('\nCamera gallery: storing pictures (one at a time, one script each)');
+    for (const [name, s] of rates) console.log(formatRow(name, s));
+    console.log('\nCamera gallery: first page of 24, newest first');
+    for (const row of listing) {
+        console.log(formatRow(`${row.images} images: sorted-set index`, row.index));
+        console.log(formatRow(`${row.images} images: SCAN like the original`, row.scan));
+    }
+    return { store: Object.fromEntries(rates), firstPage: listing };
+}

@@ -1,0 +1,33 @@
+// What a failed capture means, from the capture program's stderr. Only one process can
+// hold a camera ("Pipeline handler in use by another process" / "failed to acquire
+// camera"), and a Pi without a camera says "no cameras available".
+export type CaptureErrorCode =
+    | 'busy' // another process holds the camera
+    | 'no-camera' // no camera connected, or the index is out of range
+    | 'timeout' // hung and killed
+    | 'not-jpeg' // exited 0 but stdout was not a JPEG
+    | 'stopped' // the node closed while capturing or waiting
+    | 'failed'; // anything else, with the program's last line of stderr
+
+export class CaptureError extends Error {
+    constructor(readonly code: CaptureErrorCode, readonly detail = '') {
+        super(detail ? `${code}: ${detail}` : code);
+        this.name = 'CaptureError';
+    }
+}
+
+const BUSY = /in use by another process|failed to acquire camera|device or resource busy/i;
+const NO_CAMERA = /no cameras available|camera\s*\d*\s*not found|invalid camera|no camera/i;
+
+export function classifyStderr(stderr: string): 'busy' | 'no-camera' | 'failed' {
+    if (BUSY.test(stderr)) return 'busy';
+    if (NO_CAMERA.test(stderr)) return 'no-camera';
+    return 'failed';
+}
+
+/** The most telling line of stderr: the matching one, or else the last non-empty one. */
+export function stderrSummary(stderr: string): string {
+    const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
+    const telling = lines.find((line) => BUSY.test(line) || NO_CAMERA.test(line));
+    return (telling ?? lines[lines.length - 1] ?? '').slice(0, 200);
+}

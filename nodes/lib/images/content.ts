@@ -1,0 +1,39 @@
+// What an image is, judged by its bytes (never by a name or a claimed type): JPEG starts
+// FF D8 FF, PNG with its eight-byte signature. Anything else is refused before Redis.
+
+export type ImageMime = 'image/jpeg' | 'image/png';
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** The image's type from its first bytes, or undefined for anything that is not JPEG or PNG. */
+export function sniffMime(bytes: Buffer): ImageMime | undefined {
+    if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+    if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return 'image/png';
+    return undefined;
+}
+
+/** An input the store refuses; `code` is stable for flows (msg.error / Catch). */
+export class ImageInputError extends Error {
+    constructor(message: string, readonly code: 'not-a-buffer' | 'not-an-image' | 'too-large' | 'empty' | 'bad-metadata') {
+        super(message);
+        this.name = 'ImageInputError';
+    }
+}
+
+/** Checks the payload is a JPEG or PNG no larger than maxSize bytes, and returns its type. */
+export function checkImage(payload: unknown, maxSize: number): ImageMime {
+    if (!Buffer.isBuffer(payload)) throw new ImageInputError('msg.payload must be a Buffer holding a JPEG or PNG image', 'not-a-buffer');
+    if (payload.length === 0) throw new ImageInputError('msg.payload is empty', 'empty');
+    if (maxSize > 0 && payload.length > maxSize) {
+        throw new ImageInputError(`image of ${payload.length} bytes is larger than the limit of ${maxSize} bytes`, 'too-large');
+    }
+    const mime = sniffMime(payload);
+    if (!mime) throw new ImageInputError('msg.payload is not a JPEG or PNG image (checked by its content)', 'not-an-image');
+    return mime;
+}
+
+/** Width and height from a PNG's IHDR chunk (always first, at a fixed offset). */
+export function pngSize(bytes: Buffer): { width: number; height: number } | undefined {
+    if (bytes.length < 24 || bytes.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+    return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}

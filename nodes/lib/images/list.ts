@@ -1,0 +1,136 @@
+// Listing for the gallery: pages of the time index, newest first, read with
+// ZRANGE BYSCORE REV LIMIT (O(log N + page)), so the first page costs the same with 100 or
+// 100,000 images. The cursor is the last id of the previous page: images that share a
+// millisecond are ordered by id, so paging never skips or repeats one.
+import type { RedisClient } from '../redis/connection';
+import { ImageKeys, isImageId } from './ids';
+import { forgetDangling } from './store';
+
+/** One image as /api/images returns it: the original's string fields, then ours. */
+export interface ImageSummary {
+    id: string;
+    timestamp: string;
+    mime_type: string;
+    lux: string | null;
+    ts_ms: number;
+    size: number | null;
+    width: number | null;
+    height: number | null;
+    camera: string | null;
+    thumbnail: boolean;
+}
+
+export interface ListQuery {
+    /** The last id of the previous page. */
+    cursor?: string;
+    limit?: number;
+    /** Oldest and newest capture time, unix ms, inclusive. */
+    from?: number;
+    to?: number;
+    camera?: string;
+}
+
+export interface ImagePage {
+    images: ImageSummary[];
+    /** Pass as `cursor` for the next page; undefined on the last page. */
+    nextCursor?: string;
+}
+
+export const MAX_PAGE = 200;
+const FIELDS = ['timestamp', 'mime_type', 'lux', 'ts_ms', 'size', 'width', 'height', 'camera', 'thumbnail_size'] as const;
+
+/** The index score of an id: new ids start with their ms, legacy ids are seconds. */
+export function scoreOfId(id: string): number {
+    const dash = id.indexOf('-');
+    return dash < 0 ? Number(id) * 1000 : Number(id.slice(0, dash));
+}
+
+function numberOrNull(value: string | null): number | null {
+    if (value === null || value === '') return null;
+    const n = Number(value);
+    return Number.isFinite(n) ? n : null;
+}
+
+export function summary(id: string, values: Array<string | null>): ImageSummary {
+    const [timestamp, mime, lux, tsMs, size, width, height, camera, thumbSize] = values;
+    const seconds = timestamp ?? String(Math.floor(scoreOfId(id) / 1000));
+    return {
+        id,
+        timestamp: seconds,
+        mime_type: mime ?? 'image/jpeg',
+        lux: lux ?? null,
+        ts_ms: numberOrNull(tsMs) ?? Number(seconds) * 1000,
+        size: numberOrNull(size),
+        width: numberOrNull(width),
+        height: numberOrNull(height),
+        camera: camera ?? null,
+        thumbnail: thumbSize !== null,
+    };
+}
+
+/** Reads one image's metadata, or undefined when there is no such image. */
+export async function readSummary(client: RedisClient, keys: ImageKeys, id: string): Promise<ImageSummary | undefined> {
+    if (!isImageId(id)) return undefined;
+    try {
+        const values = await client.hmget(keys.image(id), ...FIELDS);
+        if (values.every((v) => v === null)) return undefined;
+        return summary(id, values);
+    } catch {
+        return undefined; // WRONGTYPE: a key that is not one of our hashes is not an image
+    }
+}
+
+export async function listImages(client: RedisClient, keys: ImageKeys, query: ListQuery): Promise<ImagePage> {
+    const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(query.limit ?? 24)));
+    const zset = query.camera ? keys.camera(query.camera) : keys.index;
+    const cursor = query.cursor && isImageId(query.cursor) ? query.cursor : undefined;
+    let max = query.to ?? Infinity;
+    if (cursor) max = Math.min(max, scoreOfId(cursor));
+    const min = query.from ?? -Infinity;
+    const images: ImageSummary[] = [];
+    let offset = 0;
+    let exhausted = false;
+    // Fetch one more than needed to know whether a next page exists; loop only when
+    // ties with the cursor or dangling entries were skipped.
+    while (images.length <= limit && !exhausted) {
+        const want = limit + 1 - images.length;
+        const batch = Math.max(want, 16);
+        const raw = await client.zrange(zset, bound(max), bound(min, true), 'BYSCORE', 'REV', 'LIMIT', offset, batch, 'WITHSCORES');
+        offset += raw.length / 2;
+        exhausted = raw.length / 2 < batch;
+        const ids: string[] = [];
+        for (let i = 0; i < raw.length; i += 2) {
+            const id = raw[i];
+            // Same millisecond as the cursor: REV order is by id descending; keep only those after it.
+            if (cursor && Number(raw[i + 1]) === scoreOfId(cursor) && id >= cursor) continue;
+            ids.push(id);
+        }
+        if (!ids.length) continue;
+        const pipeline = client.pipeline();
+        ids.forEach((id) => pipeline.hmget(keys.image(id), ...FIELDS));
+        const replies = (await pipeline.exec()) ?? [];
+        const dangling: string[] = [];
+        ids.forEach((id, i) => {
+            const [err, values] = replies[i] ?? [];
+            const fields = values as Array<string | null> | undefined;
+            if (err || !fields || fields.every((v) => v === null)) dangling.push(id);
+            else if (images.length <= limit) images.push(summary(id, fields));
+        });
+        // Offsets shift by what was removed from the index under us.
+        if (dangling.length) offset -= await forgetDangling(client, keys, dangling).catch(() => 0);
+    }
+    const hasMore = images.length > limit;
+    const page = images.slice(0, limit);
+    return { images: page, nextCursor: hasMore ? page[page.length - 1].id : undefined };
+}
+
+function bound(value: number, low = false): string {
+    if (value === Infinity) return '+inf';
+    if (value === -Infinity) return '-inf';
+    return low ? String(Math.ceil(value)) : String(Math.floor(value));
+}
+
+/** The camera names that have images (for the gallery's filter). */
+export async function listCameras(client: RedisClient, keys: ImageKeys): Promise<string[]> {
+    return (await client.smembers(keys.cameras)).sort();
+}

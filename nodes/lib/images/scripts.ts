@@ -1,0 +1,121 @@
+// The image scripts. Storing is one script so that the hash, its expiry, the indexes, the
+// byte count and retention can never be half done: after any store the set is within
+// its limits, with no background job. Scripts validate before their first write,
+// because Redis does not roll back a script that fails halfway.
+//
+// Image hash keys are built inside the scripts from the key prefix (evicted ids are only
+// known there), so these scripts need a standalone or Sentinel Redis, not a Cluster.
+
+const SHARED = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Removes one image everywhere: hash, main and camera indexes, size record, byte count.
+local function forget(prefix, index, sizes, bytes, cameras, id)
+  local key = prefix .. id
+  local camera = redis.call('HGET', sizes .. ':camera', id)
+  if not camera and redis.call('TYPE', key).ok == 'hash' then camera = redis.call('HGET', key, 'camera') end
+  redis.call('UNLINK', key)
+  redis.call('ZREM', index, id)
+  if camera then
+    redis.call('ZREM', index .. ':camera:' .. camera, id)
+  else
+    for _, name in ipairs(redis.call('SMEMBERS', cameras)) do redis.call('ZREM', index .. ':camera:' .. name, id) end
+  end
+  redis.call('HDEL', sizes .. ':camera', id)
+  local size = redis.call('HGET', sizes, id)
+  if size then
+    redis.call('HDEL', sizes, id)
+    redis.call('DECRBY', bytes, size)
+  end
+end
+`;
+
+/**
+ * KEYS: index, seq, bytes, sizes, cameras, camera index.
+ * ARGV: key prefix, camera, capture ms (0: Redis time), max count, max bytes, max age ms,
+ *       stored size (image + thumbnail), then field/value pairs for the hash.
+ * Returns the new id. Publishes it on `<index>:new`.
+ */
+export const STORE_SCRIPT = `${SHARED}
+local index, seq, bytes, sizes, cameras, camera_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local prefix, camera = ARGV[1], ARGV[2]
+local ts, max_count, max_bytes, max_age, size = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+if not (ts and max_count and max_bytes and max_age and size) or (#ARGV - 7) % 2 ~= 0 or camera == '' then
+  return redis.error_reply('ERR image store: bad arguments')
+end
+local now = now_ms()
+if ts <= 0 then ts = now end
+-- The sequence is zero-padded so that, between images of the same millisecond (same
+-- score), the index's lexical order is the order they were stored in.
+local id = string.format('%.0f-%012d', ts, redis.call('INCR', seq))
+local key = prefix .. id
+local fields = {'timestamp', string.format('%.0f', math.floor(ts / 1000)), 'ts_ms', string.format('%.0f', ts), 'camera', camera}
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', key, unpack(fields))
+if max_age > 0 then redis.call('PEXPIRE', key, max_age) end
+redis.call('ZADD', index, ts, id)
+redis.call('ZADD', camera_index, ts, id)
+redis.call('SADD', cameras, camera)
+redis.call('HSET', sizes, id, size)
+redis.call('HSET', sizes .. ':camera', id, camera)
+redis.call('INCRBY', bytes, size)
+
+-- Retention: evict the oldest until every limit holds; the new image itself is never
+-- evicted (a single image larger than maxBytes is refused before it gets here).
+while true do
+  local oldest = redis.call('ZRANGE', index, 0, 0, 'WITHSCORES')
+  if #oldest == 0 or oldest[1] == id then break end
+  local over = (max_count > 0 and redis.call('ZCARD', index) > max_count)
+    or (max_bytes > 0 and tonumber(redis.call('GET', bytes) or '0') > max_bytes)
+    or (max_age > 0 and tonumber(oldest[2]) < now - max_age)
+  if not over then break end
+  forget(prefix, index, sizes, bytes, cameras, oldest[1])
+end
+redis.call('PUBLISH', index .. ':new', id)
+return id
+`;
+
+/**
+ * Cleans index entries whose hash is gone (expired by its TTL backstop or deleted by hand).
+ * KEYS: index, bytes, sizes, cameras. ARGV: key prefix, ids... Returns how many were removed.
+ */
+export const FORGET_DANGLING_SCRIPT = `${SHARED}
+local removed = 0
+for i = 2, #ARGV do
+  if redis.call('EXISTS', ARGV[1] .. ARGV[i]) == 0 then
+    forget(ARGV[1], KEYS[1], KEYS[3], KEYS[2], KEYS[4], ARGV[i])
+    removed = removed + 1
+  end
+end
+return removed
+`;
+
+/**
+ * Adopts images written by the original capture script (hash image:<seconds>, no index).
+ * KEYS: index, bytes, sizes. ARGV: key prefix, ids... Returns how many were adopted.
+ */
+export const ADOPT_SCRIPT = `
+local adopted = 0
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local key = ARGV[1] .. id
+  if redis.call('TYPE', key).ok == 'hash' and redis.call('HEXISTS', key, 'image_data') == 1 then
+    local ts = tonumber(redis.call('HGET', key, 'timestamp') or id) or tonumber(id)
+    if redis.call('ZADD', KEYS[1], 'NX', ts * 1000, id) == 1 then
+      local size = redis.call('HSTRLEN', key, 'image_data')
+      if redis.call('HSETNX', KEYS[3], id, size) == 1 then redis.call('INCRBY', KEYS[2], size) end
+      adopted = adopted + 1
+    end
+  end
+end
+return adopted
+`;
+
+/** Caches a derived thumbnail, but never recreates an image that expired meanwhile. */
+export const CACHE_THUMBNAIL_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'thumbnail', ARGV[1], 'thumbnail_size', ARGV[2])
+return 1
+`;

@@ -1,0 +1,180 @@
+// Writes images for the redis-image-store node: checks the bytes, derives a thumbnail,
+// then hands everything to the one store script (write + expiry + index + retention +
+// announcement). Also adopts images written by the original capture script.
+import type { RedisClient } from '../redis/connection';
+import { checkImage, ImageInputError, ImageMime, pngSize } from './content';
+import { checkCamera, DEFAULT_INDEX, DEFAULT_KEY_PREFIX, ImageKeys, imageKeys, isLegacyId } from './ids';
+import { ADOPT_SCRIPT, CACHE_THUMBNAIL_SCRIPT, FORGET_DANGLING_SCRIPT, STORE_SCRIPT } from './scripts';
+import { jpegSize } from '../jpeg';
+import { jpegThumbnail } from './thumbnail';
+
+export interface RetentionSettings {
+    /** Most images kept (0: no limit). */
+    maxCount: number;
+    /** Most bytes kept, images plus thumbnails (0: no limit). */
+    maxBytes: number;
+    /** Oldest image kept, in ms (0: no limit); also each hash's TTL backstop. */
+    maxAgeMs: number;
+}
+
+export interface ImageStoreSettings extends Partial<RetentionSettings> {
+    keyPrefix?: string;
+    index?: string;
+    /** Largest accepted image in bytes (0: no limit besides maxBytes). */
+    maxImageSize?: number;
+    /** Thumbnail width in px (0: no thumbnails). */
+    thumbnailWidth?: number;
+}
+
+/** Metadata for one image, as a flow gives it in msg.image. */
+export interface ImageMetadata {
+    camera?: unknown;
+    lux?: unknown;
+    /** Capture time, unix ms (a Date is accepted too). */
+    timestamp?: unknown;
+}
+
+export interface StoredImage {
+    id: string;
+    mimeType: ImageMime;
+    size: number;
+    width?: number;
+    height?: number;
+    thumbnailSize?: number;
+    camera: string;
+}
+
+interface ImageCommands {
+    imageStore(...args: Array<string | number | Buffer>): Promise<string>;
+    imageForgetDangling(...args: Array<string | number>): Promise<number>;
+    imageAdopt(...args: Array<string | number>): Promise<number>;
+    imageCacheThumbnail(...args: Array<string | number | Buffer>): Promise<number>;
+}
+
+// defineCommand: EVALSHA with a fallback to EVAL when Redis has forgotten the script.
+const defined = new WeakSet<object>();
+export function imageCommands(client: RedisClient): ImageCommands {
+    if (!defined.has(client)) {
+        client.defineCommand('imageStore', { numberOfKeys: 6, lua: STORE_SCRIPT });
+        client.defineCommand('imageForgetDangling', { numberOfKeys: 4, lua: FORGET_DANGLING_SCRIPT });
+        client.defineCommand('imageAdopt', { numberOfKeys: 3, lua: ADOPT_SCRIPT });
+        client.defineCommand('imageCacheThumbnail', { numberOfKeys: 1, lua: CACHE_THUMBNAIL_SCRIPT });
+        defined.add(client);
+    }
+    return client as unknown as ImageCommands;
+}
+
+function captureMs(timestamp: unknown): number {
+    const ms = timestamp instanceof Date ? timestamp.getTime() : typeof timestamp === 'number' ? timestamp : NaN;
+    // Ids need 13 digits of ms; anything else (seconds, junk, absent) means "now, by Redis".
+    return Number.isSafeInteger(ms) && ms >= 1e12 && ms < 1e13 ? ms : 0;
+}
+
+function luxField(lux: unknown): string | undefined {
+    if (typeof lux === 'number' && Number.isFinite(lux)) return String(Math.trunc(lux));
+    if (typeof lux === 'string' && /^-?\d+(\.\d+)?$/.test(lux.trim())) return String(Math.trunc(Number(lux)));
+    return undefined;
+}
+
+export class ImageStore {
+    readonly keys: ImageKeys;
+    readonly retention: RetentionSettings;
+    readonly maxImageSize: number;
+    readonly thumbnailWidth: number;
+
+    constructor(private readonly client: RedisClient, settings: ImageStoreSettings = {}) {
+        this.keys = imageKeys(settings.keyPrefix ?? DEFAULT_KEY_PREFIX, settings.index || DEFAULT_INDEX);
+        this.retention = {
+            maxCount: nonNegative(settings.maxCount ?? 1000, 'maxCount'),
+            maxBytes: nonNegative(settings.maxBytes ?? 100 * 1024 * 1024, 'maxBytes'),
+            maxAgeMs: nonNegative(settings.maxAgeMs ?? 86400 * 1000, 'maxAge'),
+        };
+        this.maxImageSize = nonNegative(settings.maxImageSize ?? 5 * 1024 * 1024, 'maxImageSize');
+        this.thumbnailWidth = nonNegative(settings.thumbnailWidth ?? 320, 'thumbnailWidth');
+    }
+
+    /** Checks and stores one image; nothing is written when the input is refused. */
+    async store(payload: unknown, meta: ImageMetadata = {}): Promise<StoredImage> {
+        const limit = Math.min(this.maxImageSize || Infinity, this.retention.maxBytes || Infinity);
+        const mimeType = checkImage(payload, Number.isFinite(limit) ? limit : 0);
+        const bytes = payload as Buffer;
+        let camera: string;
+        try {
+            camera = checkCamera(meta.camera);
+        } catch (err) {
+            throw new ImageInputError((err as Error).message, 'bad-metadata');
+        }
+        const fields: Array<string | Buffer> = ['image_data', bytes, 'mime_type', mimeType, 'size', String(bytes.length)];
+        let width: number | undefined;
+        let height: number | undefined;
+        let thumbnail: Buffer | undefined;
+        if (mimeType === 'image/jpeg') {
+            try {
+                if (this.thumbnailWidth > 0) {
+                    const made = jpegThumbnail(bytes, this.thumbnailWidth);
+                    ({ width, height } = made);
+                    thumbnail = made.bytes;
+                } else {
+                    // No thumbnail to make: read the size from the frame header instead of
+                    // decoding the whole picture (the slowest step on a Pi).
+                    const size = jpegSize(bytes);
+                    if (!size) throw new Error('no frame header');
+                    ({ width, height } = size);
+                }
+            } catch (err) {
+                throw new ImageInputError(`msg.payload starts like a JPEG but cannot be decoded: ${(err as Error).message}`, 'not-an-image');
+            }
+        } else {
+            ({ width, height } = pngSize(bytes) ?? {});
+        }
+        if (width !== undefined && height !== undefined) fields.push('width', String(width), 'height', String(height));
+        const lux = luxField(meta.lux);
+        if (lux !== undefined) fields.push('lux', lux);
+        if (thumbnail) fields.push('thumbnail', thumbnail, 'thumbnail_size', String(thumbnail.length));
+        const stored = bytes.length + (thumbnail?.length ?? 0);
+        const k = this.keys;
+        const id = await imageCommands(this.client).imageStore(
+            k.index, k.seq, k.bytes, k.sizes, k.cameras, k.camera(camera),
+            k.keyPrefix, camera, captureMs(meta.timestamp), this.retention.maxCount, this.retention.maxBytes, this.retention.maxAgeMs, stored,
+            ...fields,
+        );
+        return { id: String(id), mimeType, size: bytes.length, width, height, thumbnailSize: thumbnail?.length, camera };
+    }
+
+    /** Indexes images written by the original capture script; returns how many were new. */
+    async adoptLegacy(): Promise<number> {
+        return adoptLegacy(this.client, this.keys);
+    }
+}
+
+function nonNegative(value: number, what: string): number {
+    if (!Number.isFinite(value) || value < 0) throw new Error(`${what} must be a number of at least 0`);
+    return Math.floor(value);
+}
+
+/**
+ * SCANs for `<prefix><10-digit id>` hashes (the original's keys) and adds them to the index.
+ * O(keyspace), so it runs at start and on demand only, never per request.
+ */
+export async function adoptLegacy(client: RedisClient, keys: ImageKeys): Promise<number> {
+    let cursor = '0';
+    let adopted = 0;
+    do {
+        const [next, found] = await client.scan(cursor, 'MATCH', `${keys.keyPrefix}*`, 'COUNT', 1000, 'TYPE', 'hash');
+        cursor = next;
+        const ids = found.map((key) => key.slice(keys.keyPrefix.length)).filter(isLegacyId);
+        if (ids.length) adopted += Number(await imageCommands(client).imageAdopt(keys.index, keys.bytes, keys.sizes, keys.keyPrefix, ...ids));
+    } while (cursor !== '0');
+    return adopted;
+}
+
+/** Removes index entries whose image hash no longer exists. */
+export async function forgetDangling(client: RedisClient, keys: ImageKeys, ids: string[]): Promise<number> {
+    if (!ids.length) return 0;
+    return Number(await imageCommands(client).imageForgetDangling(keys.index, keys.bytes, keys.sizes, keys.cameras, keys.keyPrefix, ...ids));
+}
+
+/** Saves a thumbnail derived later (legacy images) unless the image is gone by now. */
+export async function cacheThumbnail(client: RedisClient, keys: ImageKeys, id: string, thumbnail: Buffer): Promise<void> {
+    await imageCommands(client).imageCacheThumbnail(keys.image(id), thumbnail, thumbnail.length);
+}

@@ -1,0 +1,58 @@
+// Thumbnails for the gallery grid, so that a page of 24 pictures costs kilobytes rather
+// than megabytes. jpeg-js is pure JS (no native build on a Pi); decoding is the slow part
+// (about 50 ms for 1280x720 on a laptop), so thumbnails are made once, at store time.
+// PNG input is stored without a thumbnail (we ship no PNG decoder): the gallery serves
+// the PNG itself in the grid, which is acceptable for the small diagrams PNG is used for.
+import jpeg from 'jpeg-js';
+
+export interface Thumbnail {
+    /** The thumbnail JPEG (quality 70), at most `maxWidth` wide. */
+    bytes: Buffer;
+    /** The full image's dimensions. */
+    width: number;
+    height: number;
+}
+
+// Decoding limits protect Node-RED from a crafted "image" that claims huge dimensions.
+const DECODE_LIMITS = { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 64, maxMemoryUsageInMB: 512 } as const;
+
+/** Decodes a JPEG and encodes a box-filtered copy at most maxWidth wide. Throws on a broken JPEG. */
+export function jpegThumbnail(source: Buffer, maxWidth: number): Thumbnail {
+    const image = jpeg.decode(source, DECODE_LIMITS);
+    const { width, height } = image;
+    const scale = Math.min(1, maxWidth / width);
+    const tw = Math.max(1, Math.round(width * scale));
+    const th = Math.max(1, Math.round(height * scale));
+    const data = boxDownscale(image.data, width, height, tw, th);
+    const encoded = jpeg.encode({ data, width: tw, height: th }, 70);
+    return { bytes: Buffer.from(encoded.data), width, height };
+}
+
+/** Averages every source pixel that falls in each target pixel (RGBA in, RGBA out). */
+export function boxDownscale(src: Uint8Array, sw: number, sh: number, tw: number, th: number): Uint8Array {
+    const out = new Uint8Array(tw * th * 4);
+    for (let ty = 0; ty < th; ty++) {
+        const y0 = Math.floor((ty * sh) / th);
+        const y1 = Math.max(y0 + 1, Math.floor(((ty + 1) * sh) / th));
+        for (let tx = 0; tx < tw; tx++) {
+            const x0 = Math.floor((tx * sw) / tw);
+            const x1 = Math.max(x0 + 1, Math.floor(((tx + 1) * sw) / tw));
+            let r = 0, g = 0, b = 0;
+            for (let y = y0; y < y1; y++) {
+                let i = (y * sw + x0) * 4;
+                for (let x = x0; x < x1; x++, i += 4) {
+                    r += src[i];
+                    g += src[i + 1];
+                    b += src[i + 2];
+                }
+            }
+            const n = (y1 - y0) * (x1 - x0);
+            const o = (ty * tw + tx) * 4;
+            out[o] = Math.round(r / n);
+            out[o + 1] = Math.round(g / n);
+            out[o + 2] = Math.round(b / n);
+            out[o + 3] = 255;
+        }
+    }
+    return out;
+}

@@ -1,0 +1,88 @@
+// pi-camera: any input takes a still with rpicam-still (or libcamera-still) and sends the
+// JPEG on in msg.payload with msg.image metadata. Captures are queued, because only one
+// process can hold the camera; without a camera it sends a simulated test card instead.
+import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
+import { handleInput, InputError } from '../common/input';
+import { shorten } from '../common/status';
+import { CameraSource, chooseSource, takeStill } from '../lib/camera/camera';
+import { CaptureError } from '../lib/camera/errors';
+import { CaptureQueue } from '../lib/camera/queue';
+import { CameraSettings, parseCameraSettings, RawCameraSettings } from '../lib/camera/settings';
+
+interface PiCameraDef extends NodeDef, RawCameraSettings {
+    cameraName?: string;
+}
+
+export = function register(RED: NodeAPI): void {
+    function PiCamera(this: Node, config: PiCameraDef) {
+        RED.nodes.createNode(this, config);
+        const node = this;
+        const cameraName = (config.cameraName ?? '').trim() || 'camera';
+        const queue = new CaptureQueue();
+
+        let settings: CameraSettings;
+        try {
+            settings = parseCameraSettings(config);
+        } catch (err) {
+            const message = RED._('pi-camera.errors.bad-setting', { detail: (err as Error).message });
+            node.status({ fill: 'red', shape: 'ring', text: shorten(message) });
+            node.error(message);
+            handleInput(node, () => {
+                throw new InputError(message, 'bad-setting');
+            });
+            return;
+        }
+
+        const simulatedStatus: NodeStatus = { fill: 'grey', shape: 'ring', text: RED._('pi-camera.status.simulated') };
+        let idleStatus: NodeStatus = {};
+        const source: Promise<CameraSource> = chooseSource(settings).then((chosen) => {
+            if (chosen.kind === 'simulated') {
+                idleStatus = simulatedStatus;
+                node.status(idleStatus);
+                // Say once why there are no real pictures: the flow still works, with test cards.
+                if (chosen.reason !== 'mode') node.log(RED._(`pi-camera.log.${chosen.reason}`));
+            }
+            return chosen;
+        });
+
+        const asInputError = (err: unknown): never => {
+            if (err instanceof CaptureError) {
+                throw new InputError(RED._(`pi-camera.errors.${err.code}`, { detail: err.detail }), err.code);
+            }
+            throw err;
+        };
+
+        handleInput(node, async (msg, send) => {
+            const chosen = await source;
+            let still;
+            try {
+                still = await queue.run((signal) => {
+                    node.status({ fill: 'blue', shape: 'dot', text: RED._('pi-camera.status.capturing') });
+                    return takeStill(chosen, settings, cameraName, signal);
+                });
+            } catch (err) {
+                if (err instanceof CaptureError && err.code === 'stopped') return; // closing: the flow is being replaced
+                asInputError(err);
+                return;
+            }
+            if (queue.length === 0) node.status(chosen.kind === 'real' ? { fill: 'green', shape: 'dot', text: new Date(still.timestamp).toLocaleTimeString() } : idleStatus);
+            msg.payload = still.jpeg;
+            msg.image = {
+                timestamp: still.timestamp,
+                width: still.width,
+                height: still.height,
+                size: still.jpeg.length,
+                mimeType: 'image/jpeg',
+                camera: cameraName,
+                ...(still.lux === undefined ? {} : { lux: still.lux }),
+            };
+            send(msg);
+        });
+
+        node.on('close', (_removed: boolean, done: () => void) => {
+            void queue.stop().then(done, done);
+        });
+    }
+
+    RED.nodes.registerType('pi-camera', PiCamera);
+};

@@ -1,0 +1,133 @@
+// redis-image-gallery: serves a picture gallery and its JSON API on Node-RED's httpNode
+// (so httpNodeAuth, httpNodeCors and httpNodeRoot apply as to any http-in node). Routes
+// are added at deploy and removed again on close, so a redeploy never stacks them.
+// An input message asks it to adopt images the original capture script wrote since.
+import fs from 'fs';
+import path from 'path';
+import type { Request, Response } from 'express';
+import type { NodeAPI, NodeDef } from 'node-red';
+import { handleInput } from '../common/input';
+import { attachToServer } from '../common/redis-user';
+import type { NodeConstructorAny, RedisUser } from '../common/types';
+import { GalleryApi } from '../lib/images/gallery-api';
+import { DEFAULT_INDEX, DEFAULT_KEY_PREFIX, imageKeys } from '../lib/images/ids';
+import { adoptLegacy } from '../lib/images/store';
+
+interface GalleryConfig extends NodeDef {
+    server: string;
+    path?: string;
+    keyPrefix?: string;
+    index?: string;
+    pageSize?: string | number;
+}
+
+type Handler = (req: Request, res: Response) => unknown;
+interface Layer { route?: { stack: Array<{ handle: unknown }> } }
+
+const PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
+const PAGE_DIR = path.join(__dirname, 'page');
+const STATIC: Record<string, string> = { 'gallery.js': 'text/javascript', 'gallery.css': 'text/css' };
+const CSP = "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+
+function escapeAttribute(text: string): string {
+    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export = function register(RED: NodeAPI): void {
+    // Which gallery serves which path in this Node-RED: a second one on the same path is an error.
+    const owners = new Map<string, string>();
+
+    function RedisImageGallery(this: RedisUser, config: GalleryConfig) {
+        RED.nodes.createNode(this, config);
+        const node = this;
+        const base = (config.path || '/gallery').replace(/\/+$/, '');
+        const pageSize = Math.min(200, Math.max(1, Number(config.pageSize) || 24));
+        const fail = (key: string, error: string) => {
+            node.error(RED._(`redis-image-gallery.errors.${key}`, { error, path: base }));
+            node.status({ fill: 'red', shape: 'ring', text: RED._(`redis-image-gallery.status.${key}`) });
+        };
+        let keys;
+        try {
+            if (!PATH.test(base)) throw new Error(`path must look like /gallery, not ${JSON.stringify(base.slice(0, 40))}`);
+            keys = imageKeys(config.keyPrefix ?? DEFAULT_KEY_PREFIX, config.index || DEFAULT_INDEX);
+        } catch (err) {
+            fail('bad-config', (err as Error).message);
+            return;
+        }
+        const owner = owners.get(base);
+        if (owner && owner !== node.id) {
+            fail('path-in-use', owner);
+            return;
+        }
+        const connection = attachToServer(RED, node, config.server);
+        if (!connection) return;
+        owners.set(base, node.id);
+
+        const api = new GalleryApi(connection.command, keys, { pageSize, onError: (err) => node.debug(err.message) });
+        const template = fs.readFileSync(path.join(PAGE_DIR, 'index.html'), 'utf8');
+        const page: Handler = (req, res) => {
+            const full = `${req.baseUrl}${base}`;
+            res.set({ 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' });
+            res.type('text/html').send(template.replace(/\{\{BASE\}\}/g, escapeAttribute(full)).replace(/\{\{PAGE_SIZE\}\}/g, String(pageSize)));
+        };
+        const asset: Handler = (req, res) => {
+            const file = String(req.params.file);
+            const type = Object.prototype.hasOwnProperty.call(STATIC, file) ? STATIC[file] : undefined;
+            if (!type) {
+                res.status(404).type('text/plain').send('Not found.');
+                return;
+            }
+            res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' });
+            res.type(type).sendFile(path.join(PAGE_DIR, file));
+        };
+        const routes: Array<[string, Handler]> = [
+            [base, page],
+            [`${base}/static/:file`, asset],
+            [`${base}/api/images`, api.images],
+            [`${base}/api/cameras`, api.cameras],
+            [`${base}/api/data/:id`, api.data],
+            [`${base}/api/image/:id`, api.image],
+            [`${base}/api/thumb/:id`, api.thumb],
+            [`${base}/api/events`, api.events],
+        ];
+        const handlers = new Set<unknown>(routes.map(([, h]) => h));
+        routes.forEach(([route, handler]) => RED.httpNode.get(route, handler));
+
+        let closed = false;
+        let unlisten: (() => Promise<void>) | undefined;
+        connection.listen('channel', keys.channel, (_channel, id) => api.announce(id)).then((stop) => {
+            if (closed) void stop();
+            else unlisten = stop;
+        }, (err: Error) => node.warn(err.message));
+        const adopt = () => adoptLegacy(connection.command, keys).then((n) => {
+            if (n > 0) node.log(RED._('redis-image-gallery.log.adopted', { count: n }));
+            return n;
+        });
+        node.onRedisReady = () => void adopt().catch((err: Error) => node.warn(err.message));
+        node.status({ fill: 'green', shape: 'dot', text: base });
+
+        handleInput(node, async () => {
+            await adopt();
+        });
+
+        node.on('close', (_removed: boolean, done: () => void) => {
+            closed = true;
+            api.close();
+            removeRoutes(RED, handlers);
+            if (owners.get(base) === node.id) owners.delete(base);
+            (unlisten ? unlisten() : Promise.resolve()).then(() => done(), () => done());
+        });
+    }
+
+    RED.nodes.registerType('redis-image-gallery', RedisImageGallery as unknown as NodeConstructorAny);
+};
+
+/** Takes our routes out of httpNode's router, as the core http-in node does on close. */
+function removeRoutes(RED: NodeAPI, handlers: Set<unknown>): void {
+    const router = (RED.httpNode as unknown as { _router?: { stack: Layer[] } })._router;
+    if (!router) return;
+    for (let i = router.stack.length - 1; i >= 0; i--) {
+        const route = router.stack[i].route;
+        if (route && route.stack.some((layer) => handlers.has(layer.handle))) router.stack.splice(i, 1);
+    }
+}

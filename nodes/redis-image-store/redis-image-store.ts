@@ -1,0 +1,83 @@
+// redis-image-store: stores each JPEG/PNG in msg.payload as an image hash with the
+// original camera demo's fields, indexes it by time and enforces retention, all in one
+// script; then sends the message on with the new id instead of the bytes.
+import type { NodeAPI, NodeDef } from 'node-red';
+import { handleInput, InputError } from '../common/input';
+import { attachToServer } from '../common/redis-user';
+import type { NodeConstructorAny, RedisUser } from '../common/types';
+import { ImageInputError } from '../lib/images/content';
+import { ImageStore } from '../lib/images/store';
+
+interface ImageStoreConfig extends NodeDef {
+    server: string;
+    keyPrefix?: string;
+    index?: string;
+    maxCount?: string | number;
+    maxBytes?: string | number;
+    maxAge?: string | number;
+    maxImageSize?: string | number;
+    thumbnailWidth?: string | number;
+}
+
+function numberSetting(value: string | number | undefined, fallback: number): number {
+    return value === undefined || value === '' ? fallback : Number(value);
+}
+
+export = function register(RED: NodeAPI): void {
+    function RedisImageStore(this: RedisUser, config: ImageStoreConfig) {
+        RED.nodes.createNode(this, config);
+        const node = this;
+        let settingsError: Error | undefined;
+        const connection = attachToServer(RED, node, config.server);
+        let store: ImageStore | undefined;
+        try {
+            if (connection) {
+                store = new ImageStore(connection.command, {
+                    keyPrefix: config.keyPrefix ?? 'image:',
+                    index: config.index || 'image-index',
+                    maxCount: numberSetting(config.maxCount, 1000),
+                    maxBytes: numberSetting(config.maxBytes, 100 * 1024 * 1024),
+                    maxAgeMs: numberSetting(config.maxAge, 86400) * 1000,
+                    maxImageSize: numberSetting(config.maxImageSize, 5 * 1024 * 1024),
+                    thumbnailWidth: numberSetting(config.thumbnailWidth, 320),
+                });
+            }
+        } catch (err) {
+            settingsError = err as Error;
+            node.error(RED._('redis-image-store.errors.bad-config', { error: settingsError.message }));
+            node.status({ fill: 'red', shape: 'ring', text: RED._('redis-image-store.status.bad-config') });
+        }
+
+        // Images the original capture script wrote (no index) join the index once Redis is there.
+        if (store) {
+            const adopting = store;
+            node.onRedisReady = () => {
+                adopting.adoptLegacy().then((n) => {
+                    if (n > 0) node.log(RED._('redis-image-store.log.adopted', { count: n }));
+                }, (err: Error) => node.warn(RED._('redis-image-store.errors.adopt-failed', { error: err.message })));
+            };
+        }
+
+        let stored = 0;
+        handleInput(node, async (msg, send) => {
+            if (!store) throw new Error(RED._('redis-image-store.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
+            const meta = (msg.image && typeof msg.image === 'object' ? msg.image : {}) as Record<string, unknown>;
+            let result;
+            try {
+                result = await store.store(msg.payload, meta);
+            } catch (err) {
+                if (err instanceof ImageInputError) throw new InputError(err.message, err.code);
+                throw err;
+            }
+            stored += 1;
+            node.status({ fill: 'green', shape: 'dot', text: RED._('redis-image-store.status.stored', { id: result.id, count: stored }) });
+            // The bytes stay in Redis: later nodes get the id (and metadata), not megabytes.
+            msg.payload = result.id;
+            msg.imageId = result.id;
+            msg.image = { ...meta, id: result.id, size: result.size, mimeType: result.mimeType, width: result.width, height: result.height, camera: result.camera };
+            send(msg);
+        });
+    }
+
+    RED.nodes.registerType('redis-image-store', RedisImageStore as unknown as NodeConstructorAny);
+};

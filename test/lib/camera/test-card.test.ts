@@ -1,0 +1,57 @@
+// The simulated camera's test card is a real JPEG: it decodes, at the size asked for, with
+// the bars where they should be and the time written in the band below.
+import assert from 'assert/strict';
+import { decode } from 'jpeg-js';
+import { jpegSize } from '../../../nodes/lib/jpeg';
+import { BARS, barsHeight, cardTime, makeTestCard } from '../../../nodes/lib/camera/test-card';
+
+const pixel = (img: { width: number; data: Uint8Array }, x: number, y: number) => {
+    const at = (y * img.width + x) * 4;
+    return [img.data[at], img.data[at + 1], img.data[at + 2]];
+};
+const near = (got: number[], want: readonly number[], what: string) =>
+    got.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 24, `${what}: ${got} is not near ${want}`));
+
+describe('camera test card', () => {
+    const time = new Date(2026, 4, 17, 9, 5, 3);
+
+    for (const [width, height] of [[1280, 720], [640, 480], [320, 240], [17, 33]]) {
+        it(`is a valid ${width}x${height} JPEG`, () => {
+            const jpeg = makeTestCard({ width, height, quality: 80, time, label: 'camera' });
+            assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+            assert.deepEqual([...jpeg.subarray(-2)], [0xff, 0xd9]);
+            const img = decode(jpeg, { useTArray: true });
+            assert.equal(img.width, width);
+            assert.equal(img.height, height);
+            assert.deepEqual(jpegSize(jpeg), { width, height });
+        });
+    }
+
+    it('draws the colour bars across the top', () => {
+        const img = decode(makeTestCard({ width: 700, height: 300, quality: 90, time }), { useTArray: true });
+        BARS.forEach((colour, i) => near(pixel(img, i * 100 + 50, 50), colour, `bar ${i}`));
+    });
+
+    it('writes the time in the band below, so pictures taken at other times differ there', () => {
+        const [width, height] = [640, 480];
+        const band = (jpeg: Buffer) => {
+            const img = decode(jpeg, { useTArray: true });
+            return Buffer.from(img.data.subarray(barsHeight(height) * width * 4));
+        };
+        const first = band(makeTestCard({ width, height, quality: 90, time }));
+        const later = band(makeTestCard({ width, height, quality: 90, time: new Date(time.getTime() + 60000) }));
+        const bright = [...first].filter((v, i) => i % 4 === 0 && v > 200).length;
+        assert.ok(bright > 500, `only ${bright} bright pixels: no text drawn`);
+        assert.notDeepEqual(first, later);
+    });
+
+    it('formats the time as local YYYY-MM-DD HH:MM:SS', () => {
+        assert.equal(cardTime(time), '2026-05-17 09:05:03');
+    });
+
+    it('follows the quality setting', () => {
+        const low = makeTestCard({ width: 640, height: 480, quality: 10, time });
+        const high = makeTestCard({ width: 640, height: 480, quality: 100, time });
+        assert.ok(high.length > low.length * 1.5, `${high.length} vs ${low.length}`);
+    });
+});

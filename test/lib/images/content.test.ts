@@ -1,0 +1,75 @@
+import assert from 'assert';
+import jpeg from 'jpeg-js';
+import { checkImage, ImageInputError, pngSize, sniffMime } from '../../../nodes/lib/images/content';
+import { checkCamera, isImageId } from '../../../nodes/lib/images/ids';
+import { etagMatches, parseRange, parseTime } from '../../../nodes/lib/images/http';
+import { jpegThumbnail } from '../../../nodes/lib/images/thumbnail';
+import { makeJpeg, makePng } from './fixtures';
+
+const code = (fn: () => unknown) => {
+    try {
+        fn();
+    } catch (err) {
+        assert.ok(err instanceof ImageInputError, String(err));
+        return err.code;
+    }
+    return 'accepted';
+};
+
+describe('images: content, ids and HTTP helpers', function () {
+    it('accepts JPEG and PNG by their bytes and refuses anything else', function () {
+        assert.strictEqual(sniffMime(makeJpeg()), 'image/jpeg');
+        assert.strictEqual(sniffMime(makePng()), 'image/png');
+        assert.strictEqual(checkImage(makeJpeg(), 0), 'image/jpeg');
+        assert.strictEqual(code(() => checkImage('not a buffer', 0)), 'not-a-buffer');
+        assert.strictEqual(code(() => checkImage(Buffer.alloc(0), 0)), 'empty');
+        assert.strictEqual(code(() => checkImage(Buffer.from('<html>GIF89a'), 0)), 'not-an-image');
+        assert.strictEqual(code(() => checkImage(Buffer.from('GIF89a......'), 0)), 'not-an-image');
+        assert.strictEqual(code(() => checkImage(makeJpeg(), 10)), 'too-large');
+        assert.deepStrictEqual(pngSize(makePng(7, 5)), { width: 7, height: 5 });
+    });
+
+    it('accepts only real ids: new <ms>-<seq> and the original ten-digit seconds', function () {
+        for (const id of ['1795300000123-7', '1681844748', '1795300000123-123456789012345']) assert.ok(isImageId(id), id);
+        for (const id of ['', '../image-index', 'image-index', '1681844748 ', '168184474', '1795300000123', '1795300000123-', 'abc', '1795300000123-7/..', '1795300000123-1234567890123456']) {
+            assert.ok(!isImageId(id), id);
+        }
+        assert.strictEqual(checkCamera(undefined), 'camera');
+        assert.strictEqual(checkCamera('<b>porch</b>'), '<b>porch</b>');
+        assert.throws(() => checkCamera('a\nb'));
+        assert.throws(() => checkCamera(5));
+    });
+
+    it('parses byte ranges as RFC 9110 says', function () {
+        assert.deepStrictEqual(parseRange('bytes=0-9', 100), { start: 0, end: 9 });
+        assert.deepStrictEqual(parseRange('bytes=90-', 100), { start: 90, end: 99 });
+        assert.deepStrictEqual(parseRange('bytes=-10', 100), { start: 90, end: 99 });
+        assert.deepStrictEqual(parseRange('bytes=50-500', 100), { start: 50, end: 99 });
+        assert.deepStrictEqual(parseRange('bytes=-500', 100), { start: 0, end: 99 });
+        assert.strictEqual(parseRange('bytes=100-', 100), 'unsatisfiable');
+        assert.strictEqual(parseRange('bytes=-0', 100), 'unsatisfiable');
+        assert.strictEqual(parseRange(undefined, 100), undefined);
+        assert.strictEqual(parseRange('bytes=0-1,5-6', 100), undefined);
+        assert.strictEqual(parseRange('items=0-1', 100), undefined);
+        assert.strictEqual(parseRange('bytes=9-3', 100), undefined);
+        assert.ok(etagMatches('"a", "b"', '"b"'));
+        assert.ok(etagMatches('W/"b"', '"b"'));
+        assert.ok(etagMatches('*', '"b"'));
+        assert.ok(!etagMatches('"c"', '"b"'));
+        assert.strictEqual(parseTime('1795300000123'), 1795300000123);
+        assert.strictEqual(parseTime('2026-01-02T03:04:05Z'), Date.UTC(2026, 0, 2, 3, 4, 5));
+        assert.strictEqual(parseTime('soon'), undefined);
+    });
+
+    it('derives a real JPEG thumbnail no wider than asked, keeping the aspect ratio', function () {
+        const full = makeJpeg(1280, 720);
+        const made = jpegThumbnail(full, 320);
+        assert.deepStrictEqual([made.width, made.height], [1280, 720]);
+        const thumb = jpeg.decode(made.bytes);
+        assert.deepStrictEqual([thumb.width, thumb.height], [320, 180]);
+        assert.ok(made.bytes.length * 8 < full.length, `thumbnail of ${made.bytes.length} bytes, image ${full.length}`);
+        const small = jpeg.decode(jpegThumbnail(makeJpeg(100, 50), 320).bytes);
+        assert.deepStrictEqual([small.width, small.height], [100, 50]);
+        assert.throws(() => jpegThumbnail(Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x01]), 320));
+    });
+});

@@ -1,0 +1,248 @@
+import assert from 'assert';
+import fs from 'fs';
+import http from 'http';
+import path from 'path';
+import type { AddressInfo } from 'net';
+import Redis from 'ioredis';
+import type { NodeAPI } from 'node-red';
+import { sharedRedis } from '../support/global-redis';
+import { catchNode, collect, FlowNode, helper, load, serverNode, statusOf, waitFor } from '../support/flow';
+import { freshNames, makeJpeg } from '../lib/images/fixtures';
+
+const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
+const storeModule = require('../../nodes/redis-image-store/redis-image-store');
+const galleryModule = require('../../nodes/redis-image-gallery/redis-image-gallery');
+
+interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
+
+// The helper gives nodes an Express app as RED.httpNode but serves it nowhere: capture it
+// and serve it on a loopback port of our own.
+let httpNode: ((req: http.IncomingMessage, res: http.ServerResponse) => void) & { _router: { stack: Array<{ route?: { path: string } }> } };
+const captureHttpNode = (RED: NodeAPI) => {
+    httpNode = RED.httpNode as never;
+};
+
+function flow(port: number, names: { keyPrefix: string; index: string }, galleries: Array<Record<string, unknown>> = [{}]): FlowNode[] {
+    return [
+        { id: 'tab', type: 'tab' },
+        { ...serverNode(port), z: 'tab' },
+        { id: 'store', type: 'redis-image-store', z: 'tab', server: 'redis-test', ...names, maxCount: 1000, maxBytes: 104857600, maxAge: 86400, maxImageSize: 5242880, thumbnailWidth: 320, wires: [['stored']] },
+        { id: 'stored', type: 'helper', z: 'tab' },
+        ...galleries.map((g, i) => ({ id: `gallery${i}`, type: 'redis-image-gallery', z: 'tab', server: 'redis-test', path: '/gallery', pageSize: 24, ...names, ...g, wires: [] })),
+        { id: 'catcher', type: 'catch', z: 'tab', wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'tab' },
+    ];
+}
+
+describe('redis-image-gallery node', function () {
+    let redis: Redis;
+    let server: http.Server;
+    let base: string;
+    before(() => {
+        redis = new Redis(sharedRedis().port);
+    });
+    after(() => redis.quit());
+    afterEach(async () => {
+        await helper.unload();
+        await new Promise((r) => server ? server.close(r) : r(undefined));
+    });
+
+    // Raw requests: fetch would normalise ../ path tricks before they reach the server.
+    function get(urlPath: string, headers: Record<string, string> = {}): Promise<Reply> {
+        return new Promise((resolve, reject) => {
+            const req = http.request({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: urlPath, headers }, (res) => {
+                const chunks: Buffer[] = [];
+                res.on('data', (c: Buffer) => chunks.push(c));
+                res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+            });
+            req.on('error', reject);
+            req.end();
+        });
+    }
+
+    async function start(names = freshNames(), galleries?: Array<Record<string, unknown>>) {
+        await load([serverModule, storeModule, galleryModule, catchNode, captureHttpNode], flow(sharedRedis().port, names, galleries));
+        server = http.createServer(httpNode).listen(0, '127.0.0.1');
+        await new Promise((r) => server.once('listening', r));
+        base = '/gallery';
+        await waitFor(() => statusOf('store').fill === 'green', 3000, 'store connected');
+        return { names, stored: collect('stored'), caught: collect('caught') };
+    }
+
+    async function store(stored: unknown[], payload: Buffer, image: Record<string, unknown> = {}): Promise<string> {
+        const count = stored.length;
+        helper.getNode('store').receive({ payload, image } as never);
+        await waitFor(() => stored.length > count, 3000, 'stored');
+        return String((stored[stored.length - 1] as { payload: string }).payload);
+    }
+
+    it('round trip: stored JPEG bytes come back from the API, newest first, with cursor and limit', async function () {
+        const { stored } = await start();
+        const jpegs = [makeJpeg(640, 360, 10), makeJpeg(640, 360, 90), makeJpeg(640, 360, 200)];
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) ids.push(await store(stored, jpegs[i], { timestamp: 1795300000000 + i * 1000, lux: 100 + i, camera: 'porch' }));
+        const first = await get(`${base}/api/images?limit=2`);
+        assert.strictEqual(first.status, 200);
+        assert.match(String(first.headers['content-type']), /application\/json/);
+        assert.strictEqual(first.headers['cache-control'], 'no-cache');
+        const list = JSON.parse(first.body.toString()) as Array<Record<string, unknown>>;
+        assert.ok(Array.isArray(list));
+        assert.deepStrictEqual(list.map((i) => [i.id, i.timestamp, i.mime_type, i.lux]), [
+            [ids[2], '1795300002', 'image/jpeg', '102'],
+            [ids[1], '1795300001', 'image/jpeg', '101'],
+        ]);
+        assert.deepStrictEqual([list[0].camera, list[0].width, list[0].height, list[0].size], ['porch', 640, 360, jpegs[2].length]);
+        assert.strictEqual(first.headers['x-next-cursor'], ids[1]);
+        assert.match(String(first.headers.link), /rel="next"/);
+        const second = await get(`${base}/api/images?limit=2&cursor=${first.headers['x-next-cursor']}`);
+        assert.deepStrictEqual((JSON.parse(second.body.toString()) as Array<{ id: string }>).map((i) => i.id), [ids[0]]);
+        assert.strictEqual(second.headers['x-next-cursor'], undefined);
+        const cached = await get(`${base}/api/images?limit=2`, { 'If-None-Match': String(first.headers.etag) });
+        assert.strictEqual(cached.status, 304);
+
+        for (let i = 0; i < 3; i++) {
+            const image = await get(`${base}/api/image/${ids[i]}`);
+            assert.strictEqual(image.status, 200);
+            assert.strictEqual(image.headers['content-type'], 'image/jpeg');
+            assert.ok(image.body.equals(jpegs[i]), `bytes of ${ids[i]}`);
+            const thumb = await get(`${base}/api/thumb/${ids[i]}`);
+            assert.strictEqual(thumb.status, 200);
+            assert.ok(thumb.body.length < jpegs[i].length / 2, 'the thumbnail, not the full image');
+            assert.deepStrictEqual(thumb.body.subarray(0, 3), Buffer.from([0xff, 0xd8, 0xff]));
+        }
+        const filtered = await get(`${base}/api/images?from=1795300001000&to=1795300001999&camera=porch`);
+        assert.deepStrictEqual((JSON.parse(filtered.body.toString()) as Array<{ id: string }>).map((i) => i.id), [ids[1]]);
+        const none = await get(`${base}/api/images?camera=garage`);
+        assert.strictEqual(none.body.toString(), '[]');
+    });
+
+    it('caches immutably with ETag and 304, and serves byte ranges with 206 and 416', async function () {
+        const { stored } = await start();
+        const jpeg = makeJpeg(200, 100);
+        const id = await store(stored, jpeg);
+        const full = await get(`${base}/api/image/${id}`);
+        assert.strictEqual(full.headers['cache-control'], 'public, max-age=31536000, immutable');
+        assert.strictEqual(full.headers['accept-ranges'], 'bytes');
+        assert.strictEqual(full.headers['content-length'], String(jpeg.length));
+        const etag = String(full.headers.etag);
+        assert.match(etag, /^"[^"]+"$/);
+        const again = await get(`${base}/api/image/${id}`, { 'If-None-Match': etag });
+        assert.strictEqual(again.status, 304);
+        assert.strictEqual(again.body.length, 0);
+        const other = await get(`${base}/api/image/${id}`, { 'If-None-Match': '"something-else"' });
+        assert.strictEqual(other.status, 200);
+        const part = await get(`${base}/api/image/${id}`, { Range: 'bytes=10-29' });
+        assert.strictEqual(part.status, 206);
+        assert.strictEqual(part.headers['content-range'], `bytes 10-29/${jpeg.length}`);
+        assert.ok(part.body.equals(jpeg.subarray(10, 30)));
+        const tail = await get(`${base}/api/image/${id}`, { Range: 'bytes=-5' });
+        assert.strictEqual(tail.status, 206);
+        assert.ok(tail.body.equals(jpeg.subarray(jpeg.length - 5)));
+        const bad = await get(`${base}/api/image/${id}`, { Range: `bytes=${jpeg.length}-` });
+        assert.strictEqual(bad.status, 416);
+        assert.strictEqual(bad.headers['content-range'], `bytes */${jpeg.length}`);
+        const thumb = await get(`${base}/api/thumb/${id}`);
+        assert.notStrictEqual(thumb.headers.etag, etag);
+        assert.strictEqual((await get(`${base}/api/thumb/${id}`, { 'If-None-Match': String(thumb.headers.etag) })).status, 304);
+    });
+
+    it('answers 404 for unknown and malformed ids, path tricks and non-image keys', async function () {
+        const { names } = await start();
+        await redis.set(`${names.keyPrefix}1681844999`, 'not a hash');
+        const paths = ['1795300000123-1', '1681844000', '..%2Fimage-index', '../image-index', '..%2F..%2Fsettings.js', 'image-index', `${names.index}`, 'image:index',
+            '%2e%2e', '1681844999', '1795300000123-1%00', '1795300000123', '<script>'];
+        for (const p of paths) {
+            for (const kind of ['image', 'thumb', 'data']) {
+                const reply = await get(`${base}/api/${kind}/${p}`);
+                assert.strictEqual(reply.status, 404, `${kind}/${p} → ${reply.status}`);
+                assert.ok(!/<script>/.test(String(reply.headers['content-type'])) && /text\/plain|text\/html/.test(String(reply.headers['content-type'])), p);
+            }
+        }
+        assert.strictEqual(await redis.get(`${names.keyPrefix}1681844999`), 'not a hash');
+    });
+
+    it("lists and serves images written in the original's layout", async function () {
+        const names = freshNames();
+        const jpeg = makeJpeg(400, 300);
+        await redis.hset(`${names.keyPrefix}1681844748`, { image_data: jpeg, timestamp: '1681844748', mime_type: 'image/jpeg', lux: '117' });
+        await redis.hset(`${names.keyPrefix}1681844700`, { image_data: jpeg, timestamp: '1681844700', mime_type: 'image/jpeg' });
+        await start(names);
+        await waitFor(async () => (await redis.zcard(names.index)) === 2, 3000, 'adopted');
+        const list = JSON.parse((await get(`${base}/api/images`)).body.toString()) as Array<Record<string, unknown>>;
+        assert.deepStrictEqual(list.map((i) => [i.id, i.timestamp, i.mime_type, i.lux]), [
+            ['1681844748', '1681844748', 'image/jpeg', '117'],
+            ['1681844700', '1681844700', 'image/jpeg', null],
+        ]);
+        const image = await get(`${base}/api/image/1681844748`);
+        assert.strictEqual(image.status, 200);
+        assert.ok(image.body.equals(jpeg));
+        assert.strictEqual(image.headers['cache-control'], 'no-cache');
+        assert.strictEqual((await get(`${base}/api/image/1681844748`, { 'If-None-Match': String(image.headers.etag) })).status, 304);
+        // No thumbnail was stored by the original: one is derived, cached, and smaller.
+        const thumb = await get(`${base}/api/thumb/1681844748`);
+        assert.strictEqual(thumb.status, 200);
+        assert.ok(thumb.body.length < jpeg.length);
+        assert.ok((await redis.hexists(`${names.keyPrefix}1681844748`, 'thumbnail')) === 1);
+    });
+
+    it('returns metadata containing HTML as data, and the page script never parses data as HTML', async function () {
+        const { stored } = await start();
+        const evil = '<img src=x onerror="alert(1)">';
+        const id = await store(stored, makeJpeg(), { camera: evil });
+        const list = JSON.parse((await get(`${base}/api/images`)).body.toString()) as Array<Record<string, unknown>>;
+        assert.strictEqual(list[0].camera, evil);
+        assert.strictEqual(JSON.parse((await get(`${base}/api/data/${id}`)).body.toString()).camera, evil);
+        const cameras = JSON.parse((await get(`${base}/api/cameras`)).body.toString()) as string[];
+        assert.ok(cameras.includes(evil));
+        const page = await get(base);
+        assert.strictEqual(page.status, 200);
+        assert.match(String(page.headers['content-type']), /text\/html/);
+        assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+        const html = page.body.toString();
+        assert.ok(!html.includes(evil) && !html.includes('onerror'));
+        assert.ok(html.includes('content="/gallery"'));
+        const script = await get(`${base}/static/gallery.js`);
+        assert.strictEqual(script.status, 200);
+        assert.match(String(script.headers['content-type']), /javascript/);
+        const source = fs.readFileSync(path.join(__dirname, '../../nodes/redis-image-gallery/page/gallery.js'), 'utf8');
+        assert.strictEqual(script.body.toString(), source);
+        for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function', 'createContextualFragment', 'DOMParser']) {
+            assert.ok(!source.includes(sink), `gallery.js must not use ${sink}`);
+        }
+        assert.ok(source.includes('textContent'));
+        assert.strictEqual((await get(`${base}/static/..%2F..%2Fredis-image-gallery.js`)).status, 404);
+        assert.strictEqual((await get(`${base}/static/index.html`)).status, 404);
+    });
+
+    it('announces each new id over SSE at <path>/api/events', async function () {
+        const { stored } = await start();
+        const frames: string[] = [];
+        const req = http.get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: `${base}/api/events` });
+        try {
+            const res = await new Promise<http.IncomingMessage>((resolve) => req.on('response', resolve));
+            assert.match(String(res.headers['content-type']), /text\/event-stream/);
+            res.on('data', (c: Buffer) => frames.push(c.toString()));
+            await waitFor(() => frames.join('').includes('retry:'), 3000, 'stream open');
+            await new Promise((r) => setTimeout(r, 100)); // subscription confirmed
+            const id = await store(stored, makeJpeg());
+            await waitFor(() => frames.join('').includes(`event: image\ndata: ${id}\n\n`), 3000, 'announcement');
+        } finally {
+            req.destroy();
+        }
+    });
+
+    it('removes its routes on close so a redeploy does not stack them; a second gallery on the same path is an error', async function () {
+        const names = freshNames();
+        const routes = () => httpNode._router.stack.filter((l) => l.route && String(l.route.path).startsWith('/gallery')).length;
+        const { caught } = await start(names, [{}, {}]);
+        assert.strictEqual(routes(), 8);
+        assert.strictEqual(statusOf('gallery1').fill, 'red');
+        assert.ok(caught.length === 0);
+        await helper.setFlows(flow(sharedRedis().port, names, [{ name: 'changed' }]) as never, 'full');
+        assert.strictEqual(routes(), 8);
+        await helper.setFlows(flow(sharedRedis().port, names, [{ path: '/elsewhere' }]) as never, 'full');
+        assert.strictEqual(routes(), 0);
+        await waitFor(async () => (await get('/elsewhere/api/images')).status === 200, 3000, 'the moved gallery answers');
+        assert.strictEqual((await get('/gallery/api/images')).status, 404);
+    });
+});
