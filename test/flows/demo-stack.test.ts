@@ -120,6 +120,25 @@ describe('demo stack (npm start)', function () {
         }
     });
 
+    it('captures with the simulated camera, stores in Redis and lists it in the gallery API', async function () {
+        const base = stack.nodeRed.editorUrl.replace(/\/$/, '');
+        // The camera flow takes its first picture 2 s after deploy, then every 30 s.
+        let images: Array<{ id: string; camera: string; mime_type: string; width: string }> = [];
+        const deadline = Date.now() + 20000;
+        while (Date.now() < deadline && !images.some((i) => i.camera === 'camera')) {
+            images = await (await fetch(`${base}/gallery/api/images`)).json() as typeof images;
+            if (!images.some((i) => i.camera === 'camera')) await new Promise((r) => setTimeout(r, 250));
+        }
+        const captured = images.find((i) => i.camera === 'camera');
+        assert.ok(captured, 'a picture from the camera flow');
+        assert.strictEqual(captured.mime_type, 'image/jpeg');
+        const picture = await fetch(`${base}/gallery/api/image/${captured.id}`);
+        assert.strictEqual(picture.status, 200);
+        const bytes = Buffer.from(await picture.arrayBuffer());
+        assert.deepStrictEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+        assert.strictEqual(String(bytes.length), (await redis.hget(`image:${captured.id}`, 'size')));
+    });
+
     describe('the counter over HTTP', function () {
         const url = (route: string) => `${stack.nodeRed.baseUrl}${route}`;
         const streams: SseClient[] = [];
