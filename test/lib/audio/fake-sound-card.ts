@@ -9,6 +9,9 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { findOnPath } from '../../../nodes/lib/audio/player';
+import { isRunning, readEventLog } from '../../support/stand-in';
+
+export { isRunning };
 
 export interface CardEvent {
     event: 'start' | 'end' | 'sigterm';
@@ -60,19 +63,8 @@ if (${JSON.stringify(kind)} === 'hang') {
     fs.writeFileSync(path.join(binDir, 'aplay'), script, { mode: 0o755 });
     return {
         binDir,
-        events: () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean)
-            .map((line) => JSON.parse(line) as CardEvent) : []),
+        events: () => readEventLog<CardEvent>(logFile),
         remove: () => fs.rmSync(binDir, { recursive: true, force: true }),
     };
-}
-
-/** Whether a process still exists (signal 0 only checks). */
-export function isRunning(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
 }
 

@@ -10,6 +10,9 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { isRunning, readEventLog } from '../../support/stand-in';
+
+export { isRunning };
 
 export type FakeCameraKind = 'picture' | 'hang' | 'busy' | 'no-camera' | 'garbage';
 
@@ -71,18 +74,7 @@ if (kind === 'hang') {
     return {
         binDir,
         program,
-        events: () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean)
-            .map((line) => JSON.parse(line) as CameraEvent) : []),
+        events: () => readEventLog<CameraEvent>(logFile),
         remove: () => fs.rmSync(binDir, { recursive: true, force: true }),
     };
-}
-
-/** Whether a process still exists (signal 0 only checks). */
-export function isRunning(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
 }
