@@ -15,3 +15,15 @@ export function attachToServer(RED: NodeAPI, node: RedisUser, serverId: string |
     node.on('close', (_removed: boolean, done: () => void) => server.deregister(node, done));
     return connection;
 }
+
+/**
+ * Reports that a node's own settings are invalid (once in the log, and as a red status)
+ * and keeps that status on show: the connection's state changes must not paint a green
+ * "connected" over a node that cannot work. `type` names the node's catalogue, whose
+ * `errors.bad-config` message takes the error.
+ */
+export function showSettingsError(RED: NodeAPI, node: RedisUser, type: string, err: Error): void {
+    node.error(RED._(`${type}.errors.bad-config`, { error: err.message }));
+    node.status({ fill: 'red', shape: 'ring', text: RED._('redis-iot-server.status.bad-settings') });
+    node.onRedisState = () => undefined;
+}

@@ -4,7 +4,7 @@
 // Redis; the value sent is always read back from Redis, never computed here.
 import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { handleInput, InputError } from '../common/input';
-import { attachToServer } from '../common/redis-user';
+import { attachToServer, showSettingsError } from '../common/redis-user';
 import { connectionStatus, errorStatus } from '../common/status';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { counterValue, integerInput } from '../lib/counter/value';
@@ -31,9 +31,9 @@ export = function register(RED: NodeAPI): void {
             step = integerInput(config.step === undefined || config.step === '' ? 1 : config.step, 'step');
         } catch (err) {
             settingsError = err as Error;
-            node.error(RED._('redis-counter.errors.bad-config', { error: settingsError.message }));
         }
         const connection = attachToServer(RED, node, config.server);
+        if (settingsError) showSettingsError(RED, node, 'redis-counter', settingsError);
         const watcher = connection && !settingsError ? new CounterWatcher(connection, key) : undefined;
 
         const show = (value: number) => node.status({ fill: 'green', shape: 'dot', text: String(value) });

@@ -3,7 +3,7 @@
 // script; then sends the message on with the new id instead of the bytes.
 import type { NodeAPI, NodeDef } from 'node-red';
 import { handleInput, InputError } from '../common/input';
-import { attachToServer } from '../common/redis-user';
+import { attachToServer, showSettingsError } from '../common/redis-user';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { ImageInputError } from '../lib/images/content';
 import { ImageStore } from '../lib/images/store';
@@ -44,8 +44,7 @@ export = function register(RED: NodeAPI): void {
             }
         } catch (err) {
             settingsError = err as Error;
-            node.error(RED._('redis-image-store.errors.bad-config', { error: settingsError.message }));
-            node.status({ fill: 'red', shape: 'ring', text: RED._('redis-image-store.status.bad-config') });
+            showSettingsError(RED, node, 'redis-image-store', settingsError);
         }
 
         // Images the original capture script wrote (no index) join the index once Redis is there.

@@ -3,7 +3,7 @@
 // more entries than the pass holds.
 import type { NodeAPI, NodeDef } from 'node-red';
 import { handleInput } from '../common/input';
-import { attachToServer } from '../common/redis-user';
+import { attachToServer, showSettingsError } from '../common/redis-user';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
 import { isUnavailableError } from '../lib/redis/connection';
 import { InvalidCardError, normaliseCardId } from '../lib/card-id';
@@ -41,10 +41,7 @@ export = function register(RED: NodeAPI): void {
                 settingsError = err as Error;
             }
         }
-        if (settingsError) {
-            node.error(RED._('transit-gate.errors.bad-config', { error: settingsError.message }));
-            node.status({ fill: 'red', shape: 'ring', text: RED._('transit-gate.status.bad-config') });
-        }
+        if (settingsError) showSettingsError(RED, node, 'transit-gate', settingsError);
 
         const deny = (msg: InputMessage, send: Send, card: string | null, reason: DenyReason, extra = {}) => {
             msg.topic = 'denied';

@@ -3,7 +3,7 @@
 // original channels only wakes it up; the stream is what it reads.
 import os from 'os';
 import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { attachToServer } from '../common/redis-user';
+import { attachToServer, showSettingsError } from '../common/redis-user';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { errorStatus } from '../common/status';
 import { EventReader, StreamEvent } from '../lib/transit/event-reader';
@@ -36,8 +36,7 @@ export = function register(RED: NodeAPI): void {
             const group = config.group || `monitor-${node.id}`;
             if (connection) reader = new EventReader(connection.command, stream, group, `${os.hostname()}-${node.id}`);
         } catch (err) {
-            node.error(RED._('transit-monitor.errors.bad-config', { error: (err as Error).message }));
-            node.status(errorStatus(err));
+            showSettingsError(RED, node, 'transit-monitor', err as Error);
         }
 
         const deliver = (e: StreamEvent) => {

@@ -3,7 +3,7 @@
 // that refuses a card that already has a pass.
 import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { handleInput, InputError } from '../common/input';
-import { attachToServer } from '../common/redis-user';
+import { attachToServer, showSettingsError } from '../common/redis-user';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
 import { promptText } from '../lib/audio/prompts';
 import { isUnavailableError } from '../lib/redis/connection';
@@ -42,7 +42,7 @@ export = function register(RED: NodeAPI): void {
             }
         } catch (err) {
             settingsError = err as Error;
-            node.error(RED._('transit-sale.errors.bad-config', { error: settingsError.message }));
+            showSettingsError(RED, node, 'transit-sale', settingsError);
         }
 
         const out = (msg: InputMessage, port: 0 | 1 | 2, fields: Record<string, unknown>): NodeMessage[] => {

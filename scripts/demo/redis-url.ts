@@ -1,13 +1,9 @@
 // REDIS_URL → the fields of a redis-iot-server config node (host, port, db, tls) and
 // its credentials (username, password), e.g. redis://user:secret@10.0.0.5:6379/2.
-export interface RedisTarget {
-    host: string;
-    port: number;
-    db: number;
-    tls: boolean;
-    username?: string;
-    password?: string;
-}
+import type { ConnectionSettings } from '../../nodes/lib/redis/connection';
+
+/** Where a Redis is and how to log in: the address part of a config node's settings. */
+export type RedisTarget = Pick<ConnectionSettings, 'host' | 'port' | 'db' | 'tls' | 'username' | 'password'>;
 
 export function parseRedisUrl(text: string): RedisTarget {
     let url: URL;

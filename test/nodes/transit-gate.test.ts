@@ -210,6 +210,17 @@ describe('transit-gate node', function () {
         });
     });
 
+    it('keeps showing invalid settings once Redis is connected, and refuses taps with an error', async function () {
+        const flow = gateFlow(sharedRedis().port, 1, { keyPrefix: 'bad prefix{' });
+        const monitorLike = { id: 'ok-gate', type: 'transit-gate', z: 'tab', server: 'redis-test', gateId: 'ok', wires: [[], []] };
+        await load([serverModule, gateModule, catchNode], [...flow, monitorLike]);
+        await waitFor(() => statusOf('ok-gate').fill === 'green', 5000, 'the connection is up');
+        assert.deepStrictEqual(statusOf('gate0'), { fill: 'red', shape: 'ring', text: 'redis-iot-server.status.bad-settings' });
+        const caught = nextMessage('caught');
+        helper.getNode('gate0').receive({ payload: 'AB12CD34' });
+        assert.match(String(((await caught).error as { message: string }).message), /not-ready/);
+    });
+
     it('without a Redis server configured, a tap is an error a Catch node sees', async function () {
         const flow = gateFlow(sharedRedis().port).filter((n) => n.type !== 'redis-iot-server');
         (flow.find((n) => n.id === 'gate0') as FlowNode).server = '';

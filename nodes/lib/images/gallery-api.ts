@@ -121,11 +121,7 @@ export class GalleryApi {
         if (!isImageId(id)) return notFound(res, id);
         try {
             const key = this.keys.image(id);
-            // Fast 304 for ids that can never change: only existence is checked.
-            if (!isLegacyId(id) && etagMatches(req.get('If-None-Match'), etagForId(id, 'image'))) {
-                if (await this.hasField(key, 'image_data')) return notModified(res, etagForId(id, 'image'));
-                return notFound(res, id);
-            }
+            if (await this.answeredUnchanged(req, res, key, id, 'image')) return;
             const [bytes, mime] = await this.fields(key, 'image_data', 'mime_type');
             if (!bytes) return notFound(res, id);
             sendBytes(req, res, id, 'image', bytes, mime?.toString());
@@ -139,10 +135,7 @@ export class GalleryApi {
         if (!isImageId(id)) return notFound(res, id);
         try {
             const key = this.keys.image(id);
-            if (!isLegacyId(id) && etagMatches(req.get('If-None-Match'), etagForId(id, 'thumb'))) {
-                if (await this.hasField(key, 'image_data')) return notModified(res, etagForId(id, 'thumb'));
-                return notFound(res, id);
-            }
+            if (await this.answeredUnchanged(req, res, key, id, 'thumb')) return;
             const [thumbnail] = await this.fields(key, 'thumbnail');
             if (thumbnail) return sendBytes(req, res, id, 'thumb', thumbnail, 'image/jpeg');
             const [bytes] = await this.fields(key, 'image_data');
@@ -164,6 +157,18 @@ export class GalleryApi {
         }).catch(() => bytes);
         this.deriving = task;
         return task;
+    }
+
+    /**
+     * A fast 304 (or 404) for a conditional request on an id that can never change: only
+     * the picture's existence is checked, its bytes are not read. Legacy ids can be
+     * overwritten by the original's one-second collisions, so they always take the full path.
+     */
+    private async answeredUnchanged(req: Request, res: Response, key: string, id: string, variant: 'image' | 'thumb'): Promise<boolean> {
+        if (isLegacyId(id) || !etagMatches(req.get('If-None-Match'), etagForId(id, variant))) return false;
+        if (await this.hasField(key, 'image_data')) notModified(res, etagForId(id, variant));
+        else notFound(res, id);
+        return true;
     }
 
     private async hasField(key: string, field: string): Promise<boolean> {
