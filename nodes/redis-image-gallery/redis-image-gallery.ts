@@ -46,10 +46,11 @@ export = function register(RED: NodeAPI): void {
             node.error(RED._(`redis-image-gallery.errors.${key}`, { error, path: base }));
             node.status({ fill: 'red', shape: 'ring', text: RED._(`redis-image-gallery.status.${key}`) });
         };
-        let keys;
+        const keyPrefix = config.keyPrefix ?? DEFAULT_KEY_PREFIX;
+        const index = config.index || DEFAULT_INDEX;
         try {
             if (!PATH.test(base)) throw new Error(`path must look like /gallery, not ${JSON.stringify(base.slice(0, 40))}`);
-            keys = imageKeys(config.keyPrefix ?? DEFAULT_KEY_PREFIX, config.index || DEFAULT_INDEX);
+            imageKeys(keyPrefix, index);
         } catch (err) {
             fail('bad-config', (err as Error).message);
             return;
@@ -62,6 +63,7 @@ export = function register(RED: NodeAPI): void {
         const connection = attachToServer(RED, node, config.server);
         if (!connection) return;
         owners.set(base, node.id);
+        const keys = imageKeys(keyPrefix, index, connection.mode === 'cluster');
 
         const api = new GalleryApi(connection.command, keys, { pageSize, onError: (err) => node.debug(err.message) });
         const template = fs.readFileSync(path.join(PAGE_DIR, 'index.html'), 'utf8');

@@ -40,6 +40,7 @@ export = function register(RED: NodeAPI): void {
                     maxAgeMs: numberSetting(config.maxAge, 86400) * 1000,
                     maxImageSize: numberSetting(config.maxImageSize, 5 * 1024 * 1024),
                     thumbnailWidth: numberSetting(config.thumbnailWidth, 320),
+                    cluster: connection.mode === 'cluster',
                 });
             }
         } catch (err) {

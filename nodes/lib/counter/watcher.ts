@@ -44,7 +44,7 @@ export class CounterWatcher extends EventEmitter<WatcherEvents> {
 
     /** The keyspace channel of the key in the connection's database. */
     get channel(): string {
-        return `__keyspace@${this.connection.database}__:${this.key}`;
+        return this.connection.keyspaceChannel(this.key);
     }
 
     get value(): number | undefined {
@@ -54,6 +54,7 @@ export class CounterWatcher extends EventEmitter<WatcherEvents> {
     start(): void {
         this.connection.on('ready', this.onReady);
         this.connection.on('subscriber-reconnected', this.onSubscriberReady);
+        this.connection.on('keyspace-moved', this.onReady);
         if (this.connection.ready) void this.connect('initial');
     }
 
@@ -61,6 +62,7 @@ export class CounterWatcher extends EventEmitter<WatcherEvents> {
         this.closed = true;
         this.connection.off('ready', this.onReady);
         this.connection.off('subscriber-reconnected', this.onSubscriberReady);
+        this.connection.off('keyspace-moved', this.onReady);
         if (this.pollTimer) clearInterval(this.pollTimer);
         if (this.retryTimer) clearTimeout(this.retryTimer);
         await this.unlisten?.();
@@ -81,9 +83,9 @@ export class CounterWatcher extends EventEmitter<WatcherEvents> {
 
     private async connect(reason: ValueReason): Promise<void> {
         try {
-            const setup = await ensureKeyspaceNotifications(this.connection.command);
+            const setup = await ensureKeyspaceNotifications(this.connection.keyspaceServer(this.key));
             if (!setup.ok) this.startPolling(setup.reason);
-            if (!this.unlisten) this.unlisten = await this.connection.listen('channel', this.channel, () => this.refresh('change'));
+            if (!this.unlisten) this.unlisten = await this.connection.listenKeyspace(this.key, () => this.refresh('change'));
             if (this.closed) {
                 await this.unlisten();
                 return;

@@ -43,6 +43,8 @@ export function checkCamera(camera: unknown): string {
 
 /** Every key of one image set, derived from the node's key prefix and index name. */
 export interface ImageKeys {
+    /** Redis Cluster layout: every key carries the index name as its hash tag. */
+    cluster: boolean;
     keyPrefix: string;
     index: string;
     seq: string;
@@ -54,10 +56,19 @@ export interface ImageKeys {
     camera(name: string): string;
 }
 
-export function imageKeys(keyPrefix: string, index: string): ImageKeys {
+export function imageKeys(keyPrefix: string, index: string, cluster = false): ImageKeys {
     checkKeyPrefix(keyPrefix);
     checkIndexKey(index);
+    if (cluster) {
+        // One store script touches the hash, the indexes and the counters together, so in
+        // a Redis Cluster they must share a slot: each key carries the index name as its
+        // hash tag ("{image-index}" hashes like "image-index"). The original's
+        // `image:<id>` layout cannot be kept there.
+        index = `{${index}}`;
+        keyPrefix = `${keyPrefix}${index}:`;
+    }
     return {
+        cluster,
         keyPrefix,
         index,
         seq: `${index}:seq`,

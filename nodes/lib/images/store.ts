@@ -24,6 +24,8 @@ export interface ImageStoreSettings extends Partial<RetentionSettings> {
     maxImageSize?: number;
     /** Thumbnail width in px (0: no thumbnails). */
     thumbnailWidth?: number;
+    /** Redis Cluster: use the hash-tagged key layout (see imageKeys). */
+    cluster?: boolean;
 }
 
 /** Metadata for one image, as a flow gives it in msg.image. */
@@ -83,7 +85,7 @@ export class ImageStore {
     readonly thumbnailWidth: number;
 
     constructor(private readonly client: RedisClient, settings: ImageStoreSettings = {}) {
-        this.keys = imageKeys(settings.keyPrefix ?? DEFAULT_KEY_PREFIX, settings.index || DEFAULT_INDEX);
+        this.keys = imageKeys(settings.keyPrefix ?? DEFAULT_KEY_PREFIX, settings.index || DEFAULT_INDEX, settings.cluster);
         this.retention = {
             maxCount: nonNegative(settings.maxCount ?? 1000, 'maxCount'),
             maxBytes: nonNegative(settings.maxBytes ?? 100 * 1024 * 1024, 'maxBytes'),
@@ -157,6 +159,8 @@ function nonNegative(value: number, what: string): number {
  * O(keyspace), so it runs at start and on demand only, never per request.
  */
 export async function adoptLegacy(client: RedisClient, keys: ImageKeys): Promise<number> {
+    // The original's keys are spread over every slot of a Cluster: no script could index them.
+    if (keys.cluster) return 0;
     let cursor = '0';
     let adopted = 0;
     do {

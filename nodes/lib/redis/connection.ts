@@ -2,7 +2,9 @@
 // node: a command client shared by every node, a subscriber client made on first need,
 // and one connection state that the config node fans out to its users' statuses.
 import { EventEmitter } from 'events';
+import type { ConnectionOptions as TlsOptions } from 'tls';
 import Redis, { Cluster, RedisOptions } from 'ioredis';
+import { ClusterKeyspace } from './cluster-keyspace';
 
 export type RedisMode = 'standalone' | 'sentinel' | 'cluster';
 export type RedisClient = Redis | Cluster;
@@ -19,6 +21,8 @@ export interface ConnectionSettings {
     port: number;
     db: number;
     tls: boolean;
+    /** CA, client certificate and key, server name, verification: from a tls-config node. */
+    tlsOptions?: TlsOptions;
     username?: string;
     password?: string;
     /** Sentinel mode: the sentinels to ask and the name of the monitored primary. */
@@ -59,12 +63,14 @@ function retryStrategy(times: number): number {
 export class RedisConnection extends EventEmitter {
     readonly command: RedisClient;
     private sub?: RedisClient;
+    private clusterKeyspace?: ClusterKeyspace;
     private _state: ConnectionState = 'connecting';
     private _detail = '';
     private everReady = false;
     private closed = false;
     private healthTimer?: NodeJS.Timeout;
     private failedPings = 0;
+    private failedSubscriberPings = 0;
     /** Redis clock minus ours, in ms, measured by the health check; undefined until known. */
     private clockOffset?: number;
     // Listeners per channel and per pattern: many nodes share one subscriber client,
@@ -99,6 +105,10 @@ export class RedisConnection extends EventEmitter {
 
     get ready(): boolean {
         return this._state === 'connected';
+    }
+
+    get mode(): RedisMode {
+        return this.settings.mode;
     }
 
     /** The database number, as keyspace channel names need it (always 0 in a cluster). */
@@ -149,8 +159,41 @@ export class RedisConnection extends EventEmitter {
         };
     }
 
+    /** The channel on which Redis announces changes of a key (keyspace notifications). */
+    keyspaceChannel(key: string): string {
+        return `__keyspace@${this.database}__:${key}`;
+    }
+
+    /**
+     * The client that talks to the server sending a key's keyspace notifications, where
+     * the notification setting must be made: in a Cluster the primary owning its slot.
+     */
+    keyspaceServer(key: string): RedisClient {
+        return this.command instanceof Cluster ? this.keyspaceHub(this.command).owner(key) : this.command;
+    }
+
+    /** Listens to a key's keyspace notifications; in a Cluster on the primary that owns it. */
+    listenKeyspace(key: string, listener: MessageListener): Promise<() => Promise<void>> {
+        if (this.command instanceof Cluster) return this.keyspaceHub(this.command).listen(key, this.keyspaceChannel(key), listener);
+        return this.listen('channel', this.keyspaceChannel(key), listener);
+    }
+
+    private keyspaceHub(cluster: Cluster): ClusterKeyspace {
+        if (!this.clusterKeyspace) {
+            this.clusterKeyspace = new ClusterKeyspace(cluster, (host, port) => {
+                const sub = new Redis({ ...this.clientOptions(), host, port, db: undefined, enableOfflineQueue: true, maxRetriesPerRequest: null });
+                sub.on('error', () => undefined); // the command client reports the outage
+                return sub;
+            });
+            this.clusterKeyspace.on('subscriber-reconnected', () => this.emit('subscriber-reconnected'));
+            this.clusterKeyspace.on('moved', () => this.emit('keyspace-moved'));
+        }
+        return this.clusterKeyspace;
+    }
+
     async close(): Promise<void> {
         this.closed = true;
+        this.clusterKeyspace?.close();
         if (this.healthTimer) clearInterval(this.healthTimer);
         await Promise.all([this.command, this.sub].filter((c): c is RedisClient => !!c).map(quitClient));
         this.removeAllListeners();
@@ -163,19 +206,26 @@ export class RedisConnection extends EventEmitter {
         this.emit('state', state, detail);
     }
 
-    private createClient(extra: RedisOptions, primary: boolean): RedisClient {
+    private clientOptions(): RedisOptions {
         const s = this.settings;
-        const common: RedisOptions = {
+        return {
             username: s.username || undefined,
             password: s.password || undefined,
             db: s.db,
-            tls: s.tls ? {} : undefined,
+            tls: s.tls ? { ...s.tlsOptions } : undefined,
             connectTimeout: 2000,
             keepAlive: 5000,
             retryStrategy,
             connectionName: s.clientName,
-            ...extra,
+            // After a failover an old socket can still reach the demoted primary, which
+            // answers writes with READONLY: reconnect, and Sentinel gives the new one.
+            reconnectOnError: (err: Error) => /^READONLY\b/.test(err.message),
         };
+    }
+
+    private createClient(extra: RedisOptions, primary: boolean): RedisClient {
+        const s = this.settings;
+        const common: RedisOptions = { ...this.clientOptions(), ...extra };
         let client: RedisClient;
         if (s.mode === 'cluster') {
             const seeds = s.clusterNodes?.length ? s.clusterNodes : [{ host: s.host, port: s.port }];
@@ -183,6 +233,9 @@ export class RedisConnection extends EventEmitter {
                 redisOptions: { ...common, db: undefined },
                 enableOfflineQueue: extra.enableOfflineQueue,
                 clusterRetryStrategy: retryStrategy,
+                // Keyspace listeners follow their key's slot to its owner; without a
+                // refresh a moved slot would only be noticed by a command that hits it.
+                slotsRefreshInterval: 5000,
             });
         } else if (s.mode === 'sentinel') {
             client = new Redis({ ...common, sentinels: s.sentinels, name: s.sentinelName || 'mymaster' });
@@ -232,6 +285,7 @@ export class RedisConnection extends EventEmitter {
     // reconnects as soon as the server answers again. The round trip is a TIME, which
     // also keeps the offset between the two clocks fresh.
     private async healthCheck(): Promise<void> {
+        void this.subscriberHealthCheck();
         if (this.closed || this.command.status !== 'ready') return;
         try {
             const sent = Date.now();
@@ -249,6 +303,41 @@ export class RedisConnection extends EventEmitter {
                 this.command.disconnect(true);
             }
         }
+    }
+    // The subscriber needs its own round trip: a half-open socket (a cut cable, a NAT that
+    // forgot us) leaves it waiting for messages that never come, while the command client
+    // may already be back on a fresh socket. PING is allowed in subscriber mode.
+    private async subscriberHealthCheck(): Promise<void> {
+        if (this.closed) return;
+        const ping = (client: RedisClient) => pingWithin(client, Math.max(this.settings.commandTimeout, 500));
+        if (this.clusterKeyspace) {
+            await this.clusterKeyspace.healthCheck(ping);
+            await this.clusterKeyspace.followSlots();
+        }
+        const sub = this.sub;
+        if (!sub || sub.status !== 'ready') return;
+        try {
+            await ping(sub);
+            this.failedSubscriberPings = 0;
+        } catch {
+            this.failedSubscriberPings += 1;
+            if (this.failedSubscriberPings >= 3 && sub === this.sub) {
+                this.failedSubscriberPings = 0;
+                sub.disconnect(true);
+            }
+        }
+    }
+}
+
+async function pingWithin(client: RedisClient, ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('ping timed out')), ms);
+    });
+    try {
+        await Promise.race([client.ping(), timeout]);
+    } finally {
+        clearTimeout(timer);
     }
 }
 

@@ -36,3 +36,11 @@ export function cardKeys(prefix: string, card: string): CardKeys {
         repeat: (gateId) => `{${pass}}:gate:${gateId}`,
     };
 }
+
+/**
+ * Redis Cluster only: marks an operation's events as appended to the stream. It carries
+ * the stream as its hash tag, so the append script's two keys share the stream's slot.
+ */
+export function appendedMarker(stream: string, op: string): string {
+    return `{${stream}}:appended:${op}`;
+}

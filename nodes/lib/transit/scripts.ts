@@ -9,10 +9,21 @@
 // from which our monitor replays what it missed.
 
 const SHARED = `
+-- Without a stream key (Redis Cluster: the stream lives in another slot) the events go
+-- back to the caller in the decision's outbox, and APPEND_SCRIPT publishes them there.
+local outbox = {}
 local function emit(stream, maxlen, channel, payload, source, op)
-  redis.call('PUBLISH', channel, payload)
-  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*',
-    'channel', channel, 'event', payload, 'source', source, 'op', op)
+  if stream then
+    redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*',
+      'channel', channel, 'event', payload, 'source', source, 'op', op)
+    redis.call('PUBLISH', channel, payload)
+  else
+    outbox[#outbox + 1] = {channel, payload}
+  end
+end
+local function with_outbox(decision)
+  if #outbox > 0 then decision.outbox = outbox end
+  return decision
 end
 local function now_ms()
   local t = redis.call('TIME')
@@ -27,7 +38,7 @@ end
 `;
 
 /**
- * KEYS: pass, tap record, repeat marker, stream.
+ * KEYS: pass, tap record, repeat marker, stream (absent in a Cluster: see the outbox).
  * ARGV: card, gate id, tap id, repeat window ms, stream max length, record ttl ms, two-hour ms, deadline.
  * Returns the decision as JSON, or {"late":true} when it ran after the deadline.
  */
@@ -126,14 +137,14 @@ end
 decision.gate = gate
 decision.tapId = tap
 decision.at = now
-local result = cjson.encode(decision)
-redis.call('SET', KEYS[2], result, 'PX', record_ms)
 for _, e in ipairs(events) do emit(KEYS[4], maxlen, e[1], e[2], gate, tap) end
+local result = cjson.encode(with_outbox(decision))
+redis.call('SET', KEYS[2], result, 'PX', record_ms)
 return result
 `;
 
 /**
- * KEYS: pass, sale record, stream.
+ * KEYS: pass, sale record, stream (absent in a Cluster: see the outbox).
  * ARGV: card, pass type, sale id, stream max length, record ttl ms, terminal id, ten-trip rides, deadline.
  * Returns the decision as JSON, or {"late":true} when it ran after the deadline. Refuses a card that has any pass (or any other value at
  * its key): the original merged a new pass into an existing one.
@@ -161,7 +172,23 @@ else
     cjson.encode({cardSerialNumber = card, pass = pass, terminal = terminal}), terminal, sale)
 end
 decision.saleId = sale
-local result = cjson.encode(decision)
+local result = cjson.encode(with_outbox(decision))
 redis.call('SET', KEYS[2], result, 'PX', record_ms)
 return result
+`;
+
+/**
+ * Redis Cluster only: adds a decision's outbox to the stream and publishes it, once per
+ * operation even when a retried tap or sale brings the same outbox back. Publishing
+ * after the XADD means a monitor woken by the message finds the entry already there.
+ * KEYS: stream, marker (in the stream's slot). ARGV: max length, marker ttl ms, source, op, then channel/payload pairs.
+ */
+export const APPEND_SCRIPT = `
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+for i = 5, #ARGV, 2 do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+    'channel', ARGV[i], 'event', ARGV[i + 1], 'source', ARGV[3], 'op', ARGV[4])
+  redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+end
+return 1
 `;

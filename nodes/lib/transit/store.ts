@@ -2,9 +2,9 @@
 // every decision is one script call, so any number of gates and terminals (in one
 // Node-RED or many) can share the same Redis safely.
 import type { RedisClient, RedisConnection } from '../redis/connection';
-import { cardKeys, checkKeyPrefix, checkStreamKey, DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from './keys';
+import { appendedMarker, cardKeys, checkKeyPrefix, checkStreamKey, DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from './keys';
 import { PassType, TEN_TRIP_RIDES, TWO_HOUR_MS } from './pass-types';
-import { SELL_SCRIPT, TAP_SCRIPT } from './scripts';
+import { APPEND_SCRIPT, SELL_SCRIPT, TAP_SCRIPT } from './scripts';
 
 export type DenyReason = 'no-pass' | 'repeat-tap' | 'invalid-card' | 'unavailable' | 'expired' | 'corrupt-pass';
 
@@ -41,6 +41,11 @@ export interface StoreSettings {
     recordTtl?: number;
     /** The Redis-clock moment after which a decision sent now must not act (0: none). */
     deadline?: () => number;
+    /**
+     * Redis Cluster: the stream is in another slot than the card's keys, so a decision
+     * returns its events and a second, idempotent script appends them to the stream.
+     */
+    cluster?: boolean;
 }
 
 /** The decision reached Redis after its caller had given up: nothing was changed. */
@@ -51,10 +56,13 @@ export class TooLateError extends Error {
     }
 }
 
-function decode<T>(reply: string): T {
-    const parsed = JSON.parse(reply) as T & { late?: boolean };
-    if (parsed.late) throw new TooLateError();
-    return parsed;
+type Outbox = Array<[channel: string, payload: string]>;
+
+function decode<T>(reply: string): { decision: T; outbox: Outbox } {
+    const { late, outbox, ...decision } = JSON.parse(reply) as T & { late?: boolean; outbox?: unknown };
+    if (late) throw new TooLateError();
+    // cjson encodes an empty table as {}, so only an array is an outbox.
+    return { decision: decision as T, outbox: Array.isArray(outbox) ? outbox as Outbox : [] };
 }
 
 const OP_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -64,9 +72,13 @@ export function checkOperationId(id: string, what: string): string {
     return id;
 }
 
+type Command = (...args: Array<string | number>) => Promise<string>;
 interface TransitCommands {
-    transitTap(...args: Array<string | number>): Promise<string>;
-    transitSell(...args: Array<string | number>): Promise<string>;
+    transitTap: Command;
+    transitSell: Command;
+    transitTapNoStream: Command;
+    transitSellNoStream: Command;
+    transitAppend: (...args: Array<string | number>) => Promise<number>;
 }
 
 // defineCommand sends EVALSHA and falls back to EVAL when Redis has forgotten the script
@@ -76,6 +88,9 @@ function commands(client: RedisClient): TransitCommands {
     if (!defined.has(client)) {
         client.defineCommand('transitTap', { numberOfKeys: 4, lua: TAP_SCRIPT });
         client.defineCommand('transitSell', { numberOfKeys: 3, lua: SELL_SCRIPT });
+        client.defineCommand('transitTapNoStream', { numberOfKeys: 3, lua: TAP_SCRIPT });
+        client.defineCommand('transitSellNoStream', { numberOfKeys: 2, lua: SELL_SCRIPT });
+        client.defineCommand('transitAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
         defined.add(client);
     }
     return client as unknown as TransitCommands;
@@ -87,6 +102,7 @@ export class TransitStore {
     private readonly streamLength: number;
     private readonly recordTtl: number;
     private readonly deadline: () => number;
+    private readonly cluster: boolean;
 
     constructor(private readonly client: RedisClient, settings: StoreSettings) {
         this.keyPrefix = checkKeyPrefix(settings.keyPrefix);
@@ -94,6 +110,7 @@ export class TransitStore {
         this.streamLength = settings.streamLength ?? 10000;
         this.recordTtl = settings.recordTtl ?? 15 * 60 * 1000;
         this.deadline = settings.deadline ?? (() => 0);
+        this.cluster = settings.cluster ?? false;
     }
 
     /** Checks and consumes the card's pass in one step. `card` must be normalised. */
@@ -101,11 +118,13 @@ export class TransitStore {
         checkOperationId(gateId, 'gate id');
         checkOperationId(tapId, 'tap id');
         const keys = cardKeys(this.keyPrefix, card);
-        const reply = await commands(this.client).transitTap(
-            keys.pass, keys.record(`tap:${tapId}`), keys.repeat(gateId), this.stream,
-            card, gateId, tapId, Math.max(0, Math.round(repeatWindowMs)), this.streamLength, this.recordTtl, TWO_HOUR_MS, this.deadline(),
-        );
-        return decode<TapDecision>(reply);
+        const cardKeyList = [keys.pass, keys.record(`tap:${tapId}`), keys.repeat(gateId)];
+        const args = [card, gateId, tapId, Math.max(0, Math.round(repeatWindowMs)), this.streamLength, this.recordTtl, TWO_HOUR_MS, this.deadline()];
+        const cmd = commands(this.client);
+        const reply = this.cluster
+            ? await cmd.transitTapNoStream(...cardKeyList, ...args)
+            : await cmd.transitTap(...cardKeyList, this.stream, ...args);
+        return this.settle<TapDecision>(reply, gateId, `tap:${tapId}`);
     }
 
     /** Writes a new pass unless the card already has one, in one step. */
@@ -113,11 +132,32 @@ export class TransitStore {
         checkOperationId(saleId, 'sale id');
         checkOperationId(terminalId, 'terminal id');
         const keys = cardKeys(this.keyPrefix, card);
-        const reply = await commands(this.client).transitSell(
-            keys.pass, keys.record(`sale:${saleId}`), this.stream,
-            card, passType, saleId, this.streamLength, this.recordTtl, terminalId, TEN_TRIP_RIDES, this.deadline(),
-        );
-        return decode<SaleDecision>(reply);
+        const cardKeyList = [keys.pass, keys.record(`sale:${saleId}`)];
+        const args = [card, passType, saleId, this.streamLength, this.recordTtl, terminalId, TEN_TRIP_RIDES, this.deadline()];
+        const cmd = commands(this.client);
+        const reply = this.cluster
+            ? await cmd.transitSellNoStream(...cardKeyList, ...args)
+            : await cmd.transitSell(...cardKeyList, this.stream, ...args);
+        return this.settle<SaleDecision>(reply, terminalId, `sale:${saleId}`);
+    }
+
+    // The decision stands once its script has run: an outbox that cannot be appended now
+    // (Redis went away in between) is retried in the background, and a retried tap or
+    // sale brings the same outbox back, which the append script takes only once.
+    private async settle<T>(reply: string, source: string, op: string): Promise<T> {
+        const { decision, outbox } = decode<T>(reply);
+        if (outbox.length) await this.append(outbox, source, op, 0);
+        return decision;
+    }
+
+    private async append(outbox: Outbox, source: string, op: string, attempt: number): Promise<void> {
+        try {
+            await commands(this.client).transitAppend(this.stream, appendedMarker(this.stream, op),
+                this.streamLength, this.recordTtl, source, op, ...outbox.flat());
+        } catch {
+            if (attempt >= 10) return;
+            setTimeout(() => void this.append(outbox, source, op, attempt + 1), 1000).unref();
+        }
     }
 
     /** Read-only early check for the sales workflow; the sale itself re-checks atomically. */
@@ -136,5 +176,6 @@ export function storeForConnection(connection: RedisConnection, keyPrefix: strin
         keyPrefix: keyPrefix ?? DEFAULT_KEY_PREFIX,
         stream: stream || DEFAULT_STREAM,
         deadline: () => connection.deadline(),
+        cluster: connection.mode === 'cluster',
     });
 }
