@@ -105,7 +105,12 @@ export = function register(RED: NodeAPI): void {
             if (n > 0) node.log(RED._('redis-image-gallery.log.adopted', { count: n }));
             return n;
         });
-        node.onRedisReady = () => void adopt().catch((err: Error) => node.warn(err.message));
+        // A read-only user (docs/redis-users.acl) may not adopt: the image store does it
+        // with the camera's user. An input message still reports the refusal.
+        node.onRedisReady = () => void adopt().catch((err: Error) => {
+            if (/^NOPERM\b/.test(err.message)) node.debug(err.message);
+            else node.warn(err.message);
+        });
         node.status({ fill: 'green', shape: 'dot', text: base });
 
         handleInput(node, async () => {

@@ -1,12 +1,19 @@
 // Turns the config node's editor fields and credentials into connection settings,
 // refusing values that would otherwise fail later in less obvious ways.
+import type { ConnectionOptions as TlsOptions } from 'tls';
 import { ConnectionSettings, DEFAULT_COMMAND_TIMEOUT, parseHostList, RedisMode } from './connection';
 
 export interface ServerConfig {
     host: string;
     port: string | number;
     db: string | number;
-    tls: boolean;
+    /**
+     * The id of a core tls-config node (CA, client certificate and key). Flows written
+     * before that existed hold a boolean here: true meant TLS with the system's CAs.
+     */
+    tls?: boolean | string;
+    /** The editor's "Use TLS" box; absent in older flows, where `tls` alone decides. */
+    usetls?: boolean;
     mode: RedisMode;
     sentinels: string;
     sentinelName: string;
@@ -19,9 +26,28 @@ export interface ServerCredentials {
     password?: string;
 }
 
+export interface TlsChoice {
+    enabled: boolean;
+    /** The tls-config node to take certificates from; none means the system's CAs. */
+    configId?: string;
+}
+
+/**
+ * Whether the config asks for TLS, and with which tls-config node. `tls: true` always
+ * means TLS (older flows, and tools that point a flow at a rediss:// URL write it); a
+ * tls-config id counts unless the "Use TLS" box was explicitly cleared.
+ */
+export function tlsChoice(config: Pick<ServerConfig, 'tls' | 'usetls'>): TlsChoice {
+    const configId = typeof config.tls === 'string' && config.tls.trim() !== '' ? config.tls.trim() : undefined;
+    if (config.tls === true) return { enabled: true };
+    if (config.usetls === true) return { enabled: true, configId };
+    if (config.usetls === undefined && configId) return { enabled: true, configId };
+    return { enabled: false };
+}
+
 const MODES: RedisMode[] = ['standalone', 'sentinel', 'cluster'];
 
-export function settingsFromConfig(config: ServerConfig, creds: ServerCredentials, id: string): ConnectionSettings {
+export function settingsFromConfig(config: ServerConfig, creds: ServerCredentials, id: string, tlsOptions?: TlsOptions): ConnectionSettings {
     const port = Number(config.port || 6379);
     const db = Number(config.db || 0);
     const timeout = Number(config.timeout === '' || config.timeout === undefined ? DEFAULT_COMMAND_TIMEOUT : config.timeout);
@@ -29,12 +55,14 @@ export function settingsFromConfig(config: ServerConfig, creds: ServerCredential
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port: ${config.port}`);
     if (!Number.isInteger(db) || db < 0) throw new Error(`invalid database number: ${config.db}`);
     if (!Number.isFinite(timeout) || timeout < 10) throw new Error(`invalid command timeout: ${config.timeout}`);
+    const tls = tlsChoice(config).enabled;
     return {
         mode,
         host: config.host || '127.0.0.1',
         port,
         db,
-        tls: !!config.tls,
+        tls,
+        tlsOptions: tls ? tlsOptions : undefined,
         username: creds.username,
         password: creds.password,
         sentinels: mode === 'sentinel' ? parseHostList(config.sentinels, 26379) : undefined,
