@@ -7,6 +7,7 @@ import { handleInput, InputError } from '../common/input';
 import { attachToServer, showSettingsError } from '../common/redis-user';
 import { connectionStatus, errorStatus } from '../common/status';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
+import { changeCounter } from '../lib/counter/change';
 import { counterValue, integerInput } from '../lib/counter/value';
 import { CounterWatcher } from '../lib/counter/watcher';
 
@@ -59,27 +60,26 @@ export = function register(RED: NodeAPI): void {
 
         handleInput(node, async (msg, send) => {
             if (!watcher || !connection) throw new Error(RED._('redis-counter.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
-            const redis = connection.command;
             const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : msg.payload;
             switch (command) {
                 case 'increment':
                 case 'decrement': {
                     const by = msg.step === undefined ? step : integerInput(msg.step, 'msg.step');
-                    await redis.incrby(key, command === 'increment' ? by : -by);
+                    await changeCounter(connection, key, 'incrby', command === 'increment' ? by : -by);
                     return;
                 }
                 case 'reset':
                     // As the original: the key is deleted, and a missing key reads as 0.
-                    await redis.del(key);
+                    await changeCounter(connection, key, 'del');
                     return;
                 case 'get': {
-                    const value = counterValue(key, await redis.get(key));
+                    const value = counterValue(key, await connection.command.get(key));
                     send(Object.assign(msg, { topic: key, payload: value, reason: 'get' }));
                     return;
                 }
                 default:
                     if (typeof command === 'number' || (typeof command === 'string' && /^-?\d+$/.test(command))) {
-                        await redis.set(key, integerInput(command, 'msg.payload'));
+                        await changeCounter(connection, key, 'set', integerInput(command, 'msg.payload'));
                         return;
                     }
                     throw new InputError(RED._('redis-counter.errors.bad-command', { payload: describe(msg.payload) }), 'bad-command');

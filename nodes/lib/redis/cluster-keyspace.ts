@@ -86,8 +86,10 @@ export class ClusterKeyspace extends EventEmitter<ClusterKeyspaceEvents> {
      */
     async healthCheck(ping: (client: Redis) => Promise<unknown>): Promise<void> {
         await Promise.all([...this.subscribers].map(async ([key, sub]) => {
-            if (sub.status !== 'ready') return;
+            if (sub.status !== 'ready' && sub.status !== 'connect') return;
             try {
+                // A handshake that is never answered (half-open while connecting) is a miss too.
+                if (sub.status === 'connect') throw new Error('still connecting');
                 await ping(sub);
                 this.missedPings.set(key, 0);
             } catch {

@@ -71,6 +71,7 @@ export class RedisConnection extends EventEmitter {
     private healthTimer?: NodeJS.Timeout;
     private failedPings = 0;
     private failedSubscriberPings = 0;
+    private subscriberConnectChecks = 0;
     /** Redis clock minus ours, in ms, measured by the health check; undefined until known. */
     private clockOffset?: number;
     // Listeners per channel and per pattern: many nodes share one subscriber client,
@@ -315,7 +316,19 @@ export class RedisConnection extends EventEmitter {
             await this.clusterKeyspace.followSlots();
         }
         const sub = this.sub;
-        if (!sub || sub.status !== 'ready') return;
+        if (!sub) return;
+        // The subscriber has no command timeout, so a new connection that went half-open
+        // before its handshake was answered would stay in 'connect' for good.
+        if (sub.status === 'connect') {
+            this.subscriberConnectChecks += 1;
+            if (this.subscriberConnectChecks > 3 && sub === this.sub) {
+                this.subscriberConnectChecks = 0;
+                sub.disconnect(true);
+            }
+            return;
+        }
+        this.subscriberConnectChecks = 0;
+        if (sub.status !== 'ready') return;
         try {
             await ping(sub);
             this.failedSubscriberPings = 0;

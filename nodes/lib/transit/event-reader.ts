@@ -14,6 +14,14 @@ export interface StreamEvent {
 type XReadReply = Array<[string, Array<[string, string[]]>]> | null;
 
 export class EventReader {
+    /**
+     * The newest entry this reader delivered. An entry at or before it that comes back
+     * from the pending list lost only its ack (a cut, a timeout): it is acked, not shown
+     * again. So within one process every event is shown once; across a restart, at
+     * least once (an entry shown just before a crash, not yet acked, comes back).
+     */
+    private lastDelivered?: string;
+
     constructor(
         private readonly client: RedisClient,
         readonly stream: string,
@@ -42,7 +50,9 @@ export class EventReader {
                 const entries = await this.read(from);
                 if (entries.length === 0) break;
                 for (const [id, fields] of entries) {
+                    if (this.lastDelivered !== undefined && compareIds(id, this.lastDelivered) <= 0) continue;
                     deliver(toEvent(id, fields));
+                    this.lastDelivered = id;
                     count++;
                 }
                 await this.client.xack(this.stream, this.group, ...entries.map(([id]) => id));
@@ -86,4 +96,11 @@ function toEvent(id: string, flat: string[]): StreamEvent {
         // Not JSON (written by something else): pass the text on as it is.
     }
     return { id, channel: fields.channel ?? '', event, source: fields.source, op: fields.op };
+}
+
+/** Orders stream ids (`<ms>-<seq>`). */
+function compareIds(a: string, b: string): number {
+    const [am, as] = a.split('-').map(Number);
+    const [bm, bs] = b.split('-').map(Number);
+    return am !== bm ? am - bm : as - bs;
 }

@@ -1,0 +1,36 @@
+// Counter changes as one small script that refuses to run late. A plain INCRBY that times
+// out at its caller (a paused Redis, a stalled network) still sits in the socket and
+// counts when Redis resumes, after the flow was told it failed; a flow that retries
+// through a Catch node would then count twice.
+import type { RedisConnection } from '../redis/connection';
+
+export type CounterChange = 'incrby' | 'set' | 'del';
+
+/** KEYS: counter. ARGV: change, value, deadline on the Redis clock in ms (0: none). */
+const CHANGE_SCRIPT = `
+local deadline = tonumber(ARGV[3])
+if deadline > 0 then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline then
+    return redis.error_reply('LATE the change reached Redis after its caller gave up; nothing was changed')
+  end
+end
+if ARGV[1] == 'incrby' then return redis.call('INCRBY', KEYS[1], ARGV[2]) end
+if ARGV[1] == 'set' then return redis.call('SET', KEYS[1], ARGV[2]) end
+return redis.call('DEL', KEYS[1])
+`;
+
+interface CounterCommands {
+    counterChange(key: string, change: CounterChange, value: number, deadline: number): Promise<unknown>;
+}
+
+const defined = new WeakSet<object>();
+
+export async function changeCounter(connection: RedisConnection, key: string, change: CounterChange, value = 0): Promise<void> {
+    const client = connection.command;
+    if (!defined.has(client)) {
+        client.defineCommand('counterChange', { numberOfKeys: 1, lua: CHANGE_SCRIPT });
+        defined.add(client);
+    }
+    await (client as unknown as CounterCommands).counterChange(key, change, value, connection.deadline());
+}
