@@ -77,5 +77,9 @@ describe('redis-iot-server config node', function () {
         const s = settingsFromConfig({ ...base, mode: 'sentinel', sentinels: '10.0.0.1, 10.0.0.2:26380', sentinelName: 'm' }, { password: 'p' }, 'x');
         assert.deepStrictEqual(s.sentinels, [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26380 }]);
         assert.strictEqual(s.password, 'p');
+        assert.strictEqual(s.replicas, 0, 'no WAIT unless asked for');
+        assert.strictEqual(settingsFromConfig({ ...base, replicas: '2' }, {}, 'x').replicas, 2);
+        assert.throws(() => settingsFromConfig({ ...base, replicas: 'all' }, {}, 'x'), /invalid number of replicas/);
+        assert.throws(() => settingsFromConfig({ ...base, replicas: -1 }, {}, 'x'), /invalid number of replicas/);
     });
 });

@@ -30,6 +30,11 @@ export interface ConnectionSettings {
     sentinelName?: string;
     /** Cluster mode: seed nodes (host/port above is used when this is empty). */
     clusterNodes?: HostPort[];
+    /**
+     * Replicas that must hold a transit decision before it is acknowledged (WAIT); 0 does
+     * not wait. A write only the primary took is lost when a replica is promoted.
+     */
+    replicas?: number;
     /** Bound on every command of the command client, in ms: a gate must answer. */
     commandTimeout: number;
     /** How often the command client is pinged to notice a Redis that stopped answering. */
@@ -239,7 +244,10 @@ export class RedisConnection extends EventEmitter {
                 slotsRefreshInterval: 5000,
             });
         } else if (s.mode === 'sentinel') {
-            client = new Redis({ ...common, sentinels: s.sentinels, name: s.sentinelName || 'mymaster' });
+            // Sentinel leaves a demoted primary writable for seconds after a failover (until
+            // it reconfigures it): without the +switch-master notice, decisions keep going
+            // to it and are lost when it resyncs from the new primary.
+            client = new Redis({ ...common, sentinels: s.sentinels, name: s.sentinelName || 'mymaster', failoverDetector: true });
         } else {
             client = new Redis({ ...common, host: s.host, port: s.port });
         }
@@ -269,6 +277,12 @@ export class RedisConnection extends EventEmitter {
         const message = (err as NodeJS.ErrnoException).code || err.message;
         if (this._state !== 'connected') this.setState('error', message);
         this.emit('client-error', err);
+    }
+
+    /** Replicas a decision must reach before it counts, and how long to wait for them (ms). */
+    get replication(): { replicas: number; timeoutMs: number } {
+        // WAIT shares the command's time bound with the script sent before it.
+        return { replicas: this.settings.replicas ?? 0, timeoutMs: Math.max(5, Math.floor(this.settings.commandTimeout * 0.6)) };
     }
 
     /**
@@ -369,6 +383,6 @@ export function isUnavailableError(err: unknown): boolean {
     if (!(err instanceof Error)) return false;
     // Reply errors are answers (WRONGTYPE, a script error) except these, which mean the
     // server cannot take commands right now.
-    if (err.name === 'ReplyError') return /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY)\b/.test(err.message);
+    if (err.name === 'ReplyError') return /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY|NOREPLICAS)\b/.test(err.message);
     return true;
 }

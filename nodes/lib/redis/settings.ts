@@ -19,6 +19,8 @@ export interface ServerConfig {
     sentinelName: string;
     clusterNodes: string;
     timeout: string | number;
+    /** Replicas that must hold a transit decision before it is acknowledged (empty: 0). */
+    replicas?: string | number;
 }
 
 export interface ServerCredentials {
@@ -55,6 +57,8 @@ export function settingsFromConfig(config: ServerConfig, creds: ServerCredential
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port: ${config.port}`);
     if (!Number.isInteger(db) || db < 0) throw new Error(`invalid database number: ${config.db}`);
     if (!Number.isFinite(timeout) || timeout < 10) throw new Error(`invalid command timeout: ${config.timeout}`);
+    const replicas = Number(config.replicas === '' || config.replicas === undefined ? 0 : config.replicas);
+    if (!Number.isInteger(replicas) || replicas < 0 || replicas > 16) throw new Error(`invalid number of replicas: ${config.replicas}`);
     const tls = tlsChoice(config).enabled;
     return {
         mode,
@@ -69,6 +73,7 @@ export function settingsFromConfig(config: ServerConfig, creds: ServerCredential
         sentinelName: config.sentinelName,
         clusterNodes: mode === 'cluster' ? parseHostList(config.clusterNodes, 6379) : undefined,
         commandTimeout: timeout,
+        replicas,
         clientName: `node-red:${id}`,
     };
 }

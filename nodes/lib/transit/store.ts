@@ -46,6 +46,18 @@ export interface StoreSettings {
      * returns its events and a second, idempotent script appends them to the stream.
      */
     cluster?: boolean;
+    /** Replicas that must hold a grant or sale before it is acknowledged (WAIT); 0: none. */
+    replicas?: number;
+    /** How long WAIT may take, in ms: less than the command timeout. */
+    replicaTimeout?: number;
+}
+
+/** Redis decided, but too few replicas confirmed it in time: a failover could lose it. */
+export class NotReplicatedError extends Error {
+    constructor(readonly confirmed: number, readonly wanted: number) {
+        super(`only ${confirmed} of ${wanted} replicas confirmed the decision in time`);
+        this.name = 'NotReplicatedError';
+    }
 }
 
 /** The decision reached Redis after its caller had given up: nothing was changed. */
@@ -57,6 +69,9 @@ export class TooLateError extends Error {
 }
 
 type Outbox = Array<[channel: string, payload: string]>;
+
+/** A decision script's reply, and how many replicas confirmed its writes (WAIT). */
+interface Decided { reply: string; confirmed: number }
 
 function decode<T>(reply: string): { decision: T; outbox: Outbox } {
     const { late, outbox, ...decision } = JSON.parse(reply) as T & { late?: boolean; outbox?: unknown };
@@ -103,6 +118,8 @@ export class TransitStore {
     private readonly recordTtl: number;
     private readonly deadline: () => number;
     private readonly cluster: boolean;
+    private readonly replicas: number;
+    private readonly replicaTimeout: number;
 
     constructor(private readonly client: RedisClient, settings: StoreSettings) {
         this.keyPrefix = checkKeyPrefix(settings.keyPrefix);
@@ -111,6 +128,8 @@ export class TransitStore {
         this.recordTtl = settings.recordTtl ?? 15 * 60 * 1000;
         this.deadline = settings.deadline ?? (() => 0);
         this.cluster = settings.cluster ?? false;
+        this.replicas = settings.replicas ?? 0;
+        this.replicaTimeout = settings.replicaTimeout ?? 100;
     }
 
     /** Checks and consumes the card's pass in one step. `card` must be normalised. */
@@ -120,11 +139,10 @@ export class TransitStore {
         const keys = cardKeys(this.keyPrefix, card);
         const cardKeyList = [keys.pass, keys.record(`tap:${tapId}`), keys.repeat(gateId)];
         const args = [card, gateId, tapId, Math.max(0, Math.round(repeatWindowMs)), this.streamLength, this.recordTtl, TWO_HOUR_MS, this.deadline()];
-        const cmd = commands(this.client);
         const reply = this.cluster
-            ? await cmd.transitTapNoStream(...cardKeyList, ...args)
-            : await cmd.transitTap(...cardKeyList, this.stream, ...args);
-        return this.settle<TapDecision>(reply, gateId, `tap:${tapId}`);
+            ? await this.decide('transitTapNoStream', [...cardKeyList, ...args])
+            : await this.decide('transitTap', [...cardKeyList, this.stream, ...args]);
+        return this.settle<TapDecision>(reply, gateId, `tap:${tapId}`, (d) => d.granted);
     }
 
     /** Writes a new pass unless the card already has one, in one step. */
@@ -134,20 +152,40 @@ export class TransitStore {
         const keys = cardKeys(this.keyPrefix, card);
         const cardKeyList = [keys.pass, keys.record(`sale:${saleId}`)];
         const args = [card, passType, saleId, this.streamLength, this.recordTtl, terminalId, TEN_TRIP_RIDES, this.deadline()];
-        const cmd = commands(this.client);
         const reply = this.cluster
-            ? await cmd.transitSellNoStream(...cardKeyList, ...args)
-            : await cmd.transitSell(...cardKeyList, this.stream, ...args);
-        return this.settle<SaleDecision>(reply, terminalId, `sale:${saleId}`);
+            ? await this.decide('transitSellNoStream', [...cardKeyList, ...args])
+            : await this.decide('transitSell', [...cardKeyList, this.stream, ...args]);
+        return this.settle<SaleDecision>(reply, terminalId, `sale:${saleId}`, (d) => d.sold);
     }
 
     // The decision stands once its script has run: an outbox that cannot be appended now
     // (Redis went away in between) is retried in the background, and a retried tap or
     // sale brings the same outbox back, which the append script takes only once.
-    private async settle<T>(reply: string, source: string, op: string): Promise<T> {
-        const { decision, outbox } = decode<T>(reply);
+    private async settle<T>(reply: Decided, source: string, op: string, changed: (decision: T) => boolean): Promise<T> {
+        const { decision, outbox } = decode<T>(reply.reply);
+        // A grant or sale only the primary holds is lost if a replica is promoted now:
+        // it is answered as unavailable. Redis may keep it or lose it; a retry with the
+        // same id gets whichever answer survived, and is never charged twice.
+        if (changed(decision) && reply.confirmed < this.replicas) throw new NotReplicatedError(reply.confirmed, this.replicas);
         if (outbox.length) await this.append(outbox, source, op, 0);
         return decision;
+    }
+
+    // With replicas to wait for, WAIT follows the script in one pipeline: one round trip,
+    // on the same socket, so it waits for this script's writes (a WAIT sent on a socket
+    // reopened after a failover would wait for nothing and confirm at once).
+    private async decide(script: Exclude<keyof TransitCommands, 'transitAppend'>, args: Array<string | number>): Promise<Decided> {
+        const cmd = commands(this.client);
+        if (this.replicas <= 0) return { reply: await cmd[script](...args), confirmed: 0 };
+        const pipeline = this.client.pipeline() as unknown as Record<string, (...a: Array<string | number>) => void>
+            & { exec(): Promise<Array<[Error | null, unknown]> | null> };
+        pipeline[script](...args);
+        pipeline.wait(this.replicas, this.replicaTimeout);
+        const results = await pipeline.exec();
+        if (!results) throw new Error('the decision pipeline was aborted');
+        const [[scriptError, reply], [waitError, confirmed]] = results;
+        if (scriptError) throw scriptError;
+        return { reply: reply as string, confirmed: waitError ? 0 : Number(confirmed) };
     }
 
     private async append(outbox: Outbox, source: string, op: string, attempt: number): Promise<void> {
@@ -177,5 +215,7 @@ export function storeForConnection(connection: RedisConnection, keyPrefix: strin
         stream: stream || DEFAULT_STREAM,
         deadline: () => connection.deadline(),
         cluster: connection.mode === 'cluster',
+        replicas: connection.replication.replicas,
+        replicaTimeout: connection.replication.timeoutMs,
     });
 }

@@ -1,0 +1,244 @@
+// A private Redis Sentinel deployment for tests: one primary and one replica (both with
+// AOF on) and three sentinels monitoring them with a quorum of two, every process on a
+// free loopback port with its files in a temporary folder. Tests make the primary fail
+// over (SENTINEL FAILOVER, or a SIGKILL of the primary) and ask who the primary is now.
+import { ChildProcess, spawn } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import Redis from 'ioredis';
+import { pingRedis } from '../../scripts/demo/redis-server';
+import { freePort, RedisProcess } from './redis-process';
+
+export const SENTINEL_MASTER_NAME = 'mymaster';
+
+/** How quickly the sentinels react: a primary is down after 1 s without an answer. */
+const DOWN_AFTER_MS = 1000;
+const FAILOVER_TIMEOUT_MS = 5000;
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+        try {
+            const value = await probe();
+            if (value !== undefined) return value;
+        } catch (err) {
+            lastError = err;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
+}
+
+/** Runs one command on a short-lived connection, so a dead server cannot hang a test. */
+async function ask<T>(port: number, ...args: Array<string | number>): Promise<T> {
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0,
+        enableOfflineQueue: false, connectTimeout: 1000, commandTimeout: 2000, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+        await client.connect();
+        return (await client.call(String(args[0]), ...args.slice(1))) as T;
+    } finally {
+        client.disconnect();
+    }
+}
+
+/** SENTINEL REPLICAS/SENTINELS answer flat [field, value, ...] lists; this makes them records. */
+function records(reply: unknown): Array<Record<string, string>> {
+    return (reply as string[][]).map((flat) => {
+        const record: Record<string, string> = {};
+        for (let i = 0; i + 1 < flat.length; i += 2) record[flat[i]] = flat[i + 1];
+        return record;
+    });
+}
+
+export class SentinelProcess {
+    private constructor(readonly port: number, readonly dir: string, private readonly child: ChildProcess) {}
+
+    static async start(primaryPort: number): Promise<SentinelProcess> {
+        const port = await freePort();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-iot-sentinel-'));
+        // Sentinel rewrites its config file as it learns, so each one needs its own.
+        const conf = path.join(dir, 'sentinel.conf');
+        fs.writeFileSync(conf, [
+            `port ${port}`,
+            'bind 127.0.0.1',
+            `dir ${dir}`,
+            `logfile ${path.join(dir, 'sentinel.log')}`,
+            `sentinel monitor ${SENTINEL_MASTER_NAME} 127.0.0.1 ${primaryPort} 2`,
+            `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} ${DOWN_AFTER_MS}`,
+            `sentinel failover-timeout ${SENTINEL_MASTER_NAME} ${FAILOVER_TIMEOUT_MS}`,
+            `sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1`,
+            '',
+        ].join('\n'));
+        const child = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'ignore', 'inherit'] });
+        const sentinel = new SentinelProcess(port, dir, child);
+        await until(`sentinel on port ${port}`, 10000, async () => {
+            if (!sentinel.running) throw new Error(`sentinel exited (code ${child.exitCode})`);
+            return (await pingRedis(port)) || undefined;
+        });
+        return sentinel;
+    }
+
+    get running(): boolean {
+        return this.child.exitCode === null && this.child.signalCode === null;
+    }
+
+    /** Kills the process at once, synchronously (for exit handlers). */
+    kill(): void {
+        if (this.running) this.child.kill('SIGKILL');
+    }
+
+    get log(): string {
+        const file = path.join(this.dir, 'sentinel.log');
+        return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    }
+
+    async destroy(): Promise<void> {
+        if (this.running) {
+            const exited = new Promise((r) => this.child.once('exit', r));
+            this.child.kill('SIGKILL');
+            await exited;
+        }
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+export class RedisSentinelGroup {
+    readonly name = SENTINEL_MASTER_NAME;
+    // A run that ends early (a mocha timeout, --exit) must not leave five servers behind,
+    // still holding the test run's stderr open.
+    private readonly killAll = () => {
+        this.sentinels.forEach((s) => s.kill());
+        this.servers.forEach((s) => s.running && s.signal('SIGKILL'));
+    };
+
+    private constructor(readonly servers: RedisProcess[], readonly sentinels: SentinelProcess[]) {
+        process.once('exit', this.killAll);
+    }
+
+    /**
+     * Starts the primary, the replica (or `replicas` of them) and the three sentinels, and
+     * resolves once every sentinel knows the replicas (link up) and the two other
+     * sentinels, so that a failover can be authorised and has a replica to promote.
+     * `serverArgs` go to every data server (e.g. min-replicas-to-write).
+     */
+    static async start(options: { replicas?: number; serverArgs?: string[] } = {}): Promise<RedisSentinelGroup> {
+        const dataArgs = ['--appendonly', 'yes', ...(options.serverArgs ?? [])];
+        const servers: RedisProcess[] = [];
+        const sentinels: SentinelProcess[] = [];
+        try {
+            const primary = await RedisProcess.start(dataArgs);
+            servers.push(primary);
+            for (let i = 0; i < (options.replicas ?? 1); i++) {
+                servers.push(await RedisProcess.start([...dataArgs, '--replicaof', '127.0.0.1', String(primary.port)]));
+            }
+            for (let i = 0; i < 3; i++) sentinels.push(await SentinelProcess.start(primary.port));
+            const group = new RedisSentinelGroup(servers, sentinels);
+            await group.waitUntilSettled(primary.port, 30000).catch(async (err) => {
+                await group.destroy();
+                throw err;
+            });
+            return group;
+        } catch (err) {
+            await Promise.all([...servers, ...sentinels].map((p) => p.destroy()));
+            throw err;
+        }
+    }
+
+    /** The sentinel list as the config node's editor field takes it. */
+    get sentinelList(): string {
+        return this.sentinels.map((s) => `127.0.0.1:${s.port}`).join(',');
+    }
+
+    /** The port of the primary according to the first sentinel that answers. */
+    async primaryPort(): Promise<number> {
+        for (const sentinel of this.sentinels) {
+            try {
+                const [, port] = await ask<[string, string]>(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name);
+                return Number(port);
+            } catch {
+                // try the next sentinel
+            }
+        }
+        throw new Error('no sentinel answered');
+    }
+
+    server(port: number): RedisProcess {
+        const server = this.servers.find((s) => s.port === port);
+        if (!server) throw new Error(`no data server on port ${port}`);
+        return server;
+    }
+
+    /**
+     * Asks a sentinel for a failover (SENTINEL FAILOVER: the primary stays up and is
+     * demoted) and resolves with the new primary's port once every sentinel names it
+     * and it answers as a primary.
+     */
+    async failover(timeoutMs = 20000): Promise<number> {
+        const old = await this.primaryPort();
+        await ask(this.sentinels[0].port, 'SENTINEL', 'FAILOVER', this.name);
+        return this.waitForNewPrimary(old, timeoutMs);
+    }
+
+    /**
+     * SIGKILLs the primary (a crash: nothing flushed, no goodbye) and resolves with the new
+     * primary's port once the sentinels have agreed on it. The killed server stays down.
+     */
+    async killPrimary(timeoutMs = 30000): Promise<number> {
+        const old = await this.primaryPort();
+        await this.server(old).stop('SIGKILL');
+        return this.waitForNewPrimary(old, timeoutMs);
+    }
+
+    /** Resolves with the primary's port once every sentinel names one other than `old`. */
+    async waitForNewPrimary(old: number, timeoutMs: number): Promise<number> {
+        return until(`a primary other than ${old}`, timeoutMs, async () => {
+            const named = new Set<number>();
+            for (const sentinel of this.sentinels) {
+                const [, port] = await ask<[string, string]>(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name);
+                named.add(Number(port));
+            }
+            const [port] = [...named];
+            if (named.size !== 1 || port === old) return undefined;
+            const [role] = await ask<[string]>(port, 'ROLE');
+            return role === 'master' ? port : undefined;
+        });
+    }
+
+    /** Resolves once the demoted primary (if still running) replicates from the new one. */
+    async waitForReplica(port: number, primaryPort: number, timeoutMs = 30000): Promise<void> {
+        await until(`${port} replicating from ${primaryPort}`, timeoutMs, async () => {
+            const role = await ask<[string, string, number, string]>(port, 'ROLE');
+            return role[0] === 'slave' && Number(role[2]) === primaryPort && role[3] === 'connected' ? true : undefined;
+        });
+    }
+
+    async destroy(): Promise<void> {
+        process.removeListener('exit', this.killAll);
+        await Promise.all([...this.sentinels, ...this.servers].map((p) => p.destroy()));
+    }
+
+    private async waitUntilSettled(primaryPort: number, timeoutMs: number): Promise<void> {
+        const replicaPorts = this.servers.filter((s) => s.port !== primaryPort).map((s) => s.port);
+        await until('the replicas to sync', timeoutMs, async () => {
+            for (const port of replicaPorts) {
+                if (!/master_link_status:up/.test(await ask<string>(port, 'INFO', 'replication'))) return undefined;
+            }
+            return true;
+        });
+        await until('the sentinels to know the replica and each other', timeoutMs, async () => {
+            for (const sentinel of this.sentinels) {
+                const replicas = records(await ask(sentinel.port, 'SENTINEL', 'REPLICAS', this.name));
+                const healthy = replicas.filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok');
+                if (healthy.length !== replicaPorts.length) return undefined;
+                const peers = records(await ask(sentinel.port, 'SENTINEL', 'SENTINELS', this.name));
+                if (peers.filter((p) => p.flags === 'sentinel').length !== this.sentinels.length - 1) return undefined;
+                await ask(sentinel.port, 'SENTINEL', 'CKQUORUM', this.name);
+            }
+            return true;
+        });
+    }
+}
