@@ -41,6 +41,7 @@ export = function register(RED: NodeAPI): void {
                     maxImageSize: numberSetting(config.maxImageSize, 5 * 1024 * 1024),
                     thumbnailWidth: numberSetting(config.thumbnailWidth, 320),
                     cluster: connection.mode === 'cluster',
+                    deadline: () => connection.deadline(),
                 });
             }
         } catch (err) {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { catchNode, collect, helper, load, Msg, serverNode, SERVER_ID, statusOf, waitFor } from '../support/flow';
 import { RedisProcess } from '../support/redis-process';
+import { makeJpeg } from '../lib/images/fixtures';
 import { cardKeys } from '../../nodes/lib/transit/keys';
 import { TransitStore } from '../../nodes/lib/transit/store';
 import { Answer, freshCard, KEY_PREFIX, scriptCalls, sleep, STREAM, TEN_TRIPS, transitModules, TransitRig } from './transit-rig';
@@ -134,5 +135,35 @@ describe('faults: Redis paused (SIGSTOP) for 30 s while gates keep tapping', fun
         await waitFor(async () => (await direct.ping()) === 'PONG', 10000, 'Redis answers again');
         await sleep(1500);
         assert.equal(await direct.get(COUNTER_KEY), null, 'increments that failed at their caller ran late');
+    });
+
+    it('a picture whose store failed during the pause is not stored when Redis resumes', async function () {
+        await load([...transitModules, require('../../nodes/redis-image-store/redis-image-store'), catchNode], [
+            { id: 'tab', type: 'tab' },
+            { ...serverNode(own.port), z: 'tab' },
+            { id: 'store', type: 'redis-image-store', z: 'tab', server: SERVER_ID, thumbnailWidth: 0, wires: [['stored']] },
+            { id: 'stored', type: 'helper', z: 'tab' },
+            { id: 'catcher', type: 'catch', z: 'tab', scope: ['store'], wires: [['caught']] },
+            { id: 'caught', type: 'helper', z: 'tab' },
+        ]);
+        await waitFor(() => statusOf('store').fill === 'green', 10000, 'store connected');
+        const caught = collect('caught');
+        const stored = collect('stored');
+        own.signal('SIGSTOP');
+        const sent = 8;
+        try {
+            for (let i = 0; i < sent; i++) {
+                helper.getNode('store').receive({ payload: makeJpeg(32, 24, i * 30) } as never);
+                await sleep(300);
+            }
+            await waitFor(() => caught.length === sent, 5000, 'every store answered with an error');
+        } finally {
+            own.signal('SIGCONT');
+        }
+        await waitFor(async () => (await direct.ping()) === 'PONG', 10000, 'Redis answers again');
+        await sleep(1500);
+        assert.equal(stored.length, 0);
+        assert.equal(await direct.zcard('image-index'), 0, 'stores that failed at their caller ran late');
+        assert.deepEqual(await direct.keys('image:*'), []);
     });
 });

@@ -3,17 +3,14 @@
 // counts when Redis resumes, after the flow was told it failed; a flow that retries
 // through a Catch node would then count twice.
 import type { RedisConnection } from '../redis/connection';
+import { REDIS_CLOCK } from '../redis/lua';
 
 export type CounterChange = 'incrby' | 'set' | 'del';
 
 /** KEYS: counter. ARGV: change, value, deadline on the Redis clock in ms (0: none). */
-const CHANGE_SCRIPT = `
-local deadline = tonumber(ARGV[3])
-if deadline > 0 then
-  local t = redis.call('TIME')
-  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline then
-    return redis.error_reply('LATE the change reached Redis after its caller gave up; nothing was changed')
-  end
+const CHANGE_SCRIPT = `${REDIS_CLOCK}
+if too_late(now_ms(), ARGV[3]) then
+  return redis.error_reply('LATE the change reached Redis after its caller gave up; nothing was changed')
 end
 if ARGV[1] == 'incrby' then return redis.call('INCRBY', KEYS[1], ARGV[2]) end
 if ARGV[1] == 'set' then return redis.call('SET', KEYS[1], ARGV[2]) end

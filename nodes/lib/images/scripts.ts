@@ -6,11 +6,9 @@
 // Image hash keys are built inside the scripts from the key prefix (evicted ids are only
 // known there), so these scripts need a standalone or Sentinel Redis, not a Cluster.
 
-const SHARED = `
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+import { REDIS_CLOCK } from '../redis/lua';
+
+const SHARED = `${REDIS_CLOCK}
 -- Removes one image everywhere: hash, main and camera indexes, size record, byte count.
 local function forget(prefix, index, sizes, bytes, cameras, id)
   local key = prefix .. id
@@ -35,24 +33,29 @@ end
 /**
  * KEYS: index, seq, bytes, sizes, cameras, camera index.
  * ARGV: key prefix, camera, capture ms (0: Redis time), max count, max bytes, max age ms,
- *       stored size (image + thumbnail), then field/value pairs for the hash.
- * Returns the new id. Publishes it on `<index>:new`.
+ *       stored size (image + thumbnail), deadline (Redis clock ms, 0: none), then
+ *       field/value pairs for the hash.
+ * Returns the new id. Publishes it on `<index>:new`. A store that arrives after its
+ * deadline (its caller was told it failed) writes nothing and answers a LATE error.
  */
 export const STORE_SCRIPT = `${SHARED}
 local index, seq, bytes, sizes, cameras, camera_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local prefix, camera = ARGV[1], ARGV[2]
 local ts, max_count, max_bytes, max_age, size = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-if not (ts and max_count and max_bytes and max_age and size) or (#ARGV - 7) % 2 ~= 0 or camera == '' then
+if not (ts and max_count and max_bytes and max_age and size) or (#ARGV - 8) % 2 ~= 0 or camera == '' then
   return redis.error_reply('ERR image store: bad arguments')
 end
 local now = now_ms()
+if too_late(now, ARGV[8]) then
+  return redis.error_reply('LATE the picture reached Redis after its caller gave up; nothing was stored')
+end
 if ts <= 0 then ts = now end
 -- The sequence is zero-padded so that, between images of the same millisecond (same
 -- score), the index's lexical order is the order they were stored in.
 local id = string.format('%.0f-%012d', ts, redis.call('INCR', seq))
 local key = prefix .. id
 local fields = {'timestamp', string.format('%.0f', math.floor(ts / 1000)), 'ts_ms', string.format('%.0f', ts), 'camera', camera}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', key, unpack(fields))
 if max_age > 0 then redis.call('PEXPIRE', key, max_age) end
 redis.call('ZADD', index, ts, id)

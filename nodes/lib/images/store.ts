@@ -26,6 +26,8 @@ export interface ImageStoreSettings extends Partial<RetentionSettings> {
     thumbnailWidth?: number;
     /** Redis Cluster: use the hash-tagged key layout (see imageKeys). */
     cluster?: boolean;
+    /** The Redis-clock moment after which a store sent now must not act (0: none). */
+    deadline?: () => number;
 }
 
 /** Metadata for one image, as a flow gives it in msg.image. */
@@ -83,8 +85,10 @@ export class ImageStore {
     readonly retention: RetentionSettings;
     readonly maxImageSize: number;
     readonly thumbnailWidth: number;
+    private readonly deadline: () => number;
 
     constructor(private readonly client: RedisClient, settings: ImageStoreSettings = {}) {
+        this.deadline = settings.deadline ?? (() => 0);
         this.keys = imageKeys(settings.keyPrefix ?? DEFAULT_KEY_PREFIX, settings.index || DEFAULT_INDEX, settings.cluster);
         this.retention = {
             maxCount: nonNegative(settings.maxCount ?? 1000, 'maxCount'),
@@ -137,7 +141,7 @@ export class ImageStore {
         const k = this.keys;
         const id = await imageCommands(this.client).imageStore(
             k.index, k.seq, k.bytes, k.sizes, k.cameras, k.camera(camera),
-            k.keyPrefix, camera, captureMs(meta.timestamp), this.retention.maxCount, this.retention.maxBytes, this.retention.maxAgeMs, stored,
+            k.keyPrefix, camera, captureMs(meta.timestamp), this.retention.maxCount, this.retention.maxBytes, this.retention.maxAgeMs, stored, this.deadline(),
             ...fields,
         );
         return { id: String(id), mimeType, size: bytes.length, width, height, thumbnailSize: thumbnail?.length, camera };

@@ -8,6 +8,8 @@
 // original Node.js monitor works against these gates) and appended to a capped stream
 // from which our monitor replays what it missed.
 
+import { REDIS_CLOCK } from '../redis/lua';
+
 const SHARED = `
 -- Without a stream key (Redis Cluster: the stream lives in another slot) the events go
 -- back to the caller in the decision's outbox, and APPEND_SCRIPT publishes them there.
@@ -25,17 +27,7 @@ local function with_outbox(decision)
   if #outbox > 0 then decision.outbox = outbox end
   return decision
 end
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
--- The caller stopped waiting at this moment of the server's clock (0: no limit). A
--- script that starts later (it sat in the socket of a paused server) changes nothing.
-local function too_late(now, deadline)
-  deadline = tonumber(deadline)
-  return deadline > 0 and now > deadline
-end
-`;
+${REDIS_CLOCK}`;
 
 /**
  * KEYS: pass, tap record, repeat marker, stream (absent in a Cluster: see the outbox).
