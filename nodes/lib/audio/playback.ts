@@ -38,6 +38,13 @@ const DEFAULT_GRACE_MS = 3000;
 const DEFAULT_UNKNOWN_LENGTH_MS = 120000;
 const DEFAULT_KILL_AFTER_MS = 1000;
 const STDERR_KEEP = 4096;
+/**
+ * After a player has found no sound device, later sounds report the same without starting
+ * it again for this long: spawning a player blocks Node-RED's event loop for a time that
+ * grows with its memory (about 45 ms at 350 MB), and a gate without a speaker would pay
+ * that on every tap. A speaker plugged in later is found within this time.
+ */
+const NO_DEVICE_RECHECK_MS = 60000;
 
 // Messages of aplay, paplay and mpg123 (via ALSA, PulseAudio or out123) that mean there is
 // no usable output device, as opposed to a bad file.
@@ -59,6 +66,7 @@ export class PlaybackQueue {
     private readonly waiting: Job[] = [];
     private current: { job: Job; child?: ChildProcess; exited: Promise<void> } | undefined;
     private stopped = false;
+    private noDevice: { until: number; result: PlayResult } | undefined;
 
     constructor(private readonly options: PlaybackOptions) {}
 
@@ -125,10 +133,18 @@ export class PlaybackQueue {
             finish({ outcome: 'no-player', detail: candidatePlayers(choice, sound.type).join(' or ') });
             return undefined;
         }
+        if (this.noDevice && Date.now() < this.noDevice.until && this.noDevice.result.player === player.name) {
+            finish(this.noDevice.result);
+            return undefined;
+        }
         try {
             return run(player.command, playerArgs(player.name, device, sound.file),
                 playbackLimitMs(sound, this.options), this.options.killAfterMs ?? DEFAULT_KILL_AFTER_MS,
-                (result) => finish({ ...result, player: player.name }));
+                (result) => {
+                    const outcome = { ...result, player: player.name };
+                    this.noDevice = result.outcome === 'no-sound-device' ? { until: Date.now() + NO_DEVICE_RECHECK_MS, result: outcome } : undefined;
+                    finish(outcome);
+                });
         } catch (err) {
             finish({ outcome: 'player-failed', player: player.name, detail: (err as Error).message });
             return undefined;

@@ -7,7 +7,7 @@ import { CaptureError } from './errors';
 import { jpegSize } from '../jpeg';
 import { runCapture } from './run';
 import type { CameraSettings } from './settings';
-import { makeTestCard } from './test-card';
+import { testCardOffThread } from '../off-thread/jpeg-work';
 
 export type CameraSource =
     | { kind: 'real'; program: string }
@@ -48,7 +48,7 @@ export async function takeStill(source: CameraSource, settings: CameraSettings, 
     if (source.kind === 'simulated') {
         if (signal?.aborted) throw new CaptureError('stopped');
         const time = new Date();
-        const jpeg = makeTestCard({ width: settings.width, height: settings.height, quality: settings.quality, time, label });
+        const jpeg = await testCardOffThread({ width: settings.width, height: settings.height, quality: settings.quality, time, label });
         return { jpeg, width: settings.width, height: settings.height, timestamp: time.getTime() };
     }
     const jpeg = await runCapture(source.program, captureArgs(settings), { timeoutMs: settings.timeout, signal });

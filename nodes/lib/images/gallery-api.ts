@@ -9,7 +9,7 @@ import { ImageKeys, isImageId, isLegacyId } from './ids';
 import { etagForId, etagMatches, IMMUTABLE, parseRange, parseTime } from './http';
 import { listCameras, listImages, MAX_PAGE, readSummary } from './list';
 import { cacheThumbnail } from './store';
-import { jpegThumbnail } from './thumbnail';
+import { thumbnailOffThread } from '../off-thread/jpeg-work';
 
 export interface GalleryOptions {
     pageSize: number;
@@ -151,7 +151,7 @@ export class GalleryApi {
     private derive(id: string, bytes: Buffer): Promise<Buffer> {
         if (sniffMime(bytes) !== 'image/jpeg' || bytes.length > MAX_DERIVE_BYTES) return Promise.resolve(bytes);
         const task = this.deriving.then(async () => {
-            const made = jpegThumbnail(bytes, this.options.thumbnailWidth ?? 320).bytes;
+            const made = (await thumbnailOffThread(bytes, this.options.thumbnailWidth ?? 320)).bytes;
             await cacheThumbnail(this.client, this.keys, id, made).catch(() => undefined);
             return made;
         }).catch(() => bytes);

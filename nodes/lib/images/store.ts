@@ -6,7 +6,7 @@ import { checkImage, ImageInputError, ImageMime, pngSize } from './content';
 import { checkCamera, DEFAULT_INDEX, DEFAULT_KEY_PREFIX, ImageKeys, imageKeys, isLegacyId } from './ids';
 import { ADOPT_SCRIPT, CACHE_THUMBNAIL_SCRIPT, FORGET_DANGLING_SCRIPT, STORE_SCRIPT } from './scripts';
 import { jpegSize } from '../jpeg';
-import { jpegThumbnail } from './thumbnail';
+import { thumbnailOffThread } from '../off-thread/jpeg-work';
 
 export interface RetentionSettings {
     /** Most images kept (0: no limit). */
@@ -117,7 +117,7 @@ export class ImageStore {
         if (mimeType === 'image/jpeg') {
             try {
                 if (this.thumbnailWidth > 0) {
-                    const made = jpegThumbnail(bytes, this.thumbnailWidth);
+                    const made = await thumbnailOffThread(bytes, this.thumbnailWidth);
                     ({ width, height } = made);
                     thumbnail = made.bytes;
                 } else {

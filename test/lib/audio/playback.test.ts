@@ -38,6 +38,20 @@ describe('audio/playback: one sound at a time', function () {
         assert.match(result.detail ?? '', /audio open error/);
     });
 
+    it('after finding no sound device, does not start the player again for every sound', async () => {
+        // Starting a player stalls Node-RED for tens of ms at a large heap; a gate without a
+        // speaker would pay that on every tap.
+        const bin = fs.mkdtempSync(path.join(tmp, 'bin-'));
+        const runs = path.join(bin, 'runs.log');
+        fs.writeFileSync(path.join(bin, 'aplay'), `#!/bin/sh\necho run >> ${runs}\necho 'aplay: main:831: audio open error: No such file or directory' >&2\nexit 1\n`, { mode: 0o755 });
+        const q = queue({ searchPath: bin });
+        const first = await q.play(chime);
+        const second = await q.play(buzzer);
+        assert.equal(first.outcome, 'no-sound-device');
+        assert.deepEqual(second, first);
+        assert.equal(fs.readFileSync(runs, 'utf8'), 'run\n', 'the player ran once');
+    });
+
     it('reports a file the player rejects as a failure, with its complaint', async () => {
         const file = path.join(tmp, 'not-pcm.wav');
         fs.writeFileSync(file, wavBytes({ format: 0x55 }));

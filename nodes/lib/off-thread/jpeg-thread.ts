@@ -1,0 +1,21 @@
+// The worker thread behind jpeg-work.ts: runs the pure-JavaScript JPEG work that would
+// otherwise hold Node-RED's event loop for 50-150 ms a picture (longer on a Pi).
+import { parentPort } from 'worker_threads';
+import { makeTestCard } from '../camera/test-card';
+import { jpegThumbnail } from '../images/thumbnail';
+import type { JpegJob, JpegReply } from './jpeg-work';
+
+function run(job: JpegJob): JpegReply['result'] {
+    if (job.kind === 'thumbnail') return jpegThumbnail(Buffer.from(job.source), job.maxWidth);
+    return { bytes: makeTestCard(job.options) };
+}
+
+parentPort?.on('message', (job: JpegJob) => {
+    let reply: JpegReply;
+    try {
+        reply = { id: job.id, result: run(job) };
+    } catch (err) {
+        reply = { id: job.id, error: (err as Error).message };
+    }
+    parentPort?.postMessage(reply);
+});
