@@ -6,7 +6,8 @@ import Redis from 'ioredis';
 import { listImages } from '../nodes/lib/images/list';
 import { ImageStore } from '../nodes/lib/images/store';
 import { RedisProcess } from '../test/support/redis-process';
-import { formatRow, measure, Summary } from './stats';
+import { measure, progress, Summary } from './stats';
+import { row, TableRow, times } from './table';
 
 /** A noisy picture, so JPEG cannot shrink it much: about 300 KB at 480x320, quality 92. */
 function noisyJpeg(width: number, height: number, quality: number): Buffer {
@@ -50,10 +51,18 @@ async function storeRate(port: number): Promise<Array<[string, Summary]>> {
     return rows;
 }
 
-export async function benchImages(): Promise<Record<string, unknown>> {
+export interface ImagesBench {
+    results: { store: Record<string, Summary>; firstPage: Array<{ images: number; index: Summary; scan: Summary }> };
+    rows: TableRow[];
+}
+
+const SYSTEM = 'Camera gallery';
+
+export async function benchImages(): Promise<ImagesBench> {
     // A Redis of its own: the listing comparison needs a keyspace holding only these images.
     const own = await RedisProcess.start();
     const redis = new Redis(own.port);
+    progress('images: storing 300 KB pictures with and without a thumbnail');
     const rates = await storeRate(own.port);
     await redis.flushall();
     const tiny = noisyJpeg(8, 8, 50);
@@ -61,6 +70,7 @@ export async function benchImages(): Promise<Record<string, unknown>> {
     const listing: Array<{ images: number; index: Summary; scan: Summary }> = [];
     let stored = 0;
     for (const target of [100, 10000, 100000]) {
+        progress(`images: first gallery page with ${target.toLocaleString('en-US')} pictures stored`);
         const writers = Array.from({ length: 8 }, async () => {
             while (stored < target) {
                 stored++;
@@ -74,12 +84,11 @@ export async function benchImages(): Promise<Record<string, unknown>> {
     }
     redis.disconnect();
     await own.destroy();
-    console.log('\nCamera gallery: storing pictures (one at a time, one script each)');
-    for (const [name, s] of rates) console.log(formatRow(name, s));
-    console.log('\nCamera gallery: first page of 24, newest first');
-    for (const row of listing) {
-        console.log(formatRow(`${row.images} images: sorted-set index`, row.index));
-        console.log(formatRow(`${row.images} images: SCAN like the original`, row.scan));
-    }
-    return { store: Object.fromEntries(rates), firstPage: listing };
+    const [[plainName, plain], [thumbName, thumb]] = rates as [[string, Summary], [string, Summary]];
+    const rows = [
+        row(SYSTEM, `${thumbName}: p50 / p99`, times(thumb), plainName.replace(/^store \S+ \S+ JPEG, /, 'the same, '), times(plain)),
+        ...listing.map((l) => row(SYSTEM, `first page of 24, ${l.images.toLocaleString('en-US')} stored, index: p50 / p99`,
+            times(l.index), 'SCAN, like the original v0.0.1', times(l.scan))),
+    ];
+    return { results: { store: Object.fromEntries(rates), firstPage: listing }, rows };
 }

@@ -1,30 +1,52 @@
-// `npm run bench`: every benchmark against a private redis-server started here, with
-// the figures printed as a table and written to bench/results/latest.json.
+// `npm run bench`: every benchmark against a private redis-server started here, printed
+// as one table (each figure beside its comparison) and written to bench/results/:
+// latest.json (every figure and the table's rows) and latest.md (the table for the README).
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { RedisProcess } from '../test/support/redis-process';
 import { benchCounter } from './counter';
 import { benchImages } from './images';
+import { progress } from './stats';
+import { markdownTable, textTable } from './table';
 import { benchTransit } from './transit';
 
 async function main(): Promise<void> {
     const n = Number(process.env.BENCH_OPS || 5000);
-    const redis = await RedisProcess.start();
-    const results: Record<string, unknown> = {
-        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString() },
+    const started = performance.now();
+    const machine = {
+        cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString(),
+        loadAverageAtStart: os.loadavg()[0],
     };
+    progress(`measuring (${machine.cpus} CPUs, load average ${machine.loadAverageAtStart?.toFixed(1)}; a few minutes)…`);
+    const redis = await RedisProcess.start();
+    let transit;
+    let counter;
     try {
-        results.transit = await benchTransit(redis.port, n);
-        results.counter = await benchCounter(redis.port);
-        results.images = await benchImages();
+        transit = await benchTransit(redis.port, n);
+        counter = await benchCounter(redis.port, transit.floor);
     } finally {
         await redis.destroy();
     }
-    const out = path.join(__dirname, '..', '..', 'bench', 'results', 'latest.json');
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+    const images = await benchImages();
+    const rows = [...transit.rows, ...counter.rows, ...images.rows];
+    const seconds = (performance.now() - started) / 1000;
+
+    console.log(`\n${textTable(rows)}\n`);
+    console.log('Ours ÷ value: below 1 is better for times (ms), above 1 for rates (/s); p50 / p99 pairs are divided pairwise.');
+
+    const dir = path.join(__dirname, '..', '..', 'bench', 'results');
+    fs.mkdirSync(dir, { recursive: true });
+    const json = path.join(dir, 'latest.json');
+    const results = {
+        machine: { ...machine, loadAverageAtEnd: os.loadavg()[0], seconds },
+        transit: transit.results, counter: counter.results, images: images.results,
+        table: rows,
+    };
+    fs.writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+    const md = path.join(dir, 'latest.md');
+    fs.writeFileSync(md, markdownTable(rows));
+    console.log(`\nwritten to ${path.relative(process.cwd(), json)} and ${path.relative(process.cwd(), md)} (${seconds.toFixed(0)} s)`);
 }
 
 main().then(() => process.exit(0), (err) => {

@@ -34,6 +34,7 @@ export async function measure(n: number, concurrency: number, op: (i: number) =>
     return summarise(latencies, performance.now() - started);
 }
 
-export function formatRow(name: string, s: Summary): string {
-    return `${name.padEnd(52)} ${s.perSecond.toFixed(0).padStart(9)} /s   p50 ${s.p50.toFixed(3).padStart(7)} ms   p99 ${s.p99.toFixed(3).padStart(7)} ms`;
+/** What is being measured now, on stderr, so that stdout holds only the table. */
+export function progress(text: string): void {
+    process.stderr.write(`  ${text}\n`);
 }

@@ -5,7 +5,8 @@ import Redis from 'ioredis';
 import type { Node } from 'node-red';
 import { TransitStore } from '../nodes/lib/transit/store';
 import { FlowNode, helper, load, serverNode } from '../test/support/flow';
-import { formatRow, measure, Summary } from './stats';
+import { measure, progress, Summary } from './stats';
+import { rate, row, TableRow, times } from './table';
 
 const serverModule = require('../nodes/redis-iot-server/redis-iot-server');
 const gateModule = require('../nodes/transit-gate/transit-gate');
@@ -83,24 +84,49 @@ async function raceTrials(redis: Redis, other: Redis, trials: number): Promise<{
     return { naive, script };
 }
 
-export async function benchTransit(port: number, n: number): Promise<Record<string, unknown>> {
+export interface TransitBench {
+    results: { decisions: Record<string, Summary>; race: { naive: number; script: number } };
+    rows: TableRow[];
+    /** One PING round trip with one tap in flight: the floor other figures are set against. */
+    floor: Summary;
+}
+
+const SYSTEM = 'Transit gate';
+/** The original entry-gate.py: HGETALL, decide in the client, HINCRBY or DEL, PUBLISH. */
+const ORIGINAL = 'original read-then-write (3 round trips)';
+
+export async function benchTransit(port: number, n: number): Promise<TransitBench> {
     const redis = new Redis(port);
     const other = new Redis(port);
     await seedPasses(redis, 'bench:');
     await seedPasses(redis, '');
     const store = new TransitStore(redis, { keyPrefix: 'bench:', stream: 'bench:events' });
     let tap = 0;
-    const rows: Array<[string, Summary]> = [];
+    const decisions: Record<string, Summary> = {};
+    const rows: TableRow[] = [];
     for (const concurrency of [1, 16]) {
-        rows.push([`PING loop, 1 connection (floor) x${concurrency}`, await measure(n, concurrency, () => redis.ping())]);
-        rows.push([`original read-then-write (HGETALL, HINCRBY, PUBLISH) x${concurrency}`, await measure(n, concurrency, (i) => originalTap(redis, cardId(i)))]);
-        rows.push([`tap script via ioredis x${concurrency}`, await measure(n, concurrency, (i) => store.tap(cardId(i), 'bench', `s${tap++}`, 0))]);
-        rows.push([`transit-gate node in Node-RED x${concurrency}`, await gateThroughNodeRed(port, n, concurrency)]);
+        progress(`transit: ${n} taps, ${concurrency} in flight`);
+        const ping = await measure(n, concurrency, () => redis.ping());
+        const original = await measure(n, concurrency, (i) => originalTap(redis, cardId(i)));
+        const script = await measure(n, concurrency, (i) => store.tap(cardId(i), 'bench', `s${tap++}`, 0));
+        const node = await gateThroughNodeRed(port, n, concurrency);
+        decisions[`PING loop, 1 connection (floor) x${concurrency}`] = ping;
+        decisions[`original read-then-write (HGETALL, HINCRBY, PUBLISH) x${concurrency}`] = original;
+        decisions[`tap script via ioredis x${concurrency}`] = script;
+        decisions[`transit-gate node in Node-RED x${concurrency}`] = node;
+        const inFlight = `${concurrency} in flight`;
+        rows.push(
+            row(SYSTEM, `tap script (one EVALSHA), ${inFlight}: p50 / p99`, times(script), ORIGINAL, times(original)),
+            row(SYSTEM, `tap script, ${inFlight}: decisions/s`, rate(script), ORIGINAL, rate(original)),
+            row(SYSTEM, `gate node in Node-RED, ${inFlight}: p50 / p99`, times(node), ORIGINAL, times(original)),
+            row(SYSTEM, `gate node in Node-RED, ${inFlight}: decisions/s`, rate(node), ORIGINAL, rate(original)),
+            row(SYSTEM, `tap script, ${inFlight}: p50 / p99`, times(script), 'one PING (the floor)', times(ping)),
+        );
     }
+    progress('transit: two gates racing, 1000 trials');
     const race = await raceTrials(redis, other, 1000);
-    console.log('\nTransit gate decisions (xN = taps in flight)');
-    for (const [name, s] of rows) console.log(formatRow(name, s));
-    console.log(`\nTwo gates racing on one single use pass, 1000 trials: double grants read-then-write ${race.naive}, script ${race.script}`);
+    rows.push(row(SYSTEM, 'two gates racing on a single use pass: double grants in 1000',
+        { values: [race.script], unit: '' }, ORIGINAL, { values: [race.naive], unit: '' }));
     await Promise.all([redis.quit(), other.quit()]);
-    return { decisions: Object.fromEntries(rows), race };
+    return { results: { decisions, race }, rows, floor: decisions['PING loop, 1 connection (floor) x1'] as Summary };
 }

@@ -22,6 +22,11 @@ export interface DemoOptions {
     onNodeRedOutput?: (text: string) => void;
     /** Aborting during start-up stops whatever has started and rejects. */
     signal?: AbortSignal;
+    /**
+     * Changes the merged shipped flows before they are deployed (e.g. the soak's driver
+     * nodes); `npm start` leaves it unset and deploys flows/*.json as they are.
+     */
+    adjustFlows?: (flows: FlowNode[]) => FlowNode[];
 }
 
 export interface DemoStack {
@@ -52,7 +57,9 @@ export function loadShippedFlows(repoRoot: string): { flows: FlowNode[]; conflic
 
 export async function startDemoStack(options: DemoOptions): Promise<DemoStack> {
     const host = options.host ?? '127.0.0.1';
-    const { flows, conflicts } = loadShippedFlows(options.repoRoot);
+    const shipped = loadShippedFlows(options.repoRoot);
+    const flows = options.adjustFlows ? options.adjustFlows(shipped.flows) : shipped.flows;
+    const { conflicts } = shipped;
     const port = await choosePort(options.port, host);
 
     let redisServer: RedisServer | undefined;

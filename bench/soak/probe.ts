@@ -1,0 +1,99 @@
+// What the soak watches besides its own requests: the Node-RED process (resident memory
+// and CPU time from /proc) and the Redis it uses (INFO memory, the picture index, the
+// event stream and the monitor's consumer group).
+import fs from 'fs';
+import type Redis from 'ioredis';
+
+/** Clock ticks per second for /proc/<pid>/stat times; 100 on every Linux the soak runs on. */
+const CLOCK_TICKS = 100;
+
+export interface ProcessSample {
+    rssBytes: number;
+    cpuSeconds: number;
+}
+
+export function sampleProcess(pid: number): ProcessSample {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    if (!rss) throw new Error(`no VmRSS in /proc/${pid}/status`);
+    // utime and stime are fields 14 and 15; the command name (field 2) may hold spaces.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { rssBytes: Number(rss[1]) * 1024, cpuSeconds: ticks / CLOCK_TICKS };
+}
+
+export interface RedisSample {
+    usedMemory: number;
+    usedMemoryRss: number;
+    keys: number;
+    /** Pictures in the index, their bytes (pictures and thumbnails) and the id sequence. */
+    images: number;
+    imageBytes: number;
+    imageSeq: number;
+    streamLength: number;
+    /** Entries the monitor has not read yet, and read but not acknowledged. */
+    monitorLag: number | undefined;
+    monitorPending: number | undefined;
+}
+
+export interface RedisNames {
+    imageIndex: string;
+    stream: string;
+    monitorGroup: string;
+}
+
+function infoField(info: string, name: string): number {
+    const match = new RegExp(`^${name}:(\\d+)`, 'm').exec(info);
+    return match ? Number(match[1]) : NaN;
+}
+
+export async function sampleRedis(redis: Redis, names: RedisNames): Promise<RedisSample> {
+    const [info, keys, images, imageBytes, imageSeq, streamLength, groups] = await Promise.all([
+        redis.info('memory'),
+        redis.dbsize(),
+        redis.zcard(names.imageIndex),
+        redis.get(`${names.imageIndex}:bytes`),
+        redis.get(`${names.imageIndex}:seq`),
+        redis.xlen(names.stream),
+        redis.xinfo('GROUPS', names.stream).catch(() => []) as Promise<unknown[]>,
+    ]);
+    const group = (groups as unknown[][]).map(pairs).find((g) => g.name === names.monitorGroup);
+    return {
+        usedMemory: infoField(info, 'used_memory'),
+        usedMemoryRss: infoField(info, 'used_memory_rss'),
+        keys,
+        images,
+        imageBytes: Number(imageBytes ?? 0),
+        imageSeq: Number(imageSeq ?? 0),
+        streamLength,
+        monitorLag: group && typeof group.lag === 'number' ? group.lag : undefined,
+        monitorPending: group && typeof group.pending === 'number' ? group.pending : undefined,
+    };
+}
+
+function pairs(flat: unknown[]): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+    return out;
+}
+
+/** Bytes Redis reports for one key (MEMORY USAGE), or undefined when there is no such key. */
+export async function keyMemory(redis: Redis, key: string | undefined): Promise<number | undefined> {
+    if (!key) return undefined;
+    // Every field: by default Redis sizes 5 and extrapolates, which misses a picture's bytes
+    // whenever the 5 it takes are the small metadata fields.
+    const bytes = await redis.memory('USAGE', key, 'SAMPLES', 0);
+    return bytes === null ? undefined : Number(bytes);
+}
+
+/** The first key matching pattern, found with SCAN (never KEYS). */
+export async function findKey(redis: Redis, pattern: string): Promise<string | undefined> {
+    let cursor = '0';
+    do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        if (keys.length > 0) return keys[0];
+        cursor = next;
+    } while (cursor !== '0');
+    return undefined;
+}

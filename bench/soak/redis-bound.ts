@@ -1,0 +1,73 @@
+// How much memory the soak's Redis may reach however long it runs: what it held before
+// the traffic, plus every kind of data at its cap. Pictures are capped by the store's
+// maxCount and maxBytes, the event stream by its MAXLEN, tap and sale records by their
+// 15-minute TTL, used two hour passes by their 2-hour TTL. Sizes per item come from
+// MEMORY USAGE on items the soak made; rates from the traffic it sent.
+import type Redis from 'ioredis';
+import { TWO_HOUR_MS } from '../../nodes/lib/transit/pass-types';
+import { findKey, keyMemory } from './probe';
+
+/** transit:events is trimmed with XADD MAXLEN ~ 10000; "~" may keep one more macro node (100 entries). */
+const STREAM_CAP = 10000 + 100;
+/** How long a tap or sale id is remembered (TransitStore's recordTtl default). */
+const RECORD_TTL_S = 15 * 60;
+/** Allocator slack over the sum of MEMORY USAGE estimates. */
+const SLACK = 1.1;
+
+export interface BoundInputs {
+    baselineBytes: number;
+    imageIndex: string;
+    imageKeyPrefix: string;
+    maxCount: number;
+    maxBytes: number;
+    stream: string;
+    passPrefix: string;
+    /** Taps plus sales per second, each leaving one record. */
+    opsPerSecond: number;
+    /** Two hour passes sold per second (each lives up to 2 h after first use). */
+    twoHourSalesPerSecond: number;
+    /** Cards the driver keeps supplied with a pass. */
+    supply: number;
+}
+
+export interface RedisBound {
+    baselineMb: number;
+    pictureBytes: number | undefined;
+    picturesAtCap: number;
+    picturesMb: number;
+    streamEntryBytes: number | undefined;
+    streamMb: number;
+    recordBytes: number | undefined;
+    recordsMb: number;
+    passBytes: number | undefined;
+    passesMb: number;
+    boundMb: number;
+}
+
+const MB = 1024 * 1024;
+
+export async function redisBound(redis: Redis, inputs: BoundInputs): Promise<RedisBound> {
+    const newest = (await redis.zrevrange(inputs.imageIndex, 0, 0))[0];
+    const pictureBytes = await keyMemory(redis, newest === undefined ? undefined : inputs.imageKeyPrefix + newest);
+    const storedPerPicture = Number((await redis.get(`${inputs.imageIndex}:bytes`)) ?? 0) / Math.max(1, await redis.zcard(inputs.imageIndex));
+    const byBytes = inputs.maxBytes > 0 && storedPerPicture > 0 ? Math.floor(inputs.maxBytes / storedPerPicture) : Infinity;
+    const picturesAtCap = Math.min(inputs.maxCount > 0 ? inputs.maxCount : Infinity, byBytes);
+
+    const length = await redis.xlen(inputs.stream);
+    const streamBytes = await keyMemory(redis, inputs.stream);
+    const streamEntryBytes = streamBytes !== undefined && length > 0 ? streamBytes / length : undefined;
+
+    const recordBytes = await keyMemory(redis, await findKey(redis, `{${inputs.passPrefix}*}:op:*`));
+    const passBytes = await keyMemory(redis, await findKey(redis, `${inputs.passPrefix}*`));
+    const passes = inputs.supply + inputs.twoHourSalesPerSecond * (TWO_HOUR_MS / 1000);
+
+    const picturesMb = ((pictureBytes ?? 0) * picturesAtCap) / MB;
+    const streamMb = ((streamEntryBytes ?? 0) * STREAM_CAP) / MB;
+    const recordsMb = ((recordBytes ?? 0) * inputs.opsPerSecond * RECORD_TTL_S) / MB;
+    const passesMb = ((passBytes ?? 0) * passes) / MB;
+    const baselineMb = inputs.baselineBytes / MB;
+    return {
+        baselineMb, pictureBytes, picturesAtCap, picturesMb, streamEntryBytes, streamMb, recordBytes, recordsMb, passBytes, passesMb,
+        boundMb: baselineMb + SLACK * (picturesMb + streamMb + recordsMb + passesMb),
+    };
+}
