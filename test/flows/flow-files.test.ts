@@ -9,6 +9,7 @@ import vm from 'vm';
 import { FlowNode, flowFilesIn, mergeFlows, readFlowFile, SHARED_REDIS_ID } from '../../scripts/demo/flows';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { knownTypes, packageNodeHtmlFiles } from './known-types';
+import { jsonFilesUnder } from '../support/json-files';
 
 const FLOWS_DIR = path.join(REPO_ROOT, 'flows');
 const EXAMPLES_DIR = path.join(REPO_ROOT, 'examples');
@@ -29,15 +30,6 @@ const CONFIG_REFS: Record<string, Record<string, string>> = {
     'ui-notification': { ui: 'ui-base' },
     'ui-group': { page: 'ui-page' },
 };
-
-function jsonFilesUnder(dir: string): string[] {
-    if (!fs.existsSync(dir)) return [];
-    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-        const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) return jsonFilesUnder(full);
-        return entry.name.endsWith('.json') ? [full] : [];
-    });
-}
 
 /** The config-node references a node must have, as [property, expected type, required]. */
 function referencesOf(node: FlowNode): Array<[string, string, boolean]> {

@@ -13,17 +13,9 @@ import { helper } from '../support/flow';
 import { RedisProcess } from '../support/redis-process';
 import { makeTestCertificates, TestCertificates } from './certificates';
 import { NodeRedInstance } from './node-red-instance';
+import { jsonFilesUnder } from '../support/json-files';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
-
-function jsonFilesUnder(dir: string): string[] {
-    if (!fs.existsSync(dir)) return [];
-    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-        const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) return jsonFilesUnder(full);
-        return entry.name.endsWith('.json') ? [full] : [];
-    });
-}
 
 const SECRET_NAME = /^(password|passwd|pass|passphrase|username|user|secret|token|api[-_]?key|auth|certdata|keydata|cadata)$/i;
 const PEM = /-----BEGIN [A-Z ]+-----/;
