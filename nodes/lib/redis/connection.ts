@@ -319,6 +319,7 @@ export class RedisConnection extends EventEmitter {
             }
         }
     }
+
     // The subscriber needs its own round trip: a half-open socket (a cut cable, a NAT that
     // forgot us) leaves it waiting for messages that never come, while the command client
     // may already be back on a fresh socket. PING is allowed in subscriber mode.
