@@ -19,14 +19,35 @@ export function handleInput(node: Node, handler: (msg: InputMessage, send: Send)
         try {
             result = handler(msg, send);
         } catch (err) {
-            fail(node, err, done);
+            fail(node, msg, err, done);
             return;
         }
-        Promise.resolve(result).then(() => done(), (err) => fail(node, err, done));
+        Promise.resolve(result).then(() => finish(node, msg, done), (err) => fail(node, msg, err, done));
     });
 }
 
-function fail(node: Node, err: unknown, done: Done): void {
+function fail(node: Node, msg: InputMessage, err: unknown, done: Done): void {
     node.status(errorStatus(err));
-    done(err instanceof Error ? err : new Error(String(err)));
+    finish(node, msg, done, err instanceof Error ? err : new Error(String(err)));
+}
+
+/**
+ * Ends the message. Node-RED copies a message for Catch and Complete nodes and reads it
+ * with msg.hasOwnProperty(), so a message nested a few thousand levels deep (a JSON body
+ * can be) or one with its own "hasOwnProperty" key makes done() throw. Thrown from here
+ * that would be an unhandled rejection, which stops Node-RED; instead Catch nodes get
+ * the error with a stand-in message that keeps the message id and topic.
+ */
+function finish(node: Node, msg: InputMessage, done: Done, err?: Error): void {
+    try {
+        done(err);
+    } catch (runtimeErr) {
+        const reason = err ?? new InputError(`Node-RED cannot pass this message on: ${(runtimeErr as Error).message}`, 'unusable-message');
+        const standIn = { _msgid: msg._msgid, ...(typeof msg.topic === 'string' ? { topic: msg.topic } : {}) };
+        try {
+            node.error(reason, standIn);
+        } catch {
+            node.error(reason.message);
+        }
+    }
 }

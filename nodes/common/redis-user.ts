@@ -11,7 +11,17 @@ export function attachToServer(RED: NodeAPI, node: RedisUser, serverId: string |
         node.error(RED._('redis-iot-server.errors.missing-config'));
         return undefined;
     }
-    const connection = server.register(node);
+    let connection: RedisConnection;
+    try {
+        connection = server.register(node);
+    } catch (err) {
+        // Settings the config node refused (or could not open a client with): show it on this
+        // node, whose input then fails with its own "not ready" error, instead of throwing out
+        // of the constructor, which leaves the node uncreated and its messages going nowhere.
+        node.status({ fill: 'red', shape: 'ring', text: RED._('redis-iot-server.status.bad-settings') });
+        node.error((err as Error).message);
+        return undefined;
+    }
     node.on('close', (_removed: boolean, done: () => void) => server.deregister(node, done));
     return connection;
 }

@@ -29,7 +29,10 @@ export function normaliseCardId(value: unknown): string {
         if (!Number.isSafeInteger(value) || value < 0) throw new InvalidCardError(value);
         text = String(value);
     } else if (typeof value === 'string' && value.length <= 64) {
-        text = value.replace(SEPARATORS, '').toUpperCase();
+        text = value.replace(SEPARATORS, '');
+        // Checked before upper-casing: toUpperCase() turns the ligature "\uFB00" into "FF".
+        if (!/^[0-9A-Fa-f]*$/.test(text)) throw new InvalidCardError(value);
+        text = text.toUpperCase();
     } else {
         throw new InvalidCardError(value);
     }

@@ -8,6 +8,7 @@ import { CameraSource, chooseSource, takeStill } from '../lib/camera/camera';
 import { CaptureError } from '../lib/camera/errors';
 import { CaptureQueue } from '../lib/camera/queue';
 import { CameraSettings, parseCameraSettings, RawCameraSettings } from '../lib/camera/settings';
+import { checkCamera, DEFAULT_CAMERA } from '../lib/images/ids';
 
 interface PiCameraDef extends NodeDef, RawCameraSettings {
     cameraName?: string;
@@ -17,12 +18,13 @@ export = function register(RED: NodeAPI): void {
     function PiCamera(this: Node, config: PiCameraDef) {
         RED.nodes.createNode(this, config);
         const node = this;
-        const cameraName = (config.cameraName ?? '').trim() || 'camera';
         const queue = new CaptureQueue();
 
         let settings: CameraSettings;
+        let cameraName: string;
         try {
             settings = parseCameraSettings(config);
+            cameraName = cameraNameSetting(config.cameraName);
         } catch (err) {
             const message = RED._('pi-camera.errors.bad-setting', { detail: (err as Error).message });
             node.status({ fill: 'red', shape: 'ring', text: shorten(message) });
@@ -86,3 +88,18 @@ export = function register(RED: NodeAPI): void {
 
     RED.nodes.registerType('pi-camera', PiCamera);
 };
+
+/**
+ * The name sent with each picture (and drawn on the test card): text that redis-image-store
+ * accepts as a camera name, so a flow file holding a number, an object or pages of text
+ * here is a bad setting at deploy rather than a store error at every picture.
+ */
+function cameraNameSetting(value: unknown): string {
+    if (value === undefined || value === null) return DEFAULT_CAMERA;
+    if (typeof value !== 'string') throw new Error(`invalid camera name: a ${typeof value}, not text`);
+    try {
+        return checkCamera(value.trim());
+    } catch {
+        throw new Error('invalid camera name: at most 64 characters, no control characters');
+    }
+}

@@ -28,7 +28,10 @@ export = function register(RED: NodeAPI): void {
         let step = 1;
         let settingsError: Error | undefined;
         try {
-            if (!KEY.test(key)) throw new Error(`invalid key ${JSON.stringify(key)}`);
+            // Text only: KEY.test() would turn a list into "a,b", and ioredis spreads a list into
+            // arguments (a reset would delete every key listed). Lone surrogates go out as U+FFFD,
+            // which would make different settings the same key.
+            if (typeof key !== 'string' || !KEY.test(key) || /\p{Surrogate}/u.test(key)) throw new Error(`invalid key ${JSON.stringify(key)}`);
             step = integerInput(config.step === undefined || config.step === '' ? 1 : config.step, 'step');
         } catch (err) {
             settingsError = err as Error;

@@ -2,7 +2,7 @@
 // decided and charged by one Lua script so that gates racing on a card never grant
 // more entries than the pass holds.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { handleInput } from '../common/input';
+import { handleInput, InputError } from '../common/input';
 import { attachToServer, showSettingsError } from '../common/redis-user';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
 import { isUnavailableError } from '../lib/redis/connection';
@@ -63,6 +63,13 @@ export = function register(RED: NodeAPI): void {
             // A message retried through a Catch/delay loop keeps its _msgid, so it keeps its
             // tap id and cannot be charged twice; a new tap of the card is a new message.
             const tapId = typeof msg.tapId === 'string' && msg.tapId ? msg.tapId : `${gateId}-${msg._msgid}`;
+            try {
+                checkOperationId(tapId, 'tap id');
+            } catch (err) {
+                // A tap id that cannot be part of a key is the flow's mistake, not the passenger's:
+                // Catch nodes get it, and the gate does not answer "unavailable" for it.
+                throw new InputError(RED._('transit-gate.errors.bad-tap-id', { error: (err as Error).message }), 'bad-tap-id');
+            }
             msg.tapId = tapId;
             msg.gateId = gateId;
             let decision: TapDecision;

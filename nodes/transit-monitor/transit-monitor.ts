@@ -7,7 +7,7 @@ import { attachToServer, showSettingsError } from '../common/redis-user';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { errorStatus } from '../common/status';
 import { EventReader, StreamEvent } from '../lib/transit/event-reader';
-import { describeEvent, TransitEvent } from '../lib/transit/events';
+import { Described, describeEvent, TransitEvent } from '../lib/transit/events';
 import { checkStreamKey, DEFAULT_STREAM } from '../lib/transit/keys';
 
 interface MonitorConfig extends NodeDef {
@@ -39,11 +39,24 @@ export = function register(RED: NodeAPI): void {
             showSettingsError(RED, node, 'transit-monitor', err as Error);
         }
 
+        // Anything with access to Redis can write to the stream. An entry this node cannot
+        // describe (an object whose toString cannot run) or pass on (JSON nested too deeply for
+        // Node-RED to copy to a second wire, which fails after the first wire has it) still
+        // gives one message, without the payload. Were deliver() to throw, the entry would stay
+        // unacknowledged, be read again at every wake-up and hold back every entry after it.
         const deliver = (e: StreamEvent) => {
             const event = (e.event && typeof e.event === 'object' ? e.event : {}) as TransitEvent;
-            const { text, level } = describeEvent(e.channel, event);
             seen++;
-            node.send({ topic: e.channel, payload: e.event, text, level, eventId: e.id, source: e.source } as NodeMessage);
+            const unreadable = { topic: e.channel, text: RED._('transit-monitor.unreadable', { channel: e.channel }), level: 'warn', eventId: e.id, source: e.source };
+            let msg: Record<string, unknown>;
+            try {
+                const { text, level }: Described = describeEvent(e.channel, event);
+                msg = { topic: e.channel, payload: e.event, text, level, eventId: e.id, source: e.source };
+                RED.util.cloneMessage(msg);
+            } catch {
+                msg = unreadable;
+            }
+            node.send(msg as NodeMessage);
         };
 
         // One drain at a time; a wake-up during a drain asks for one more pass after it.

@@ -45,8 +45,18 @@ export = function register(RED: NodeAPI): void {
             showSettingsError(RED, node, 'transit-sale', settingsError);
         }
 
+        // Every answer is a copy of the message. One nested thousands of levels deep overflows
+        // the copy: it is refused, with the code nodes/common/input.ts uses for messages
+        // Node-RED cannot pass on, before anything is sold (see the input handler below).
+        const copyOf = (msg: InputMessage): InputMessage => {
+            try {
+                return RED.util.cloneMessage(msg) as InputMessage;
+            } catch (err) {
+                throw new InputError(`Node-RED cannot copy this message: ${(err as Error).message}`, 'unusable-message');
+            }
+        };
         const out = (msg: InputMessage, port: 0 | 1 | 2, fields: Record<string, unknown>): NodeMessage[] => {
-            const copy = RED.util.cloneMessage(msg) as InputMessage;
+            const copy = copyOf(msg);
             Object.assign(copy, fields);
             const ports: Array<NodeMessage | null> = [null, null, null];
             ports[port] = copy;
@@ -68,9 +78,16 @@ export = function register(RED: NodeAPI): void {
 
         const sell = async (msg: InputMessage, send: Send, card: string, passType: PassType) => {
             const saleId = typeof msg.saleId === 'string' && msg.saleId ? msg.saleId : `${terminalId}-${msg._msgid}`;
+            try {
+                checkOperationId(saleId, 'sale id');
+            } catch (err) {
+                // A sale id that cannot be part of a key is the flow's mistake: Catch nodes get
+                // it, and the customer is not told that the system is unavailable.
+                throw new InputError(RED._('transit-sale.errors.bad-sale-id', { error: (err as Error).message }), 'bad-sale-id');
+            }
             let sale;
             try {
-                sale = await (store as TransitStore).sell(card, passType, checkOperationId(saleId, 'sale id'), terminalId);
+                sale = await (store as TransitStore).sell(card, passType, saleId, terminalId);
             } catch (err) {
                 return unavailable(msg, send, card, err);
             }
@@ -130,6 +147,7 @@ export = function register(RED: NodeAPI): void {
         };
 
         handleInput(node, (msg, send) => {
+            copyOf(msg);
             const run = async () => {
                 if (!store) throw new Error(RED._('transit-sale.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
                 try {
@@ -177,8 +195,10 @@ function toEvent(msg: InputMessage): SaleEvent {
         case 'cancel':
             return { type: 'cancel' };
         default:
+            // Named by its type unless it is text: String() throws for an object without a usable toString.
             throw new InputError(
-                `msg.topic must be "card", "select" or "cancel" (or msg.payload {card, passType}), not ${JSON.stringify(String(msg.topic).slice(0, 40))}`,
+                `msg.topic must be "card", "select" or "cancel" (or msg.payload {card, passType}), not ${
+                    typeof msg.topic === 'string' ? JSON.stringify(msg.topic.slice(0, 40)) : msg.topic === null ? 'null' : `a ${typeof msg.topic}`}`,
                 'unknown-topic');
     }
 }

@@ -68,6 +68,15 @@ export function imageCommands(client: RedisClient): ImageCommands {
     return client as unknown as ImageCommands;
 }
 
+/** The most pixels decoded for a thumbnail: the largest camera sensor's (lib/camera/settings.ts). */
+const MAX_DECODE_PIXELS = 4656 * 3496;
+/**
+ * Real JPEGs carry far more than a byte per thousand pixels (a flat grey 1080p frame at low
+ * quality is about one per 70): fewer means a header that lies, which would still make the
+ * decoder allocate hundreds of megabytes for a few hundred bytes.
+ */
+const MAX_PIXELS_PER_BYTE = 1000;
+
 function captureMs(timestamp: unknown): number {
     const ms = timestamp instanceof Date ? timestamp.getTime() : typeof timestamp === 'number' ? timestamp : NaN;
     // Ids need 13 digits of ms; anything else (seconds, junk, absent) means "now, by Redis".
@@ -115,6 +124,15 @@ export class ImageStore {
         let height: number | undefined;
         let thumbnail: Buffer | undefined;
         if (mimeType === 'image/jpeg') {
+            // A few hundred bytes can claim 6000x6000 pixels, which the decoder would allocate
+            // (over a gigabyte) before finding out: the frame header is read first.
+            const claimed = jpegSize(bytes);
+            if (claimed && claimed.width * claimed.height > MAX_DECODE_PIXELS) {
+                throw new ImageInputError(`a JPEG of ${claimed.width}x${claimed.height} is larger than the ${MAX_DECODE_PIXELS} pixels this store decodes`, 'too-large');
+            }
+            if (claimed && claimed.width * claimed.height > bytes.length * MAX_PIXELS_PER_BYTE) {
+                throw new ImageInputError(`${bytes.length} bytes cannot hold a JPEG of ${claimed.width}x${claimed.height}`, 'not-an-image');
+            }
             try {
                 if (this.thumbnailWidth > 0) {
                     const made = await thumbnailOffThread(bytes, this.thumbnailWidth);
@@ -131,7 +149,10 @@ export class ImageStore {
                 throw new ImageInputError(`msg.payload starts like a JPEG but cannot be decoded: ${(err as Error).message}`, 'not-an-image');
             }
         } else {
-            ({ width, height } = pngSize(bytes) ?? {});
+            // The signature alone is not a PNG: its header chunk comes right after it.
+            const size = pngSize(bytes);
+            if (!size || size.width < 1 || size.height < 1) throw new ImageInputError('msg.payload starts like a PNG but has no image header', 'not-an-image');
+            ({ width, height } = size);
         }
         if (width !== undefined && height !== undefined) fields.push('width', String(width), 'height', String(height));
         const lux = luxField(meta.lux);

@@ -14,7 +14,8 @@ export interface Thumbnail {
 }
 
 // Decoding limits protect Node-RED from a crafted "image" that claims huge dimensions.
-const DECODE_LIMITS = { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 64, maxMemoryUsageInMB: 512 } as const;
+// 17 MP is the largest camera sensor; jpeg-js needs about 256 MB for a 12 MP picture.
+const DECODE_LIMITS = { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 17, maxMemoryUsageInMB: 400 } as const;
 
 /** Decodes a JPEG and encodes a box-filtered copy at most maxWidth wide. Throws on a broken JPEG. */
 export function jpegThumbnail(source: Buffer, maxWidth: number): Thumbnail {

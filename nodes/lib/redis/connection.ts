@@ -242,12 +242,18 @@ export class RedisConnection extends EventEmitter {
                 // Keyspace listeners follow their key's slot to its owner; without a
                 // refresh a moved slot would only be noticed by a command that hits it.
                 slotsRefreshInterval: 5000,
+                // Connected below, so that a failure to connect is seen: ioredis reports seed
+                // nodes whose names do not resolve by closing, without an 'error' event.
+                lazyConnect: true,
             });
         } else if (s.mode === 'sentinel') {
             // Sentinel leaves a demoted primary writable for seconds after a failover (until
             // it reconfigures it): without the +switch-master notice, decisions keep going
             // to it and are lost when it resyncs from the new primary.
-            client = new Redis({ ...common, sentinels: s.sentinels, name: s.sentinelName || 'mymaster', failoverDetector: true });
+            // A sentinel that accepts and never answers (paused, half-open) must not hold the
+            // state at "connecting" for ever: its commands get the same bound as ours.
+            client = new Redis({ ...common, sentinels: s.sentinels, name: s.sentinelName || 'mymaster', failoverDetector: true,
+                sentinelCommandTimeout: Math.max(s.commandTimeout, 1000) });
         } else {
             client = new Redis({ ...common, host: s.host, port: s.port });
         }
@@ -255,6 +261,11 @@ export class RedisConnection extends EventEmitter {
         client.on('error', (err: Error) => {
             if (primary) this.onError(err);
         });
+        if (client instanceof Cluster) {
+            client.connect().catch((err: Error) => {
+                if (primary) this.onError(err);
+            });
+        }
         if (primary) {
             client.on('ready', () => {
                 this.everReady = true;

@@ -56,10 +56,13 @@ export function settingsFromConfig(config: ServerConfig, creds: ServerCredential
     const mode = MODES.includes(config.mode) ? config.mode : 'standalone';
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port: ${config.port}`);
     if (!Number.isInteger(db) || db < 0) throw new Error(`invalid database number: ${config.db}`);
-    if (!Number.isFinite(timeout) || timeout < 10) throw new Error(`invalid command timeout: ${config.timeout}`);
+    // Node's timers hold at most 2^31-1 ms and turn anything longer into 1 ms.
+    if (!Number.isFinite(timeout) || timeout < 10 || timeout > 2 ** 31 - 1) throw new Error(`invalid command timeout: ${config.timeout}`);
     const replicas = Number(config.replicas === '' || config.replicas === undefined ? 0 : config.replicas);
     if (!Number.isInteger(replicas) || replicas < 0 || replicas > 16) throw new Error(`invalid number of replicas: ${config.replicas}`);
     const tls = tlsChoice(config).enabled;
+    const sentinels = mode === 'sentinel' ? parseHostList(config.sentinels, 26379) : undefined;
+    if (sentinels && sentinels.length === 0) throw new Error('sentinel mode needs at least one sentinel');
     return {
         mode,
         host: config.host || '127.0.0.1',
@@ -69,7 +72,7 @@ export function settingsFromConfig(config: ServerConfig, creds: ServerCredential
         tlsOptions: tls ? tlsOptions : undefined,
         username: creds.username,
         password: creds.password,
-        sentinels: mode === 'sentinel' ? parseHostList(config.sentinels, 26379) : undefined,
+        sentinels,
         sentinelName: config.sentinelName,
         clusterNodes: mode === 'cluster' ? parseHostList(config.clusterNodes, 6379) : undefined,
         commandTimeout: timeout,

@@ -36,6 +36,15 @@ export function contentText(content: Content): string {
     return content.cells.join('');
 }
 
+/** A value as text for an error message; String() throws for an object without a usable toString. */
+export function asText(value: unknown): string {
+    try {
+        return String(value);
+    } catch {
+        return Object.prototype.toString.call(value);
+    }
+}
+
 /** Interprets msg.payload. Throws DisplayInputError for anything the display cannot show. */
 export function contentOf(payload: unknown, overflow: OverflowPolicy): Content {
     if (payload === null || payload === '') return blankContent();
@@ -113,7 +122,7 @@ function segmentBytes(payload: unknown): number[] | undefined {
     }
     return values.map((v) => {
         if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) {
-            throw new DisplayInputError('invalid-segments', String(v), `segment bytes are integers 0 to 255, not ${String(v)}`);
+            throw new DisplayInputError('invalid-segments', asText(v), `segment bytes are integers 0 to 255, not ${asText(v)}`);
         }
         return v;
     });

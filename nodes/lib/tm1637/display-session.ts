@@ -7,7 +7,7 @@ import { EventEmitter } from 'events';
 import type { GpioPort } from '../gpio/gpio-port';
 import { SimulatedGpioPort } from '../gpio/gpio-port';
 import { openGpioPort, PortOpening } from '../gpio/open-port';
-import { blankContent, Content, contentOf, contentText, DisplayInputError, OverflowPolicy } from './content';
+import { blankContent, Content, contentOf, contentText, DisplayInputError, OverflowPolicy, asText } from './content';
 import { Tm1637 } from './driver';
 import { FrameQueue, Outcome } from './frame-queue';
 import { Frame, isBrightness } from './protocol';
@@ -101,10 +101,10 @@ export class DisplaySession extends EventEmitter<SessionEvents> {
             throw new DisplayInputError('nothing-to-show', '', 'msg.payload is missing: nothing to show');
         }
         if (brightness !== undefined && !isBrightness(brightness)) {
-            throw new DisplayInputError('invalid-brightness', String(brightness), `brightness is an integer 0 to 7, not ${String(brightness)}`);
+            throw new DisplayInputError('invalid-brightness', asText(brightness), `brightness is an integer 0 to 7, not ${asText(brightness)}`);
         }
         if (colon !== undefined && typeof colon !== 'boolean') {
-            throw new DisplayInputError('invalid-colon', String(colon), `msg.colon is true or false, not ${String(colon)}`);
+            throw new DisplayInputError('invalid-colon', asText(colon), `msg.colon is true or false, not ${asText(colon)}`);
         }
         const content = payload === undefined ? this.content : contentOf(payload, this.settings.overflow);
         this.content = content;
