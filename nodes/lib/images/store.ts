@@ -126,6 +126,7 @@ export class ImageStore {
         if (mimeType === 'image/jpeg') {
             // A few hundred bytes can claim 6000x6000 pixels, which the decoder would allocate
             // (over a gigabyte) before finding out: the frame header is read first.
+            // Read once: it is also the size when no thumbnail is made.
             const claimed = jpegSize(bytes);
             if (claimed && claimed.width * claimed.height > MAX_DECODE_PIXELS) {
                 throw new ImageInputError(`a JPEG of ${claimed.width}x${claimed.height} is larger than the ${MAX_DECODE_PIXELS} pixels this store decodes`, 'too-large');
@@ -139,11 +140,10 @@ export class ImageStore {
                     ({ width, height } = made);
                     thumbnail = made.bytes;
                 } else {
-                    // No thumbnail to make: read the size from the frame header instead of
-                    // decoding the whole picture (the slowest step on a Pi).
-                    const size = jpegSize(bytes);
-                    if (!size) throw new Error('no frame header');
-                    ({ width, height } = size);
+                    // No thumbnail to make: the size is the frame header's, with no decoding
+                    // of the whole picture (the slowest step on a Pi).
+                    if (!claimed) throw new Error('no frame header');
+                    ({ width, height } = claimed);
                 }
             } catch (err) {
                 throw new ImageInputError(`msg.payload starts like a JPEG but cannot be decoded: ${(err as Error).message}`, 'not-an-image');

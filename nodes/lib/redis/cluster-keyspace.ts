@@ -7,6 +7,7 @@ import { EventEmitter } from 'events';
 import calculateSlot from 'cluster-key-slot';
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
+import { SubscriberWatch } from './subscriber-watch';
 
 type Listener = (channel: string, message: string) => void;
 
@@ -29,7 +30,7 @@ function nodeKey(client: Redis): string {
 
 export class ClusterKeyspace extends EventEmitter<ClusterKeyspaceEvents> {
     private readonly subscribers = new Map<string, Redis>();
-    private readonly missedPings = new Map<string, number>();
+    private readonly watches = new Map<string, SubscriberWatch>();
     /** By channel: one entry per listened key. */
     private readonly entries = new Map<string, Entry>();
 
@@ -80,23 +81,12 @@ export class ClusterKeyspace extends EventEmitter<ClusterKeyspaceEvents> {
         if (moved) this.emit('moved');
     }
 
-    /**
-     * Round trip on every subscriber: a half-open socket shows only this way. Three
-     * misses in a row drop the socket; ioredis reconnects and resubscribes.
-     */
-    async healthCheck(ping: (client: Redis) => Promise<unknown>): Promise<void> {
-        await Promise.all([...this.subscribers].map(async ([key, sub]) => {
-            if (sub.status !== 'ready' && sub.status !== 'connect') return;
-            try {
-                // A handshake that is never answered (half-open while connecting) is a miss too.
-                if (sub.status === 'connect') throw new Error('still connecting');
-                await ping(sub);
-                this.missedPings.set(key, 0);
-            } catch {
-                const missed = (this.missedPings.get(key) ?? 0) + 1;
-                this.missedPings.set(key, missed % 3);
-                if (missed >= 3) sub.disconnect(true);
-            }
+    /** A round trip on every subscriber (see SubscriberWatch). */
+    async healthCheck(pingMs: number): Promise<void> {
+        await Promise.all([...this.subscribers].map(([key, sub]) => {
+            let watch = this.watches.get(key);
+            if (!watch) this.watches.set(key, watch = new SubscriberWatch());
+            return watch.check(sub, pingMs);
         }));
     }
 

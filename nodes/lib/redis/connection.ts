@@ -5,6 +5,7 @@ import { EventEmitter } from 'events';
 import type { ConnectionOptions as TlsOptions } from 'tls';
 import Redis, { Cluster, RedisOptions } from 'ioredis';
 import { ClusterKeyspace } from './cluster-keyspace';
+import { SubscriberWatch } from './subscriber-watch';
 
 export type RedisMode = 'standalone' | 'sentinel' | 'cluster';
 export type RedisClient = Redis | Cluster;
@@ -75,8 +76,7 @@ export class RedisConnection extends EventEmitter {
     private closed = false;
     private healthTimer?: NodeJS.Timeout;
     private failedPings = 0;
-    private failedSubscriberPings = 0;
-    private subscriberConnectChecks = 0;
+    private readonly subscriberWatch = new SubscriberWatch();
     /** Redis clock minus ours, in ms, measured by the health check; undefined until known. */
     private clockOffset?: number;
     // Listeners per channel and per pattern: many nodes share one subscriber client,
@@ -331,52 +331,16 @@ export class RedisConnection extends EventEmitter {
         }
     }
 
-    // The subscriber needs its own round trip: a half-open socket (a cut cable, a NAT that
-    // forgot us) leaves it waiting for messages that never come, while the command client
-    // may already be back on a fresh socket. PING is allowed in subscriber mode.
+    // The subscribers need their own round trips: a half-open socket leaves one waiting
+    // for messages that never come, while the command client may be back on a fresh socket.
     private async subscriberHealthCheck(): Promise<void> {
         if (this.closed) return;
-        const ping = (client: RedisClient) => pingWithin(client, Math.max(this.settings.commandTimeout, 500));
+        const pingMs = Math.max(this.settings.commandTimeout, 500);
         if (this.clusterKeyspace) {
-            await this.clusterKeyspace.healthCheck(ping);
+            await this.clusterKeyspace.healthCheck(pingMs);
             await this.clusterKeyspace.followSlots();
         }
-        const sub = this.sub;
-        if (!sub) return;
-        // The subscriber has no command timeout, so a new connection that went half-open
-        // before its handshake was answered would stay in 'connect' for good.
-        if (sub.status === 'connect') {
-            this.subscriberConnectChecks += 1;
-            if (this.subscriberConnectChecks > 3 && sub === this.sub) {
-                this.subscriberConnectChecks = 0;
-                sub.disconnect(true);
-            }
-            return;
-        }
-        this.subscriberConnectChecks = 0;
-        if (sub.status !== 'ready') return;
-        try {
-            await ping(sub);
-            this.failedSubscriberPings = 0;
-        } catch {
-            this.failedSubscriberPings += 1;
-            if (this.failedSubscriberPings >= 3 && sub === this.sub) {
-                this.failedSubscriberPings = 0;
-                sub.disconnect(true);
-            }
-        }
-    }
-}
-
-async function pingWithin(client: RedisClient, ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('ping timed out')), ms);
-    });
-    try {
-        await Promise.race([client.ping(), timeout]);
-    } finally {
-        clearTimeout(timer);
+        if (this.sub) await this.subscriberWatch.check(this.sub, pingMs);
     }
 }
 
