@@ -18,9 +18,11 @@ const GATES = 4;
 const RIDES = { SINGLE_USE: 1, TEN_TRIP: 10 } as const;
 type SoldType = keyof typeof RIDES;
 /**
- * From the failure to the first grant on the new primary. With one replica, a decision
- * can be confirmed again only once the old primary follows the new one, and Sentinel
- * reconfigures a demoted or restarted primary 10 to 20 s after the failover.
+ * From the end of the failover (every sentinel names the new primary) to the first grant
+ * on it. With one replica, a decision can be confirmed again only once the old primary
+ * follows the new one, and Sentinel reconfigures a demoted or restarted primary 10 to 20 s
+ * after the failover. A second failover can start up to 10 s after the first (Sentinel's
+ * failover delay), so the bound starts when the failover under test has ended.
  */
 const RECOVERY_BOUND_MS = 30000;
 /** How long the test watches for a recovery that takes longer than the bound, to report it. */
@@ -217,7 +219,12 @@ async function gateClientOn(port: number): Promise<boolean> {
     }
 }
 
-async function failoverDuringTraffic(fail: (group: RedisSentinelGroup) => Promise<number>, label: string): Promise<void> {
+/**
+ * Runs gate and sale traffic through a failure (`fail` resolves with the first new
+ * primary) and checks every acknowledged answer against the primary the deployment
+ * settles on. `switches` is how many times, at least, the sentinels must have switched the primary.
+ */
+async function failoverDuringTraffic(fail: (group: RedisSentinelGroup) => Promise<number>, label: string, switches = 1): Promise<void> {
     const group = await RedisSentinelGroup.start();
     let primary: Redis | undefined;
     let running: Traffic | undefined;
@@ -238,12 +245,15 @@ async function failoverDuringTraffic(fail: (group: RedisSentinelGroup) => Promis
         const newPrimary = await fail(group);
         const failedOverAt = Date.now();
         // A crashed Redis is restarted by its supervisor, with its AOF: Sentinel makes it
-        // a replica of the new primary, so that the deployment has a replica again.
+        // a replica of the new primary, so that the deployment has a replica again (or, if
+        // the new primary is slow to answer its first pings, promotes it back).
         if (!group.server(oldPrimary).running) await group.server(oldPrimary).start();
 
         let onNewPrimaryAt = Number.NaN;
         let recoveredAt = Number.NaN;
-        await waitFor(() => gateClientOn(newPrimary), RECOVERY_WATCH_MS, 'the gates on the new primary').then(
+        // The primary the sentinels name now: usually `newPrimary`, but a second failover can follow.
+        const onCurrentPrimary = async () => gateClientOn(await group.primaryPort().catch(() => newPrimary));
+        await waitFor(onCurrentPrimary, RECOVERY_WATCH_MS, 'the gates on the new primary').then(
             () => { onNewPrimaryAt = Date.now(); }, () => undefined);
         if (!Number.isNaN(onNewPrimaryAt)) {
             await waitFor(() => traffic.grantsSince(onNewPrimaryAt) > 0, RECOVERY_WATCH_MS, 'a grant on the new primary').then(
@@ -256,13 +266,15 @@ async function failoverDuringTraffic(fail: (group: RedisSentinelGroup) => Promis
         }
         await traffic.stop();
 
-        // The old primary drops whatever it took on its own once it follows the new one:
-        // only then is the new primary's state the final one.
-        await group.waitForReplica(oldPrimary, newPrimary);
-        primary = new Redis({ port: newPrimary, host: '127.0.0.1' });
+        // A server drops whatever it took on its own once it follows the primary: only once
+        // every server follows one primary is that primary's state the final one.
+        const finalPrimary = await group.settledPrimary();
+        primary = new Redis({ port: finalPrimary, host: '127.0.0.1' });
         const result = await audit(traffic, primary);
         const summary = {
             test: label,
+            primarySwitches: group.switches,
+            finalPrimary: finalPrimary === newPrimary ? 'the first new primary' : finalPrimary === oldPrimary ? 'the old primary' : 'another',
             failoverMs: failedOverAt - failedAt,
             clientOnNewPrimaryMs: onNewPrimaryAt - failedAt,
             firstGrantAfterMs: recoveredAt - failedAt,
@@ -279,13 +291,17 @@ async function failoverDuringTraffic(fail: (group: RedisSentinelGroup) => Promis
         console.log(`      sentinel ${JSON.stringify(summary)}`);
         const detail = JSON.stringify(summary);
 
+        // The failure under test really happened. A spontaneous second failover (a new
+        // primary slow to answer its first pings) is allowed: the audit holds it too.
+        assert.ok(summary.primarySwitches >= switches, `fewer primary switches than ${switches}: ${detail}`);
+
         assert.deepEqual(result.doubleGranted, [], `cards granted more entries than sold: ${detail}`);
         assert.equal(result.lostGrants, 0, `acknowledged grants missing on the new primary: ${detail}`);
         assert.equal(result.lostSales, 0, `acknowledged sales missing on the new primary: ${detail}`);
         assert.equal(result.underCharged, 0, `grants not charged on the new primary: ${detail}`);
         // An outage is answered with denials and refusals, not with errors for Catch nodes.
         assert.deepEqual(caught.map((m) => (m.error as { message?: string })?.message), [], `errors caught: ${detail}`);
-        assert.ok(recoveredAt - failedAt <= RECOVERY_BOUND_MS, `no grant on the new primary within ${RECOVERY_BOUND_MS} ms: ${detail}`);
+        assert.ok(recoveredAt - failedOverAt <= RECOVERY_BOUND_MS, `no grant on the new primary within ${RECOVERY_BOUND_MS} ms of the failover: ${detail}`);
 
         // Every gate grants again, on the flow as deployed, and shows it in green.
         for (let i = 0; i < GATES; i++) {
@@ -320,5 +336,29 @@ describe('gates on Sentinel, failing over during traffic', function () {
 
     it('recover by themselves after the primary is SIGKILLed, with no entry granted twice and nothing acknowledged lost', async function () {
         await failoverDuringTraffic((group) => group.killPrimary(), 'SIGKILL');
+    });
+
+    // Seen in CI: the new primary answered its first pings late (1.1 s against the 1 s
+    // down-after), and the sentinels failed over again, back to the old primary that had
+    // just been restarted with its AOF. The writes the first new primary took alone are
+    // dropped when it follows; none of them may have been acknowledged.
+    it('recover by themselves when the new primary stalls and the restarted old one is promoted back, with nothing acknowledged lost', async function () {
+        await failoverDuringTraffic(async (group) => {
+            const old = await group.primaryPort();
+            const first = await group.killPrimary();
+            await group.server(old).start();
+            // The gates move to the first new primary and decide there (unconfirmed: it has
+            // no replica yet), then it stops answering, before Sentinel can make the
+            // restarted server its replica (at least 8 s).
+            await waitFor(() => gateClientOn(first), 5000, 'the gates on the first new primary');
+            await new Promise((r) => setTimeout(r, 1000));
+            group.server(first).signal('SIGSTOP');
+            try {
+                await group.waitForNewPrimary(first, 20000);
+            } finally {
+                group.server(first).signal('SIGCONT');
+            }
+            return first;
+        }, 'SIGKILL, then the new primary stalls', 2);
     });
 });
