@@ -196,11 +196,7 @@ export class RedisSentinelGroup {
     /** Resolves with the primary's port once every sentinel names one other than `old`. */
     async waitForNewPrimary(old: number, timeoutMs: number): Promise<number> {
         return until(`a primary other than ${old}`, timeoutMs, async () => {
-            const named = new Set<number>();
-            for (const sentinel of this.sentinels) {
-                const [, port] = await ask<[string, string]>(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name);
-                named.add(Number(port));
-            }
+            const named = await this.namedPrimaries();
             const [port] = [...named];
             if (named.size !== 1 || port === old) return undefined;
             const [role] = await ask<[string]>(port, 'ROLE');
@@ -217,11 +213,7 @@ export class RedisSentinelGroup {
     async settledPrimary(timeoutMs = 60000): Promise<number> {
         let seen = '';
         return until('the deployment to settle on one primary with every server following it', timeoutMs, async () => {
-            const named = new Set<number>();
-            for (const sentinel of this.sentinels) {
-                const [, port] = await ask<[string, string]>(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name);
-                named.add(Number(port));
-            }
+            const named = await this.namedPrimaries();
             const roles = new Map<number, unknown>();
             for (const server of this.servers.filter((s) => s.running)) roles.set(server.port, await ask(server.port, 'ROLE'));
             seen = JSON.stringify({ named: [...named], roles: Object.fromEntries(roles) });
@@ -236,6 +228,16 @@ export class RedisSentinelGroup {
             // Sentinel decides when a restarted primary follows the new one; its logs say why it has not.
             throw new Error(`${err.message}; last seen ${seen}\n${this.logTails()}`);
         });
+    }
+
+    /** The primary ports the sentinels name (one, once they agree). */
+    private async namedPrimaries(): Promise<Set<number>> {
+        const named = new Set<number>();
+        for (const sentinel of this.sentinels) {
+            const [, port] = await ask<[string, string]>(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name);
+            named.add(Number(port));
+        }
+        return named;
     }
 
     /** How many times the sentinels have switched the primary so far (by the first sentinel's log). */
