@@ -2,7 +2,7 @@
 // status and hand the error to done() so Catch nodes see it. Nothing is thrown into
 // Node-RED, so a bad message can never take the runtime down.
 import type { Node } from 'node-red';
-import { errorStatus } from './status';
+import { errorStatus, shorten } from './status';
 import type { Done, InputMessage, Send } from './types';
 
 /** An error whose message is meant for the user, with an i18n-free code for flows. */
@@ -23,6 +23,18 @@ export function handleInput(node: Node, handler: (msg: InputMessage, send: Send)
             return;
         }
         Promise.resolve(result).then(() => finish(node, msg, done), (err) => fail(node, msg, err, done));
+    });
+}
+
+/**
+ * For a node whose settings cannot work: says why (log and red status) and refuses every
+ * message with that reason, so a Catch node sees it too. `code` makes it an InputError.
+ */
+export function refuseInput(node: Node, text: string, code?: string): void {
+    node.error(text);
+    node.status({ fill: 'red', shape: 'ring', text: shorten(text) });
+    handleInput(node, () => {
+        throw code ? new InputError(text, code) : new Error(text);
     });
 }
 
