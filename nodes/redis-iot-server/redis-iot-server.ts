@@ -44,9 +44,8 @@ export = function register(RED: NodeAPI): void {
             else user.status(connectionStatus(RED, connection.state, connection.detail));
         };
 
-        const open = (): RedisConnection => {
-            if (!settings) throw new Error(RED._('redis-iot-server.errors.bad-config', { error: 'see the config node' }));
-            const conn = new RedisConnection(settings);
+        const open = (valid: ConnectionSettings): RedisConnection => {
+            const conn = new RedisConnection(valid);
             let loggedOutage = false;
             conn.on('state', (state: string) => {
                 users.forEach(show);
@@ -73,10 +72,10 @@ export = function register(RED: NodeAPI): void {
         Object.defineProperty(node, 'connection', { get: () => connection });
 
         node.register = (user: RedisUser): RedisConnection => {
-            // The user cannot start without a connection; its status says why in the editor.
-            if (!settings) user.status({ fill: 'red', shape: 'ring', text: RED._('redis-iot-server.status.bad-settings') });
+            // The user cannot start without a connection; attachToServer shows why on it.
+            if (!settings) throw new Error(RED._('redis-iot-server.errors.bad-config', { error: 'see the config node' }));
             users.set(user.id, user);
-            if (!connection) connection = open();
+            if (!connection) connection = open(settings);
             show(user);
             if (connection.ready) setImmediate(() => user.onRedisReady?.());
             return connection;

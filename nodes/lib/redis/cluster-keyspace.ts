@@ -51,7 +51,14 @@ export class ClusterKeyspace extends EventEmitter<ClusterKeyspaceEvents> {
         if (!entry) {
             entry = { key, owner: nodeKey(this.owner(key)), listeners: new Set() };
             this.entries.set(channel, entry);
-            await this.subscriber(entry.owner).subscribe(channel);
+            try {
+                await this.subscriber(entry.owner).subscribe(channel);
+            } catch (err) {
+                // Refused (an ACL without the channel): a retry must subscribe again.
+                this.entries.delete(channel);
+                this.releaseIfUnused(entry.owner);
+                throw err;
+            }
         }
         entry.listeners.add(listener);
         const listened = entry;
@@ -59,6 +66,7 @@ export class ClusterKeyspace extends EventEmitter<ClusterKeyspaceEvents> {
             if (!listened.listeners.delete(listener) || listened.listeners.size > 0) return;
             this.entries.delete(channel);
             await this.subscribers.get(listened.owner)?.unsubscribe(channel).catch(() => undefined);
+            this.releaseIfUnused(listened.owner);
         };
     }
 
@@ -73,9 +81,15 @@ export class ClusterKeyspace extends EventEmitter<ClusterKeyspaceEvents> {
                 continue;
             }
             if (owner === entry.owner) continue;
-            await this.subscribers.get(entry.owner)?.unsubscribe(channel).catch(() => undefined);
+            const previous = entry.owner;
+            await this.subscribers.get(previous)?.unsubscribe(channel).catch(() => undefined);
+            try {
+                await this.subscriber(owner).subscribe(channel);
+            } catch {
+                continue; // still listed under its old owner: the next health check tries again
+            }
             entry.owner = owner;
-            await this.subscriber(owner).subscribe(channel);
+            this.releaseIfUnused(previous);
             moved = true;
         }
         if (moved) this.emit('moved');
@@ -93,7 +107,17 @@ export class ClusterKeyspace extends EventEmitter<ClusterKeyspaceEvents> {
     close(): void {
         for (const sub of this.subscribers.values()) sub.disconnect();
         this.subscribers.clear();
+        this.watches.clear();
         this.entries.clear();
+    }
+
+    // A primary that no longer owns a listened key's slot (a failover or a resharding)
+    // keeps no subscriber: after a failover it would reconnect to a dead node for ever.
+    private releaseIfUnused(owner: string): void {
+        if ([...this.entries.values()].some((e) => e.owner === owner)) return;
+        this.subscribers.get(owner)?.disconnect();
+        this.subscribers.delete(owner);
+        this.watches.delete(owner);
     }
 
     private subscriber(owner: string): Redis {

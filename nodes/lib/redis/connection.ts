@@ -68,6 +68,8 @@ function retryStrategy(times: number): number {
 
 export class RedisConnection extends EventEmitter {
     readonly command: RedisClient;
+    /** Where transit decisions go: the command client, or one of their own when they WAIT. */
+    readonly decisionClient: RedisClient;
     private sub?: RedisClient;
     private clusterKeyspace?: ClusterKeyspace;
     private _state: ConnectionState = 'connecting';
@@ -87,12 +89,19 @@ export class RedisConnection extends EventEmitter {
         super();
         // Decisions must never sit in an offline queue and run minutes later, nor be
         // resent after a reconnect: a command either runs now or fails now.
-        this.command = this.createClient({
+        const runNowOrFail: RedisOptions = {
             enableOfflineQueue: false,
             maxRetriesPerRequest: 0,
             autoResendUnfulfilledCommands: false,
             commandTimeout: settings.commandTimeout,
-        }, true);
+        };
+        this.command = this.createClient(runNowOrFail, true);
+        // WAIT blocks the socket it is sent on: with no replica able to confirm (after a
+        // failover), a PING behind a 150 ms WAIT came back after 203 ms, so the health
+        // check, counters and pictures would queue behind every decision and time out.
+        // Decisions that wait for replicas get a socket of their own, made up front so
+        // that the first one does not meet a socket still connecting.
+        this.decisionClient = (settings.replicas ?? 0) > 0 ? this.createClient(runNowOrFail, false) : this.command;
         const interval = settings.healthCheckInterval ?? 1000;
         if (interval > 0) {
             this.healthTimer = setInterval(() => void this.healthCheck(), interval);
@@ -155,7 +164,16 @@ export class RedisConnection extends EventEmitter {
             table.set(name, set);
         }
         set.add(listener);
-        if (set.size === 1) await (kind === 'channel' ? sub.subscribe(name) : sub.psubscribe(name));
+        if (set.size === 1) {
+            try {
+                await (kind === 'channel' ? sub.subscribe(name) : sub.psubscribe(name));
+            } catch (err) {
+                // Refused (an ACL without the channel): a retry must subscribe again.
+                set.delete(listener);
+                if (table.get(name)?.size === 0) table.delete(name);
+                throw err;
+            }
+        }
         return async () => {
             const current = table.get(name);
             if (!current?.delete(listener) || current.size > 0) return;
@@ -201,7 +219,8 @@ export class RedisConnection extends EventEmitter {
         this.closed = true;
         this.clusterKeyspace?.close();
         if (this.healthTimer) clearInterval(this.healthTimer);
-        await Promise.all([this.command, this.sub].filter((c): c is RedisClient => !!c).map(quitClient));
+        const clients = new Set([this.command, this.decisionClient, this.sub]);
+        await Promise.all([...clients].filter((c): c is RedisClient => !!c).map(quitClient));
         this.removeAllListeners();
     }
 
@@ -311,7 +330,8 @@ export class RedisConnection extends EventEmitter {
     // reconnects as soon as the server answers again. The round trip is a TIME, which
     // also keeps the offset between the two clocks fresh.
     private async healthCheck(): Promise<void> {
-        void this.subscriberHealthCheck();
+        // Not awaited, so its failure must not become an unhandled rejection (it would stop Node-RED).
+        this.subscriberHealthCheck().catch(() => undefined);
         if (this.closed || this.command.status !== 'ready') return;
         try {
             const sent = Date.now();
@@ -326,7 +346,8 @@ export class RedisConnection extends EventEmitter {
             this.setState('error', (err as Error).message);
             if (this.failedPings >= 3) {
                 this.failedPings = 0;
-                this.command.disconnect(true);
+                // The decision socket crosses the same network: a cut leaves it half-open too.
+                new Set([this.command, this.decisionClient]).forEach((client) => client.disconnect(true));
             }
         }
     }

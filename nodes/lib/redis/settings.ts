@@ -2,6 +2,7 @@
 // refusing values that would otherwise fail later in less obvious ways.
 import type { ConnectionOptions as TlsOptions } from 'tls';
 import { ConnectionSettings, DEFAULT_COMMAND_TIMEOUT, parseHostList, RedisMode } from './connection';
+import { integerSetting } from '../settings';
 
 export interface ServerConfig {
     host: string;
@@ -58,8 +59,7 @@ export function settingsFromConfig(config: ServerConfig, creds: ServerCredential
     if (!Number.isInteger(db) || db < 0) throw new Error(`invalid database number: ${config.db}`);
     // Node's timers hold at most 2^31-1 ms and turn anything longer into 1 ms.
     if (!Number.isFinite(timeout) || timeout < 10 || timeout > 2 ** 31 - 1) throw new Error(`invalid command timeout: ${config.timeout}`);
-    const replicas = Number(config.replicas === '' || config.replicas === undefined ? 0 : config.replicas);
-    if (!Number.isInteger(replicas) || replicas < 0 || replicas > 16) throw new Error(`invalid number of replicas: ${config.replicas}`);
+    const replicas = integerSetting(config.replicas, 0, 0, 16, 'number of replicas');
     const tls = tlsChoice(config).enabled;
     const sentinels = mode === 'sentinel' ? parseHostList(config.sentinels, 26379) : undefined;
     if (sentinels && sentinels.length === 0) throw new Error('sentinel mode needs at least one sentinel');

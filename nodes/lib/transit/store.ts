@@ -2,9 +2,15 @@
 // every decision is one script call, so any number of gates and terminals (in one
 // Node-RED or many) can share the same Redis safely.
 import type { RedisClient, RedisConnection } from '../redis/connection';
+import { scriptCommands } from '../redis/lua';
 import { appendedMarker, cardKeys, checkKeyPrefix, checkStreamKey, DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from './keys';
 import { PassType, TEN_TRIP_RIDES, TWO_HOUR_MS } from './pass-types';
 import { APPEND_SCRIPT, SELL_SCRIPT, TAP_SCRIPT } from './scripts';
+
+/** The event stream's approximate cap (XADD MAXLEN ~) when the settings give none. */
+export const DEFAULT_STREAM_LENGTH = 10000;
+/** How long a tap or sale id is remembered for retries, in ms, when the settings give none. */
+export const DEFAULT_RECORD_TTL_MS = 15 * 60 * 1000;
 
 export type DenyReason = 'no-pass' | 'repeat-tap' | 'invalid-card' | 'unavailable' | 'expired' | 'corrupt-pass';
 
@@ -89,27 +95,18 @@ export function checkOperationId(id: string, what: string): string {
 
 type Command = (...args: Array<string | number>) => Promise<string>;
 interface TransitCommands {
+    // The number of keys comes first: the stream is a key of the decision except in a
+    // Cluster, where it lives in another slot (see `cluster` in StoreSettings).
     transitTap: Command;
     transitSell: Command;
-    transitTapNoStream: Command;
-    transitSellNoStream: Command;
     transitAppend: (...args: Array<string | number>) => Promise<number>;
 }
 
-// defineCommand sends EVALSHA and falls back to EVAL when Redis has forgotten the script
-// (after a restart or failover), so a cold script cache costs one extra round trip only.
-const defined = new WeakSet<object>();
-function commands(client: RedisClient): TransitCommands {
-    if (!defined.has(client)) {
-        client.defineCommand('transitTap', { numberOfKeys: 4, lua: TAP_SCRIPT });
-        client.defineCommand('transitSell', { numberOfKeys: 3, lua: SELL_SCRIPT });
-        client.defineCommand('transitTapNoStream', { numberOfKeys: 3, lua: TAP_SCRIPT });
-        client.defineCommand('transitSellNoStream', { numberOfKeys: 2, lua: SELL_SCRIPT });
-        client.defineCommand('transitAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
-        defined.add(client);
-    }
-    return client as unknown as TransitCommands;
-}
+const commands = scriptCommands<TransitCommands>({
+    transitTap: { lua: TAP_SCRIPT },
+    transitSell: { lua: SELL_SCRIPT },
+    transitAppend: { numberOfKeys: 2, lua: APPEND_SCRIPT },
+});
 
 export class TransitStore {
     readonly keyPrefix: string;
@@ -124,8 +121,8 @@ export class TransitStore {
     constructor(private readonly client: RedisClient, settings: StoreSettings) {
         this.keyPrefix = checkKeyPrefix(settings.keyPrefix);
         this.stream = checkStreamKey(settings.stream);
-        this.streamLength = settings.streamLength ?? 10000;
-        this.recordTtl = settings.recordTtl ?? 15 * 60 * 1000;
+        this.streamLength = settings.streamLength ?? DEFAULT_STREAM_LENGTH;
+        this.recordTtl = settings.recordTtl ?? DEFAULT_RECORD_TTL_MS;
         this.deadline = settings.deadline ?? (() => 0);
         this.cluster = settings.cluster ?? false;
         this.replicas = settings.replicas ?? 0;
@@ -137,11 +134,8 @@ export class TransitStore {
         checkOperationId(gateId, 'gate id');
         checkOperationId(tapId, 'tap id');
         const keys = cardKeys(this.keyPrefix, card);
-        const cardKeyList = [keys.pass, keys.record(`tap:${tapId}`), keys.repeat(gateId)];
-        const args = [card, gateId, tapId, Math.max(0, Math.round(repeatWindowMs)), this.streamLength, this.recordTtl, TWO_HOUR_MS, this.deadline()];
-        const reply = this.cluster
-            ? await this.decide('transitTapNoStream', [...cardKeyList, ...args])
-            : await this.decide('transitTap', [...cardKeyList, this.stream, ...args]);
+        const reply = await this.decide('transitTap', [keys.pass, keys.record(`tap:${tapId}`), keys.repeat(gateId)],
+            [card, gateId, tapId, Math.max(0, Math.round(repeatWindowMs)), this.streamLength, this.recordTtl, TWO_HOUR_MS, this.deadline()]);
         return this.settle<TapDecision>(reply, gateId, `tap:${tapId}`, (d) => d.granted);
     }
 
@@ -150,11 +144,8 @@ export class TransitStore {
         checkOperationId(saleId, 'sale id');
         checkOperationId(terminalId, 'terminal id');
         const keys = cardKeys(this.keyPrefix, card);
-        const cardKeyList = [keys.pass, keys.record(`sale:${saleId}`)];
-        const args = [card, passType, saleId, this.streamLength, this.recordTtl, terminalId, TEN_TRIP_RIDES, this.deadline()];
-        const reply = this.cluster
-            ? await this.decide('transitSellNoStream', [...cardKeyList, ...args])
-            : await this.decide('transitSell', [...cardKeyList, this.stream, ...args]);
+        const reply = await this.decide('transitSell', [keys.pass, keys.record(`sale:${saleId}`)],
+            [card, passType, saleId, this.streamLength, this.recordTtl, terminalId, TEN_TRIP_RIDES, this.deadline()]);
         return this.settle<SaleDecision>(reply, terminalId, `sale:${saleId}`, (d) => d.sold);
     }
 
@@ -174,7 +165,9 @@ export class TransitStore {
     // With replicas to wait for, WAIT follows the script in one pipeline: one round trip,
     // on the same socket, so it waits for this script's writes (a WAIT sent on a socket
     // reopened after a failover would wait for nothing and confirm at once).
-    private async decide(script: Exclude<keyof TransitCommands, 'transitAppend'>, args: Array<string | number>): Promise<Decided> {
+    private async decide(script: 'transitTap' | 'transitSell', cardKeys: string[], values: Array<string | number>): Promise<Decided> {
+        const keys = this.cluster ? cardKeys : [...cardKeys, this.stream];
+        const args = [keys.length, ...keys, ...values];
         const cmd = commands(this.client);
         if (this.replicas <= 0) return { reply: await cmd[script](...args), confirmed: 0 };
         const pipeline = this.client.pipeline() as unknown as Record<string, (...a: Array<string | number>) => void>
@@ -185,6 +178,9 @@ export class TransitStore {
         if (!results) throw new Error('the decision pipeline was aborted');
         const [[scriptError, reply], [waitError, confirmed]] = results;
         if (scriptError) throw scriptError;
+        // A refused WAIT (an ACL user without it) is a setting to fix, for Catch nodes; a
+        // WAIT that did not answer in time confirmed nothing.
+        if (waitError?.name === 'ReplyError') throw waitError;
         return { reply: reply as string, confirmed: waitError ? 0 : Number(confirmed) };
     }
 
@@ -210,7 +206,7 @@ export class TransitStore {
  * deadline so that a decision reaching a paused Redis too late changes nothing.
  */
 export function storeForConnection(connection: RedisConnection, keyPrefix: string | undefined, stream: string | undefined): TransitStore {
-    return new TransitStore(connection.command, {
+    return new TransitStore(connection.decisionClient, {
         keyPrefix: keyPrefix ?? DEFAULT_KEY_PREFIX,
         stream: stream || DEFAULT_STREAM,
         deadline: () => connection.deadline(),

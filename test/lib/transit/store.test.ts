@@ -195,6 +195,30 @@ describe('TransitStore (real Redis)', function () {
             assert.throws(() => new TransitStore(redis, { keyPrefix: 'a{b}', stream: 's' }), /invalid key prefix/);
         });
     });
+
+    describe('replicas to confirm (WAIT)', function () {
+        it('answers a grant or sale no replica confirmed as not replicated, and a denial as it is', async function () {
+            // The shared test Redis has no replica: WAIT 1 confirms nothing.
+            const waiting = new TransitStore(redis, { keyPrefix: 'test:pass:', stream: 'test:events', replicas: 1, replicaTimeout: 20 });
+            const sold = card();
+            await assert.rejects(waiting.sell(sold, 'TEN_TRIP', `w-s-${sold}`, 't'), { name: 'NotReplicatedError' });
+            await assert.rejects(waiting.tap(sold, 'g1', `w-t-${sold}`, 0), { name: 'NotReplicatedError' });
+            assert.strictEqual((await waiting.tap(card(), 'g1', 'w-none', 0)).reason, 'no-pass');
+        });
+
+        it('reports a refused WAIT (a Redis user without it) as that error, not as unavailable', async function () {
+            const user = `no-wait-${process.pid}`;
+            await redis.call('ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-wait');
+            const limited = new Redis({ port: sharedRedis().port, username: user, password: 'pw' });
+            try {
+                const waiting = new TransitStore(limited, { keyPrefix: 'test:pass:', stream: 'test:events', replicas: 1, replicaTimeout: 20 });
+                await assert.rejects(waiting.sell(card(), 'TEN_TRIP', `nw-${user}`, 't'), { name: 'ReplyError', message: /NOPERM/ });
+            } finally {
+                limited.disconnect();
+                await redis.call('ACL', 'DELUSER', user);
+            }
+        });
+    });
 });
 
 function chunk(flat: string[]): Array<[string, string]> {

@@ -1,0 +1,34 @@
+import assert from 'assert';
+import { sharedRedis } from '../../support/global-redis';
+import { waitFor } from '../../support/flow';
+import { RedisConnection } from '../../../nodes/lib/redis/connection';
+import { storeForConnection } from '../../../nodes/lib/transit/store';
+
+describe('RedisConnection (real Redis)', function () {
+    let connection: RedisConnection | undefined;
+    afterEach(async () => connection?.close());
+
+    it('keeps decisions that wait for replicas off the shared socket, so a WAIT holds nothing else up', async function () {
+        // The test Redis has no replica: every WAIT runs to its timeout (1.8 s here). Replies
+        // come back in the order sent on a socket, so behind a WAIT the PING would come
+        // back with the sale's answer; on its own socket it comes back at once.
+        connection = new RedisConnection({ mode: 'standalone', host: '127.0.0.1', port: sharedRedis().port, db: 0, tls: false,
+            replicas: 1, commandTimeout: 3000, healthCheckInterval: 0 });
+        const { command, decisionClient } = connection;
+        await waitFor(() => command.status === 'ready' && decisionClient.status === 'ready', 5000, 'both clients ready');
+        const store = storeForConnection(connection, 'conn-test:pass:', 'conn-test:events');
+        const sale = store.sell('C0FFEE01', 'TEN_TRIP', `s-${Date.now()}`, 't').then(
+            () => ({ at: Date.now(), outcome: 'sold' }), (err: Error) => ({ at: Date.now(), outcome: err.name }));
+        await command.ping();
+        const pingAt = Date.now();
+        const { at, outcome } = await sale;
+        assert.strictEqual(outcome, 'NotReplicatedError');
+        assert.ok(at - pingAt > 900, `the PING came back ${at - pingAt} ms before the sale's answer, not with it`);
+    });
+
+    it('sends decisions on the command client when none wait for replicas', function () {
+        connection = new RedisConnection({ mode: 'standalone', host: '127.0.0.1', port: sharedRedis().port, db: 0, tls: false,
+            commandTimeout: 250, healthCheckInterval: 0 });
+        assert.strictEqual(connection.decisionClient, connection.command);
+    });
+});
