@@ -3,7 +3,7 @@
 // (or in simulated mode) it runs the same driver against a simulated chip, and card ids
 // sent to its input are presented to that chip as virtual cards.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { handleInput } from '../common/input';
+import { handleInput, refuseInput } from '../common/input';
 import { errorStatus, shorten } from '../common/status';
 import { normaliseCardId } from '../lib/card-id';
 import { integerSetting } from '../lib/settings';
@@ -60,10 +60,7 @@ export = function register(RED: NodeAPI): void {
         try {
             settings = settingsFromConfig(config);
         } catch (err) {
-            const text = RED._('mfrc522-reader.errors.bad-config', { error: (err as Error).message });
-            node.error(text);
-            node.status({ fill: 'red', shape: 'ring', text: shorten(text) });
-            handleInput(node, () => { throw new Error(text); });
+            refuseInput(node, RED._('mfrc522-reader.errors.bad-config', { error: (err as Error).message }));
             return;
         }
 

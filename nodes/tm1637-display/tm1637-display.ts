@@ -4,7 +4,7 @@
 // the latest value). Without GPIO, or in simulated mode, the same driver writes to a
 // simulated TM1637 whose decoded display the node exposes as `simulator`.
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
-import { handleInput, InputError } from '../common/input';
+import { handleInput, InputError, refuseInput } from '../common/input';
 import { errorStatus, shorten } from '../common/status';
 import { DisplayInputError, OVERFLOW_POLICIES, OverflowPolicy } from '../lib/tm1637/content';
 import { DisplaySession, DisplaySettings } from '../lib/tm1637/display-session';
@@ -53,10 +53,7 @@ export = function register(RED: NodeAPI): void {
         try {
             settings = settingsFromConfig(config);
         } catch (err) {
-            const text = RED._('tm1637-display.errors.bad-config', { error: (err as Error).message });
-            node.error(text);
-            node.status({ fill: 'red', shape: 'ring', text: shorten(text) });
-            handleInput(node, () => { throw new Error(text); });
+            refuseInput(node, RED._('tm1637-display.errors.bad-config', { error: (err as Error).message }));
             return;
         }
         const clearOnClose = config.clearOnClose !== false && config.clearOnClose !== 'false';

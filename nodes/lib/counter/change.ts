@@ -3,7 +3,7 @@
 // counts when Redis resumes, after the flow was told it failed; a flow that retries
 // through a Catch node would then count twice.
 import type { RedisConnection } from '../redis/connection';
-import { REDIS_CLOCK } from '../redis/lua';
+import { REDIS_CLOCK, scriptCommands } from '../redis/lua';
 
 export type CounterChange = 'incrby' | 'set' | 'del';
 
@@ -21,13 +21,8 @@ interface CounterCommands {
     counterChange(key: string, change: CounterChange, value: number, deadline: number): Promise<unknown>;
 }
 
-const defined = new WeakSet<object>();
+const counterCommands = scriptCommands<CounterCommands>({ counterChange: { numberOfKeys: 1, lua: CHANGE_SCRIPT } });
 
 export async function changeCounter(connection: RedisConnection, key: string, change: CounterChange, value = 0): Promise<void> {
-    const client = connection.command;
-    if (!defined.has(client)) {
-        client.defineCommand('counterChange', { numberOfKeys: 1, lua: CHANGE_SCRIPT });
-        defined.add(client);
-    }
-    await (client as unknown as CounterCommands).counterChange(key, change, value, connection.deadline());
+    await counterCommands(connection.command).counterChange(key, change, value, connection.deadline());
 }

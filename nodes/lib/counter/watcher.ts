@@ -25,7 +25,8 @@ export interface WatcherOptions {
 }
 
 export class CounterWatcher extends EventEmitter<WatcherEvents> {
-    private unlisten?: () => Promise<void>;
+    /** The keyspace subscription, shared by overlapping connects so they subscribe once. */
+    private listening?: Promise<() => Promise<void>>;
     private reading = false;
     private again = false;
     private pendingReason: ValueReason | undefined;
@@ -40,11 +41,6 @@ export class CounterWatcher extends EventEmitter<WatcherEvents> {
 
     constructor(private readonly connection: RedisConnection, readonly key: string, private readonly options: WatcherOptions = {}) {
         super();
-    }
-
-    /** The keyspace channel of the key in the connection's database. */
-    get channel(): string {
-        return this.connection.keyspaceChannel(this.key);
     }
 
     get value(): number | undefined {
@@ -64,8 +60,12 @@ export class CounterWatcher extends EventEmitter<WatcherEvents> {
         this.connection.off('subscriber-reconnected', this.onSubscriberReady);
         this.connection.off('keyspace-moved', this.onReady);
         if (this.pollTimer) clearInterval(this.pollTimer);
-        if (this.retryTimer) clearTimeout(this.retryTimer);
-        await this.unlisten?.();
+        clearTimeout(this.retryTimer);
+        const listening = this.listening;
+        this.listening = undefined;
+        // A subscription still in flight is removed once it is made; one that failed has nothing to remove.
+        const unlisten = await listening?.catch(() => undefined);
+        await unlisten?.();
     }
 
     /** Reads the key now and reports it; `reason` says why (a change, a reconnect). */
@@ -82,25 +82,49 @@ export class CounterWatcher extends EventEmitter<WatcherEvents> {
     }
 
     private async connect(reason: ValueReason): Promise<void> {
+        // A 'ready' or 'keyspace-moved' that connects first makes a pending retry redundant;
+        // left to fire, it would set up again and report an unchanged value as 'reconnect'.
+        clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
         try {
             const setup = await ensureKeyspaceNotifications(this.connection.keyspaceServer(this.key));
             if (!setup.ok) this.startPolling(setup.reason);
-            if (!this.unlisten) this.unlisten = await this.connection.listenKeyspace(this.key, () => this.refresh('change'));
-            if (this.closed) {
-                await this.unlisten();
-                return;
-            }
+            if (this.closed) return;
+            await this.subscribe();
+            // stop() removes the subscription if it came in after the watcher was closed.
+            if (this.closed) return;
             this.refresh(this.last === undefined ? 'initial' : reason);
         } catch (err) {
             this.emit('error', err as Error);
-            // A command timed out (a busy Redis just after its restart) or Redis went away
-            // again: try again shortly, or at the next 'ready' if the connection is gone.
-            // Without this a counter could stay on an old value with notifications off.
-            this.retryTimer = setTimeout(() => {
-                if (!this.closed && this.connection.ready) void this.connect(reason);
-            }, 500);
-            this.retryTimer.unref();
+            this.scheduleRetry(reason);
         }
+    }
+
+    /** Subscribes once; overlapping connects await the same subscription. */
+    private async subscribe(): Promise<void> {
+        const listening = this.listening ?? this.connection.listenKeyspace(this.key, () => this.refresh('change'));
+        this.listening = listening;
+        try {
+            await listening;
+        } catch (err) {
+            // The next connect subscribes afresh (unless one already has).
+            if (this.listening === listening) this.listening = undefined;
+            throw err;
+        }
+    }
+
+    /**
+     * A command timed out (a busy Redis just after its restart) or Redis went away again:
+     * try again shortly, or at the next 'ready' if the connection is gone. Without this a
+     * counter could stay on an old value with notifications off.
+     */
+    private scheduleRetry(reason: ValueReason): void {
+        if (this.closed) return;
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => {
+            if (!this.closed && this.connection.ready) void this.connect(reason);
+        }, 500);
+        this.retryTimer.unref();
     }
 
     private startPolling(reason: string): void {

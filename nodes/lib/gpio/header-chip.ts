@@ -5,6 +5,9 @@
 /** Header GPIO chip labels, best first: Pi 5 (RP1), Pi 4, Pi 0-3. */
 export const HEADER_CHIP_LABELS = ['pinctrl-rp1', 'pinctrl-bcm2711', 'pinctrl-bcm2835'];
 
+/** Why a backend cannot run here: "no Raspberry Pi GPIO chip (pinctrl-rp1, … or pinctrl-bcm2835) found". */
+export const NO_HEADER_CHIP = `no Raspberry Pi GPIO chip (${HEADER_CHIP_LABELS.slice(0, -1).join(', ')} or ${HEADER_CHIP_LABELS.at(-1)}) found`;
+
 export interface ChipName {
     /** The chip's device name, e.g. gpiochip0. */
     name: string;

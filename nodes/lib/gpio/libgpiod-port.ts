@@ -5,7 +5,7 @@
 // The binding is loaded lazily, so the package installs and runs (simulated) where it did
 // not build.
 import type { GpioPort, Level } from './gpio-port';
-import { checkBcmPin, pickHeaderChip } from './header-chip';
+import { checkBcmPin, NO_HEADER_CHIP, pickHeaderChip } from './header-chip';
 
 /** The part of node-libgpiod 0.5 we use (its own .d.ts is not needed at build time). */
 export interface LibgpiodLine {
@@ -54,7 +54,7 @@ export function openLibgpiodPort(gpiod: LibgpiodModule, pins: number[], options:
     const chips = gpiod.getChipNames().map((name) => ({ name, chip: new gpiod.Chip(name) }));
     const name = pickHeaderChip(chips.map(({ name: n, chip }) => ({ name: n, label: chip.label })));
     const found = chips.find((c) => c.name === name);
-    if (!found) return { reason: 'no Raspberry Pi GPIO chip (pinctrl-rp1, pinctrl-bcm2711 or pinctrl-bcm2835) found' };
+    if (!found) return { reason: NO_HEADER_CHIP };
     const lines = new Map<number, LibgpiodLine>();
     try {
         for (const pin of pins) {

@@ -5,7 +5,7 @@
 import { CommandRunner, systemCommands } from './output-line';
 import type { GpioPort, Level } from './gpio-port';
 import { openGpiosetPort, gpiosetIsInteractive, Spawner, spawnPiped } from './gpioset-port';
-import { headerChipFromGpiodetect } from './header-chip';
+import { headerChipFromGpiodetect, NO_HEADER_CHIP } from './header-chip';
 import { LibgpiodModule, loadLibgpiod, openLibgpiodPort } from './libgpiod-port';
 
 /** What the chooser may use; tests substitute their own. */
@@ -18,8 +18,6 @@ export interface PortEnvironment {
 export const systemEnvironment: PortEnvironment = { loadLibgpiod, commands: systemCommands, spawn: spawnPiped };
 
 export type PortOpening = { port: GpioPort; reason?: undefined } | { port?: undefined; reason: string };
-
-const NO_CHIP = 'no Raspberry Pi GPIO chip (pinctrl-rp1, pinctrl-bcm2711 or pinctrl-bcm2835) found';
 
 /**
  * Opens `pins` (BCM) as outputs at `initial`. Resolves { reason } when this machine cannot
@@ -35,7 +33,7 @@ export async function openGpioPort(pins: number[], initial: Level = 1, env: Port
     const detected = await env.commands.run('gpiodetect', []).catch(() => undefined);
     if (detected === undefined) return { reason: 'node-libgpiod is not installed and the libgpiod tools (gpiodetect, gpioset) are missing' };
     const chip = headerChipFromGpiodetect(detected);
-    if (!chip) return { reason: NO_CHIP };
+    if (!chip) return { reason: NO_HEADER_CHIP };
     const help = await env.commands.run('gpioset', ['--help']).catch(() => '');
     if (!gpiosetIsInteractive(help)) {
         return { reason: 'node-libgpiod is not installed and this gpioset has no --interactive mode' };

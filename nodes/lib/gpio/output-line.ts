@@ -5,8 +5,6 @@
 import { ChildProcess, execFile, spawn } from 'child_process';
 import { checkBcmPin, headerChipFromGpiodetect } from './header-chip';
 
-export { HEADER_CHIP_LABELS, headerChipFromGpiodetect } from './header-chip';
-
 export interface OutputLine {
     write(value: 0 | 1): Promise<void>;
     close(): Promise<void>;

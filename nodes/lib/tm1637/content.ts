@@ -1,7 +1,7 @@
 // What a message asks the display to show, as four digit bytes plus the text a person would
 // read there: integers right-aligned with a minus sign (beyond four digits the overflow
 // policy decides), short text left-aligned, raw segment bytes as given, null or '' blank.
-import { BLANK, characterOf, DIGIT_COUNT, glyph, POINT, pointMark } from './segments';
+import { BLANK, cellText, DIGIT_COUNT, glyph, POINT } from './segments';
 
 export type OverflowPolicy = 'clamp' | 'dashes' | 'error';
 export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['clamp', 'dashes', 'error'];
@@ -107,7 +107,7 @@ export function textContent(text: string): Content {
 export function rawContent(bytes: number[]): Content {
     const segments = [...bytes];
     while (segments.length < DIGIT_COUNT) segments.push(BLANK);
-    return { segments, cells: segments.map((byte, i) => characterOf(byte) + (byte & POINT ? pointMark(i) : '')) };
+    return { segments, cells: segments.map(cellText) };
 }
 
 /** 1 to 4 bytes from a Buffer, an array of integers or a Buffer turned into JSON; undefined if not bytes at all. */

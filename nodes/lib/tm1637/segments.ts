@@ -41,11 +41,16 @@ export function characterOf(byte: number): string {
 }
 
 /** The mark bit 7 stands for at this position: the colon after the second digit, a point elsewhere. */
-export function pointMark(position: number): string {
+function pointMark(position: number): string {
     return position === COLON_DIGIT ? ':' : '.';
+}
+
+/** Reads one digit's segments at this position as text: its character, then its point or colon if lit. */
+export function cellText(byte: number, position: number): string {
+    return characterOf(byte) + (byte & POINT ? pointMark(position) : '');
 }
 
 /** Reads four digits' segments as text, e.g. [0, 0x06|0x80, 0x5b, 0x4f] → " 1:23". */
 export function textOf(segments: readonly number[]): string {
-    return segments.map((byte, i) => characterOf(byte) + (byte & POINT ? pointMark(i) : '')).join('');
+    return segments.map(cellText).join('');
 }

@@ -13,14 +13,12 @@ import { DIGIT_COUNT, textOf } from './segments';
 export interface ChipEvents {
     /** A complete command (the bytes between a start and a stop). */
     command: [bytes: number[]];
-    /** A display-control command: what the display shows from now on. */
-    display: [state: { segments: number[]; text: string; brightness: number; on: boolean }];
     error: [message: string];
 }
 
 type Phase = 'idle' | 'bits' | 'ack-due' | 'ack';
 
-/** Errors kept for inspection; later ones are only counted, so a long run cannot grow memory. */
+/** Errors kept for inspection; later ones are dropped, so a long run cannot grow memory. */
 const KEPT_ERRORS = 50;
 
 export class SimulatedTm1637 extends EventEmitter<ChipEvents> {
@@ -31,7 +29,6 @@ export class SimulatedTm1637 extends EventEmitter<ChipEvents> {
     /** Display-control commands carried out: one per full refresh. */
     refreshes = 0;
     readonly errors: string[] = [];
-    errorCount = 0;
 
     private clk: Level = 1;
     private dio: Level = 1; // as the master drives (or releases) it
@@ -158,7 +155,6 @@ export class SimulatedTm1637 extends EventEmitter<ChipEvents> {
                 this.displayOn = (command & DISPLAY_ON) !== 0;
                 this.brightness = command & 0x07;
                 this.refreshes += 1;
-                this.emit('display', { segments: this.segments, text: this.text, brightness: this.brightness, on: this.displayOn });
                 return;
             default:
                 this.fail(`unknown command 0x${hex(command)}`);
@@ -182,7 +178,6 @@ export class SimulatedTm1637 extends EventEmitter<ChipEvents> {
     }
 
     private fail(message: string): void {
-        this.errorCount += 1;
         if (this.errors.length < KEPT_ERRORS) this.errors.push(message);
         if (this.listenerCount('error') > 0) this.emit('error', message);
     }

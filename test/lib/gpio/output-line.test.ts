@@ -1,8 +1,7 @@
 import assert from 'assert/strict';
 import { ChildProcess, spawn } from 'child_process';
-import {
-    CommandRunner, headerChipFromGpiodetect, openOutputLine, SimulatedOutputLine,
-} from '../../../nodes/lib/gpio/output-line';
+import { headerChipFromGpiodetect } from '../../../nodes/lib/gpio/header-chip';
+import { CommandRunner, openOutputLine, SimulatedOutputLine } from '../../../nodes/lib/gpio/output-line';
 
 const PI5 = 'gpiochip0 [pinctrl-rp1] (54 lines)\ngpiochip10 [gpio-brcmstb@107d508500] (32 lines)\ngpiochip11 [gpio-brcmstb@107d517c00] (15 lines)\n';
 const PI4_OLD = 'gpiochip0 [pinctrl-bcm2711] (58 lines)\ngpiochip1 [raspberrypi-exp-gpio] (8 lines)\n';
