@@ -5,7 +5,8 @@
 import type { RedisClient } from './connection';
 
 export interface ScriptDefinition {
-    numberOfKeys: number;
+    /** Without it, the caller passes the number of keys as the first argument. */
+    numberOfKeys?: number;
     lua: string;
 }
 
