@@ -5,7 +5,7 @@
 import Redis from 'ioredis';
 import { FlowNode, helper, load, serverNode } from '../test/support/flow';
 import { RedisProcess } from '../test/support/redis-process';
-import { progress, summarise, Summary } from './stats';
+import { median, progress, summarise, Summary } from './stats';
 import { count, ms, row, TableRow, times } from './table';
 
 const serverModule = require('../nodes/redis-iot-server/redis-iot-server');
@@ -106,19 +106,14 @@ export async function benchCounter(port: number, floor: Summary): Promise<Counte
     const busy = await propagation(port, BUSY_RATE, BUSY_SECONDS);
     progress('counter: 5 Redis restarts');
     const restart = await restartConvergence(5, 5);
-    const sorted = [...restart].sort((a, b) => a - b);
     const busyRate = BUSY_RATE.toLocaleString('en-US');
     const rows = [
         row(SYSTEM, 'INCR elsewhere to node output, 1 change/s: p50 / p99', times(slow), 'one PING (the floor)', times(floor)),
         row(SYSTEM, `the same at ${busyRate} changes/s: p50 / p99`, times(busy), '1 change/s', times(slow)),
         row(SYSTEM, `values sent at ${busyRate} changes/s (the latest, not each)`, count(busy.ops),
             'changes made', count(BUSY_RATE * BUSY_SECONDS)),
-        row(SYSTEM, '5 nodes right again after a Redis restart: median / max', ms(median(sorted), sorted[sorted.length - 1] as number),
+        row(SYSTEM, '5 nodes right again after a Redis restart: median / max', ms(median(restart), Math.max(...restart)),
             'budget 1 s (the original: never)', ms(1000)),
     ];
     return { results: { propagation: { perSecond1: slow, perSecond1000: busy }, restartConvergenceMs: restart }, rows };
-}
-
-function median(sorted: number[]): number {
-    return sorted[Math.floor(sorted.length / 2)] as number;
 }

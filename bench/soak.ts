@@ -16,10 +16,11 @@ import { HEAP_PATH, soakFlows } from './soak/flows';
 import { NodeRedLog } from './soak/node-red-log';
 import { RedisNames, RedisSample, sampleProcess, sampleRedis } from './soak/probe';
 import { redisBound } from './soak/redis-bound';
-import { headerLine, IntervalRow, intervalLine, median, percentile } from './soak/report';
-import { FinalChecks, summarise } from './soak/summary';
+import { headerLine, IntervalRow, intervalLine } from './soak/report';
+import { FinalChecks, summariseSoak } from './soak/summary';
 import { Recorder } from './soak/tally';
 import { Traffic } from './soak/traffic';
+import { median, percentile } from './stats';
 
 /** Ten times the original: a gate sees about 25 taps a minute, and a person presses about once a second. */
 const TAPS_PER_MINUTE = 250;
@@ -38,7 +39,6 @@ function sleep(ms: number): Promise<void> {
 
 /** What the soak needs to know about the deployed flows, read from them rather than assumed. */
 interface FlowFacts extends RedisNames {
-    imageKeyPrefix: string;
     maxCount: number;
     maxBytes: number;
     passPrefix: string;
@@ -209,7 +209,7 @@ async function runSoak(args: SoakArgs, stack: DemoStack, log: NodeRedLog, stopRe
             twoHourSalesPerSecond: traffic.twoHourSold / result.elapsedS,
             supply: traffic.riders.supplied,
         });
-        const summary = summarise({
+        const summary = summariseSoak({
             args, rows: result.rows, totals, elapsedS: result.elapsedS, twoHourSold: traffic.twoHourSold, checks, bound, log,
         }, say);
         const out = path.join(RESULTS_DIR, 'soak.json');

@@ -7,10 +7,20 @@ export interface Summary {
     p99: number;
 }
 
+/** The value at rank floor(q * n) of the sorted values (the last for q near 1); NaN for none. */
+export function percentile(values: number[], q: number): number {
+    if (values.length === 0) return NaN;
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+export function median(values: number[]): number {
+    return percentile(values, 0.5);
+}
+
 export function summarise(latenciesMs: number[], elapsedMs: number): Summary {
-    const sorted = [...latenciesMs].sort((a, b) => a - b);
-    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-    return { ops: sorted.length, perSecond: (sorted.length / elapsedMs) * 1000, p50: at(0.5), p99: at(0.99) };
+    const ops = latenciesMs.length;
+    return { ops, perSecond: (ops / elapsedMs) * 1000, p50: percentile(latenciesMs, 0.5), p99: percentile(latenciesMs, 0.99) };
 }
 
 /**

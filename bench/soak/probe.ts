@@ -3,6 +3,7 @@
 // event stream and the monitor's consumer group).
 import fs from 'fs';
 import type Redis from 'ioredis';
+import { imageKeys } from '../../nodes/lib/images/ids';
 
 /** Clock ticks per second for /proc/<pid>/stat times; 100 on every Linux the soak runs on. */
 const CLOCK_TICKS = 100;
@@ -39,6 +40,7 @@ export interface RedisSample {
 
 export interface RedisNames {
     imageIndex: string;
+    imageKeyPrefix: string;
     stream: string;
     monitorGroup: string;
 }
@@ -49,12 +51,13 @@ function infoField(info: string, name: string): number {
 }
 
 export async function sampleRedis(redis: Redis, names: RedisNames): Promise<RedisSample> {
+    const imageSet = imageKeys(names.imageKeyPrefix, names.imageIndex);
     const [info, keys, images, imageBytes, imageSeq, streamLength, groups] = await Promise.all([
         redis.info('memory'),
         redis.dbsize(),
-        redis.zcard(names.imageIndex),
-        redis.get(`${names.imageIndex}:bytes`),
-        redis.get(`${names.imageIndex}:seq`),
+        redis.zcard(imageSet.index),
+        redis.get(imageSet.bytes),
+        redis.get(imageSet.seq),
         redis.xlen(names.stream),
         redis.xinfo('GROUPS', names.stream).catch(() => []) as Promise<unknown[]>,
     ]);

@@ -4,13 +4,15 @@
 // 15-minute TTL, used two hour passes by their 2-hour TTL. Sizes per item come from
 // MEMORY USAGE on items the soak made; rates from the traffic it sent.
 import type Redis from 'ioredis';
+import { imageKeys } from '../../nodes/lib/images/ids';
 import { TWO_HOUR_MS } from '../../nodes/lib/transit/pass-types';
+import { DEFAULT_RECORD_TTL_MS, DEFAULT_STREAM_LENGTH } from '../../nodes/lib/transit/store';
 import { findKey, keyMemory } from './probe';
 
-/** transit:events is trimmed with XADD MAXLEN ~ 10000; "~" may keep one more macro node (100 entries). */
-const STREAM_CAP = 10000 + 100;
+/** transit:events is trimmed with XADD MAXLEN ~ (TransitStore's default); "~" may keep one more macro node (100 entries). */
+export const STREAM_CAP = DEFAULT_STREAM_LENGTH + 100;
 /** How long a tap or sale id is remembered (TransitStore's recordTtl default). */
-const RECORD_TTL_S = 15 * 60;
+export const RECORD_TTL_S = DEFAULT_RECORD_TTL_MS / 1000;
 /** Allocator slack over the sum of MEMORY USAGE estimates. */
 const SLACK = 1.1;
 
@@ -47,9 +49,10 @@ export interface RedisBound {
 const MB = 1024 * 1024;
 
 export async function redisBound(redis: Redis, inputs: BoundInputs): Promise<RedisBound> {
-    const newest = (await redis.zrevrange(inputs.imageIndex, 0, 0))[0];
-    const pictureBytes = await keyMemory(redis, newest === undefined ? undefined : inputs.imageKeyPrefix + newest);
-    const storedPerPicture = Number((await redis.get(`${inputs.imageIndex}:bytes`)) ?? 0) / Math.max(1, await redis.zcard(inputs.imageIndex));
+    const keys = imageKeys(inputs.imageKeyPrefix, inputs.imageIndex);
+    const newest = (await redis.zrevrange(keys.index, 0, 0))[0];
+    const pictureBytes = await keyMemory(redis, newest === undefined ? undefined : keys.image(newest));
+    const storedPerPicture = Number((await redis.get(keys.bytes)) ?? 0) / Math.max(1, await redis.zcard(keys.index));
     const byBytes = inputs.maxBytes > 0 && storedPerPicture > 0 ? Math.floor(inputs.maxBytes / storedPerPicture) : Infinity;
     const picturesAtCap = Math.min(inputs.maxCount > 0 ? inputs.maxCount : Infinity, byBytes);
 

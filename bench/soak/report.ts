@@ -1,5 +1,6 @@
 // The soak's printed lines and its verdicts: one line per interval, then a summary of
 // memory (first, last, max, trend after warm-up) and tap latency per interval.
+import { median } from '../stats';
 
 export interface IntervalRow {
     /** Seconds since the traffic started, at the end of the interval. */
@@ -31,16 +32,6 @@ export interface IntervalRow {
     monitorLag: number | undefined;
     errors: number;
     errorKinds: Record<string, number>;
-}
-
-export function percentile(values: number[], q: number): number {
-    if (values.length === 0) return NaN;
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
-export function median(values: number[]): number {
-    return percentile(values, 0.5);
 }
 
 const COLUMNS: Array<[string, number, (r: IntervalRow) => string]> = [

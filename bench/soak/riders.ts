@@ -3,9 +3,8 @@
 // so each decision is checked against what the pass allows (a lost or doubled charge
 // shows up as an unexpected answer), and a card is never tapped while an earlier tap or
 // sale of it is still in flight.
+import type { PassType } from '../../nodes/lib/transit/pass-types';
 import type { NodeAnswer } from './flows';
-
-export type PassType = 'SINGLE_USE' | 'TEN_TRIP' | 'TWO_HOUR';
 
 interface Pass {
     card: string;

@@ -1,12 +1,13 @@
 // Keeps one /counter/events stream open, as a dashboard page would, and remembers only
 // the last count and how many arrived: a soak must not hold every event it receives.
 import http from 'http';
+import { SseBlock, SseFramer } from '../../test/support/sse';
 
 export class CounterWatch {
     lastCount: number | undefined;
     events = 0;
     ended = false;
-    private buffer = '';
+    private readonly framer = new SseFramer();
 
     private constructor(private readonly request: http.ClientRequest) {}
 
@@ -20,7 +21,7 @@ export class CounterWatch {
                     return;
                 }
                 response.setEncoding('utf8');
-                response.on('data', (chunk: string) => watch.take(chunk));
+                response.on('data', (chunk: string) => watch.framer.take(chunk, (block) => watch.count(block)));
                 response.on('end', () => { watch.ended = true; });
                 response.on('error', () => { watch.ended = true; });
                 resolve(watch);
@@ -35,17 +36,9 @@ export class CounterWatch {
         this.request.destroy();
     }
 
-    private take(chunk: string): void {
-        this.buffer += chunk;
-        let end: number;
-        while ((end = this.buffer.indexOf('\n\n')) !== -1) {
-            const block = this.buffer.slice(0, end).split('\n');
-            this.buffer = this.buffer.slice(end + 2);
-            if (!block.includes('event: count')) continue;
-            const data = block.find((line) => line.startsWith('data:'));
-            if (data === undefined) continue;
-            this.lastCount = Number(data.slice('data:'.length).trim());
-            this.events++;
-        }
+    private count(block: SseBlock): void {
+        if (block.event !== 'count' || block.data === undefined) return;
+        this.lastCount = Number(block.data);
+        this.events++;
     }
 }

@@ -2,8 +2,9 @@
 // interval, the checks made once the traffic stopped, and the verdicts, printed and
 // returned for bench/results/soak.json.
 import type { SoakArgs } from './args';
-import type { RedisBound } from './redis-bound';
-import { IntervalRow, median, percentile, rssTrend, series } from './report';
+import { RECORD_TTL_S, RedisBound, STREAM_CAP } from './redis-bound';
+import { median, percentile } from '../stats';
+import { IntervalRow, rssTrend, series } from './report';
 import type { Tally } from './tally';
 
 export interface FinalChecks {
@@ -47,7 +48,7 @@ function min(values: number[]): number {
     return values.reduce((m, v) => (v < m ? v : m), Infinity);
 }
 
-export function summarise(input: SummaryInput, say: (line?: string) => void) {
+export function summariseSoak(input: SummaryInput, say: (line?: string) => void) {
     const { args, rows, totals, checks, bound } = input;
     const rss = series(rows.map((r) => r.rssMb));
     const trend = rssTrend(rows, args.intervalS);
@@ -88,7 +89,7 @@ export function summarise(input: SummaryInput, say: (line?: string) => void) {
         '(lowest used V8 heap in each interval: what a leak would grow)');
     say(`  Redis used MB       first ${fmt(redisMb.first)}, last ${fmt(redisMb.last)}, max ${fmt(redisMb.max)}; bound ${fmt(bound.boundMb)} ` +
         `= before traffic ${fmt(bound.baselineMb)} + 1.1 x (pictures ${bound.picturesAtCap} x ${fmt((bound.pictureBytes ?? 0) / 1024)} KB = ${fmt(bound.picturesMb)}` +
-        ` + stream 10,100 x ${fmt(bound.streamEntryBytes, 0)} B = ${fmt(bound.streamMb)} + 15 min of tap/sale records x ${fmt(bound.recordBytes, 0)} B = ${fmt(bound.recordsMb)}` +
+        ` + stream ${STREAM_CAP.toLocaleString('en-US')} x ${fmt(bound.streamEntryBytes, 0)} B = ${fmt(bound.streamMb)} + ${RECORD_TTL_S / 60} min of tap/sale records x ${fmt(bound.recordBytes, 0)} B = ${fmt(bound.recordsMb)}` +
         ` + passes ${fmt(bound.passesMb)}): within ${mark(verdicts.redisWithinBound)}`);
     say(`  Tap p99 ms          per interval ${p99.map((v) => fmt(v, v < 10 ? 1 : 0)).join(', ')}`);
     say(`                      min ${fmt(min(p99))}, max ${fmt(max(p99))}; after warm-up median ${fmt(median(steadyP99))}, max ${fmt(max(steadyP99))}: ` +

@@ -1,24 +1,17 @@
 // A small Server-Sent Events client for the flow tests, reading the stream the way a
-// browser's EventSource does (blocks separated by a blank line; `event:`, `data:`,
-// `retry:` fields; lines starting with ':' are comments) but keeping every block, the
+// browser's EventSource does (test/support/sse.ts) but keeping every block, the
 // comments included, so a test can check what came first.
 import http from 'http';
-
-export interface SseBlock {
-    event?: string;
-    data?: string;
-    retry?: number;
-    comment?: string;
-}
+import { SseBlock, SseFramer } from '../support/sse';
 
 export class SseClient {
     readonly blocks: SseBlock[] = [];
-    private buffer = '';
+    private readonly framer = new SseFramer();
     private ended = false;
 
     private constructor(private readonly request: http.ClientRequest, readonly response: http.IncomingMessage) {
         response.setEncoding('utf8');
-        response.on('data', (chunk: string) => this.take(chunk));
+        response.on('data', (chunk: string) => this.framer.take(chunk, (block) => this.blocks.push(block)));
         response.on('end', () => { this.ended = true; });
         response.on('error', () => { this.ended = true; });
     }
@@ -53,31 +46,4 @@ export class SseClient {
     close(): void {
         this.request.destroy();
     }
-
-    private take(chunk: string): void {
-        this.buffer += chunk;
-        let end: number;
-        while ((end = this.buffer.indexOf('\n\n')) !== -1) {
-            const text = this.buffer.slice(0, end);
-            this.buffer = this.buffer.slice(end + 2);
-            this.blocks.push(parseBlock(text));
-        }
-    }
-}
-
-function parseBlock(text: string): SseBlock {
-    const block: SseBlock = {};
-    for (const line of text.split('\n')) {
-        if (line.startsWith(':')) {
-            block.comment = line.slice(1).trim();
-            continue;
-        }
-        const colon = line.indexOf(':');
-        const field = colon === -1 ? line : line.slice(0, colon);
-        const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'event') block.event = value;
-        else if (field === 'data') block.data = block.data === undefined ? value : `${block.data}\n${value}`;
-        else if (field === 'retry') block.retry = Number(value);
-    }
-    return block;
 }
