@@ -2,8 +2,7 @@
 // JPEG on in msg.payload with msg.image metadata. Captures are queued, because only one
 // process can hold the camera; without a camera it sends a simulated test card instead.
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
-import { handleInput, InputError } from '../common/input';
-import { shorten } from '../common/status';
+import { handleInput, InputError, refuseInput } from '../common/input';
 import { CameraSource, chooseSource, takeStill } from '../lib/camera/camera';
 import { CaptureError } from '../lib/camera/errors';
 import { CaptureQueue } from '../lib/camera/queue';
@@ -26,12 +25,7 @@ export = function register(RED: NodeAPI): void {
             settings = parseCameraSettings(config);
             cameraName = cameraNameSetting(config.cameraName);
         } catch (err) {
-            const message = RED._('pi-camera.errors.bad-setting', { detail: (err as Error).message });
-            node.status({ fill: 'red', shape: 'ring', text: shorten(message) });
-            node.error(message);
-            handleInput(node, () => {
-                throw new InputError(message, 'bad-setting');
-            });
+            refuseInput(node, RED._('pi-camera.errors.bad-setting', { detail: (err as Error).message }), 'bad-setting');
             return;
         }
 

@@ -11,6 +11,7 @@ import { attachToServer } from '../common/redis-user';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { GalleryApi } from '../lib/images/gallery-api';
 import { DEFAULT_INDEX, DEFAULT_KEY_PREFIX, imageKeys } from '../lib/images/ids';
+import { MAX_PAGE } from '../lib/images/list';
 import { adoptLegacy } from '../lib/images/store';
 
 interface GalleryConfig extends NodeDef {
@@ -41,7 +42,7 @@ export = function register(RED: NodeAPI): void {
         RED.nodes.createNode(this, config);
         const node = this;
         const base = (config.path || '/gallery').replace(/\/+$/, '');
-        const pageSize = Math.min(200, Math.max(1, Number(config.pageSize) || 24));
+        const pageSize = Math.min(MAX_PAGE, Math.max(1, Number(config.pageSize) || 24));
         const fail = (key: string, error: string) => {
             node.error(RED._(`redis-image-gallery.errors.${key}`, { error, path: base }));
             node.status({ fill: 'red', shape: 'ring', text: RED._(`redis-image-gallery.status.${key}`) });

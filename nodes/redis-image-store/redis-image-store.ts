@@ -19,8 +19,13 @@ interface ImageStoreConfig extends NodeDef {
     thumbnailWidth?: string | number;
 }
 
-function numberSetting(value: string | number | undefined, fallback: number): number {
-    return value === undefined || value === '' ? fallback : Number(value);
+/** An editor number; undefined when the field is empty, so ImageStore's default applies. */
+function numberSetting(value: string | number | undefined): number | undefined {
+    return value === undefined || value === '' ? undefined : Number(value);
+}
+
+function secondsToMs(seconds: number | undefined): number | undefined {
+    return seconds === undefined ? undefined : seconds * 1000;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -33,13 +38,14 @@ export = function register(RED: NodeAPI): void {
         try {
             if (connection) {
                 store = new ImageStore(connection.command, {
-                    keyPrefix: config.keyPrefix ?? 'image:',
-                    index: config.index || 'image-index',
-                    maxCount: numberSetting(config.maxCount, 1000),
-                    maxBytes: numberSetting(config.maxBytes, 100 * 1024 * 1024),
-                    maxAgeMs: numberSetting(config.maxAge, 86400) * 1000,
-                    maxImageSize: numberSetting(config.maxImageSize, 5 * 1024 * 1024),
-                    thumbnailWidth: numberSetting(config.thumbnailWidth, 320),
+                    // Empty fields are passed as they are: the defaults are ImageStore's.
+                    keyPrefix: config.keyPrefix,
+                    index: config.index,
+                    maxCount: numberSetting(config.maxCount),
+                    maxBytes: numberSetting(config.maxBytes),
+                    maxAgeMs: secondsToMs(numberSetting(config.maxAge)),
+                    maxImageSize: numberSetting(config.maxImageSize),
+                    thumbnailWidth: numberSetting(config.thumbnailWidth),
                     cluster: connection.mode === 'cluster',
                     deadline: () => connection.deadline(),
                 });

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'net';
 import Redis from 'ioredis';
 import type { NodeAPI } from 'node-red';
 import { sharedRedis } from '../support/global-redis';
+import { freePort } from '../support/redis-process';
 import { catchNode, collect, FlowNode, helper, load, serverNode, statusOf, waitFor } from '../support/flow';
 import { freshNames, makeJpeg } from '../lib/images/fixtures';
 
@@ -159,6 +160,19 @@ describe('redis-image-gallery node', function () {
             }
         }
         assert.strictEqual(await redis.get(`${names.keyPrefix}1681844999`), 'not a hash');
+    });
+
+    it('answers 503, not 404, while Redis is unreachable', async function () {
+        // Nothing listens on a port just found free: every read fails at once (no offline queue).
+        await load([serverModule, storeModule, galleryModule, catchNode, captureHttpNode], flow(await freePort(), freshNames()));
+        server = http.createServer(httpNode).listen(0, '127.0.0.1');
+        await new Promise((r) => server.once('listening', r));
+        for (const id of ['1795300000123-1', '1681844999']) {
+            const data = await get(`/gallery/api/data/${id}`);
+            assert.strictEqual(data.status, 503, `data/${id} → ${data.status}`);
+        }
+        // The fast conditional path only checks that the picture exists: that check fails too.
+        assert.strictEqual((await get('/gallery/api/thumb/1795300000123-1', { 'If-None-Match': '*' })).status, 503);
     });
 
     it("lists and serves images written in the original's layout", async function () {

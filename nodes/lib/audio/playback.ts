@@ -2,6 +2,7 @@
 // card, a player that fails or hangs, the node closing) each request resolves with an
 // outcome; nothing here throws or rejects, so a flow keeps moving without a speaker.
 import { ChildProcess, spawn } from 'child_process';
+import { lastLine, terminate } from '../child-process';
 import { candidatePlayers, choosePlayer, PlayerChoice, playerArgs, PlayerName } from './player';
 import type { Sound } from './sounds';
 
@@ -182,22 +183,4 @@ function run(command: string, args: string[], limitMs: number, killAfterMs: numb
         else once({ outcome: 'player-failed', detail: detail || `exit ${code ?? signal}` });
     });
     return child;
-}
-
-/**
- * SIGTERM, then SIGKILL if the player is still there: mpg123 without a sound card falls back
- * to output modules that spin forever and ignore SIGTERM.
- */
-function terminate(child: ChildProcess, killAfterMs: number): void {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const escalate = setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }, killAfterMs);
-    child.once('close', () => clearTimeout(escalate));
-}
-
-function lastLine(text: string): string | undefined {
-    const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
-    return lines.length ? lines[lines.length - 1] : undefined;
 }

@@ -2,8 +2,7 @@
 // Raspberry Pi: aplay (ALSA, WAV only), paplay (PulseAudio or PipeWire, WAV and MP3) and
 // mpg123 (MP3). They are found on PATH each time, so installing one needs no redeploy.
 import { execFile } from 'child_process';
-import { accessSync, constants, statSync } from 'fs';
-import * as path from 'path';
+import { findOnPath } from '../child-process';
 import type { SoundType } from './sounds';
 
 export const PLAYERS = ['aplay', 'paplay', 'mpg123'] as const;
@@ -30,21 +29,6 @@ export interface Player {
 
 export function isPlayerChoice(value: unknown): value is PlayerChoice {
     return value === 'auto' || (PLAYERS as readonly unknown[]).includes(value);
-}
-
-/** The absolute path of an executable called name on searchPath, or undefined. */
-export function findOnPath(name: string, searchPath = process.env.PATH ?? ''): string | undefined {
-    for (const dir of searchPath.split(path.delimiter)) {
-        if (!dir || !path.isAbsolute(dir)) continue; // '' or '.' would mean the working directory
-        const candidate = path.join(dir, name);
-        try {
-            accessSync(candidate, constants.X_OK);
-            if (statSync(candidate).isFile()) return candidate;
-        } catch {
-            // not here; keep looking
-        }
-    }
-    return undefined;
 }
 
 /**

@@ -1,9 +1,9 @@
 // Which still-capture program this Pi has, and its arguments. Bookworm names it
 // rpicam-still; Bullseye has only libcamera-still (same options). raspistill is gone.
-import { findOnPath } from '../audio/player';
+import { findOnPath } from '../child-process';
 import type { CameraSettings } from './settings';
 
-export const CAPTURE_PROGRAMS = ['rpicam-still', 'libcamera-still'] as const;
+const CAPTURE_PROGRAMS = ['rpicam-still', 'libcamera-still'] as const;
 
 /** The absolute path of the first capture program on the search path, if any. */
 export function findCaptureProgram(searchPath = process.env.PATH ?? ''): string | undefined {

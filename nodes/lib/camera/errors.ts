@@ -1,6 +1,8 @@
 // What a failed capture means, from the capture program's stderr. Only one process can
 // hold a camera ("Pipeline handler in use by another process" / "failed to acquire
 // camera"), and a Pi without a camera says "no cameras available".
+import { lastLine } from '../child-process';
+
 export type CaptureErrorCode =
     | 'busy' // another process holds the camera
     | 'no-camera' // no camera connected, or the index is out of range
@@ -27,7 +29,6 @@ export function classifyStderr(stderr: string): 'busy' | 'no-camera' | 'failed' 
 
 /** The most telling line of stderr: the matching one, or else the last non-empty one. */
 export function stderrSummary(stderr: string): string {
-    const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
-    const telling = lines.find((line) => BUSY.test(line) || NO_CAMERA.test(line));
-    return (telling ?? lines[lines.length - 1] ?? '').slice(0, 200);
+    const telling = stderr.split('\n').map((line) => line.trim()).find((line) => BUSY.test(line) || NO_CAMERA.test(line));
+    return (telling ?? lastLine(stderr) ?? '').slice(0, 200);
 }

@@ -2,6 +2,7 @@
 // running at the time limit is hung (rpicam-apps can hang on a camera fault): it gets
 // SIGTERM, then SIGKILL if it ignores that. An abort (the node closing) kills it the same way.
 import { spawn } from 'child_process';
+import { terminate } from '../child-process';
 import { CaptureError, classifyStderr, stderrSummary } from './errors';
 import { isJpeg } from '../jpeg';
 
@@ -25,13 +26,11 @@ export function runCapture(program: string, args: string[], options: RunOptions)
         const chunks: Buffer[] = [];
         let stderr = '';
         let ended: CaptureError | undefined; // why we killed it, if we did
-        let escalate: NodeJS.Timeout | undefined;
 
         const kill = (reason: CaptureError) => {
             if (ended || child.exitCode !== null || child.signalCode !== null) return;
             ended = reason;
-            child.kill('SIGTERM');
-            escalate = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? DEFAULT_KILL_AFTER_MS);
+            terminate(child, options.killAfterMs ?? DEFAULT_KILL_AFTER_MS);
         };
         const limit = setTimeout(() => kill(new CaptureError('timeout', `no picture after ${options.timeoutMs} ms`)), options.timeoutMs);
         const onAbort = () => kill(new CaptureError('stopped'));
@@ -47,7 +46,6 @@ export function runCapture(program: string, args: string[], options: RunOptions)
         });
         child.on('close', (code, signal) => {
             clearTimeout(limit);
-            if (escalate) clearTimeout(escalate);
             options.signal?.removeEventListener('abort', onAbort);
             if (ended) return reject(ended);
             const jpeg = Buffer.concat(chunks);

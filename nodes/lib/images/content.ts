@@ -1,5 +1,6 @@
 // What an image is, judged by its bytes (never by a name or a claimed type): JPEG starts
 // FF D8 FF, PNG with its eight-byte signature. Anything else is refused before Redis.
+import { isJpeg } from '../jpeg';
 
 export type ImageMime = 'image/jpeg' | 'image/png';
 
@@ -7,7 +8,7 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 
 /** The image's type from its first bytes, or undefined for anything that is not JPEG or PNG. */
 export function sniffMime(bytes: Buffer): ImageMime | undefined {
-    if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+    if (isJpeg(bytes)) return 'image/jpeg';
     if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return 'image/png';
     return undefined;
 }

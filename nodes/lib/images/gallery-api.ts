@@ -7,7 +7,7 @@ import type { RedisClient } from '../redis/connection';
 import { sniffMime } from './content';
 import { ImageKeys, isImageId, isLegacyId } from './ids';
 import { etagForId, etagMatches, IMMUTABLE, parseRange, parseTime } from './http';
-import { listCameras, listImages, MAX_PAGE, readSummary } from './list';
+import { listCameras, listImages, orIfWrongType, readSummary } from './list';
 import { cacheThumbnail } from './store';
 import { thumbnailOffThread } from '../off-thread/jpeg-work';
 
@@ -25,10 +25,12 @@ const MAX_DERIVE_BYTES = 8 * 1024 * 1024;
 export class GalleryApi {
     private readonly clients = new Set<Response>();
     private readonly heartbeat: NodeJS.Timeout;
-    // Thumbnails of legacy images are derived one at a time: decoding is CPU-bound.
+    // Thumbnails of legacy images are derived one at a time. The worker thread already decodes
+    // one job at a time; this chain keeps a page full of legacy thumbnails from queueing
+    // ahead of the thumbnails the store makes for new pictures in that same worker.
     private deriving: Promise<unknown> = Promise.resolve();
 
-    constructor(private readonly client: RedisClient, readonly keys: ImageKeys, private readonly options: GalleryOptions) {
+    constructor(private readonly client: RedisClient, private readonly keys: ImageKeys, private readonly options: GalleryOptions) {
         this.heartbeat = setInterval(() => this.clients.forEach((res) => res.write(': keep-alive\n\n')), HEARTBEAT_MS);
         this.heartbeat.unref();
     }
@@ -38,10 +40,6 @@ export class GalleryApi {
         if (!isImageId(id)) return;
         const frame = `event: image\ndata: ${id}\n\n`;
         this.clients.forEach((res) => res.write(frame));
-    }
-
-    get listeners(): number {
-        return this.clients.size;
     }
 
     close(): void {
@@ -69,7 +67,7 @@ export class GalleryApi {
         try {
             const page = await listImages(this.client, this.keys, {
                 cursor: typeof q.cursor === 'string' ? q.cursor : undefined,
-                limit: Math.min(Math.max(1, limit), MAX_PAGE),
+                limit, // listImages clamps it
                 from: parseTime(q.from),
                 to: parseTime(q.to),
                 camera,
@@ -172,20 +170,11 @@ export class GalleryApi {
     }
 
     private async hasField(key: string, field: string): Promise<boolean> {
-        try {
-            return (await this.client.hexists(key, field)) === 1;
-        } catch {
-            return false; // WRONGTYPE: not an image
-        }
+        return (await orIfWrongType(this.client.hexists(key, field), 0)) === 1;
     }
 
-    private async fields(key: string, ...names: string[]): Promise<Array<Buffer | null>> {
-        try {
-            return await this.client.hmgetBuffer(key, ...names);
-        } catch (err) {
-            if (err instanceof Error && /WRONGTYPE/.test(err.message)) return names.map(() => null);
-            throw err;
-        }
+    private fields(key: string, ...names: string[]): Promise<Array<Buffer | null>> {
+        return orIfWrongType(this.client.hmgetBuffer(key, ...names), names.map(() => null));
     }
 
     private fail(res: Response, err: unknown): void {

@@ -4,7 +4,7 @@
 // else is not an id: routes answer 404 without asking Redis.
 
 export const IMAGE_ID = /^\d{10}(\d{3}-\d{1,15})?$/;
-export const LEGACY_ID = /^\d{10}$/;
+const LEGACY_ID = /^\d{10}$/;
 
 export const DEFAULT_KEY_PREFIX = 'image:';
 export const DEFAULT_INDEX = 'image-index';
@@ -21,14 +21,8 @@ export function isLegacyId(id: string): boolean {
 // No glob characters: the key prefix is also a SCAN MATCH pattern for legacy images.
 const KEY_PART = /^[^\s*?[\]{}\\]{1,200}$/;
 
-export function checkKeyPrefix(prefix: string): string {
-    if (!KEY_PART.test(prefix)) throw new Error(`invalid key prefix ${JSON.stringify(prefix.slice(0, 40))}`);
-    return prefix;
-}
-
-export function checkIndexKey(index: string): string {
-    if (!KEY_PART.test(index)) throw new Error(`invalid index key ${JSON.stringify(index.slice(0, 40))}`);
-    return index;
+function checkKeyPart(value: string, what: string): void {
+    if (!KEY_PART.test(value)) throw new Error(`invalid ${what} ${JSON.stringify(value.slice(0, 40))}`);
 }
 
 /** Camera names are shown to people and used in a key: any text but control characters. */
@@ -57,8 +51,8 @@ export interface ImageKeys {
 }
 
 export function imageKeys(keyPrefix: string, index: string, cluster = false): ImageKeys {
-    checkKeyPrefix(keyPrefix);
-    checkIndexKey(index);
+    checkKeyPart(keyPrefix, 'key prefix');
+    checkKeyPart(index, 'index key');
     if (cluster) {
         // One store script touches the hash, the indexes and the counters together, so in
         // a Redis Cluster they must share a slot: each key carries the index name as its

@@ -40,7 +40,7 @@ export const MAX_PAGE = 200;
 const FIELDS = ['timestamp', 'mime_type', 'lux', 'ts_ms', 'size', 'width', 'height', 'camera', 'thumbnail_size'] as const;
 
 /** The index score of an id: new ids start with their ms, legacy ids are seconds. */
-export function scoreOfId(id: string): number {
+function scoreOfId(id: string): number {
     const dash = id.indexOf('-');
     return dash < 0 ? Number(id) * 1000 : Number(id.slice(0, dash));
 }
@@ -51,7 +51,7 @@ function numberOrNull(value: string | null): number | null {
     return Number.isFinite(n) ? n : null;
 }
 
-export function summary(id: string, values: Array<string | null>): ImageSummary {
+function summary(id: string, values: Array<string | null>): ImageSummary {
     const [timestamp, mime, lux, tsMs, size, width, height, camera, thumbSize] = values;
     const seconds = timestamp ?? String(Math.floor(scoreOfId(id) / 1000));
     return {
@@ -68,16 +68,25 @@ export function summary(id: string, values: Array<string | null>): ImageSummary 
     };
 }
 
-/** Reads one image's metadata, or undefined when there is no such image. */
-export async function readSummary(client: RedisClient, keys: ImageKeys, id: string): Promise<ImageSummary | undefined> {
-    if (!isImageId(id)) return undefined;
+/**
+ * The reply of a read on an image key, or fallback when the key holds another type: a key
+ * that is not one of our hashes is not an image. Any other error (Redis unreachable...)
+ * is passed on, so the gallery answers 503 rather than claiming the image does not exist.
+ */
+export async function orIfWrongType<T>(read: Promise<T>, fallback: T): Promise<T> {
     try {
-        const values = await client.hmget(keys.image(id), ...FIELDS);
-        if (values.every((v) => v === null)) return undefined;
-        return summary(id, values);
-    } catch {
-        return undefined; // WRONGTYPE: a key that is not one of our hashes is not an image
+        return await read;
+    } catch (err) {
+        if (err instanceof Error && /WRONGTYPE/.test(err.message)) return fallback;
+        throw err;
     }
+}
+
+/** Reads one image's metadata (id already checked), or undefined when there is no such image. */
+export async function readSummary(client: RedisClient, keys: ImageKeys, id: string): Promise<ImageSummary | undefined> {
+    const values = await orIfWrongType(client.hmget(keys.image(id), ...FIELDS), []);
+    if (values.every((v) => v === null)) return undefined;
+    return summary(id, values);
 }
 
 export async function listImages(client: RedisClient, keys: ImageKeys, query: ListQuery): Promise<ImagePage> {

@@ -4,7 +4,8 @@
 // because Redis does not roll back a script that fails halfway.
 //
 // Image hash keys are built inside the scripts from the key prefix (evicted ids are only
-// known there), so these scripts need a standalone or Sentinel Redis, not a Cluster.
+// known there). On a Redis Cluster that still works because imageKeys (ids.ts) puts the
+// index name as a hash tag into every key, the prefix included, so all share one slot.
 
 import { REDIS_CLOCK } from '../redis/lua';
 

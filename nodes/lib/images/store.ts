@@ -2,6 +2,8 @@
 // then hands everything to the one store script (write + expiry + index + retention +
 // announcement). Also adopts images written by the original capture script.
 import type { RedisClient } from '../redis/connection';
+import { scriptCommands } from '../redis/lua';
+import { MAX_HEIGHT, MAX_WIDTH } from '../camera/settings';
 import { checkImage, ImageInputError, ImageMime, pngSize } from './content';
 import { checkCamera, DEFAULT_INDEX, DEFAULT_KEY_PREFIX, ImageKeys, imageKeys, isLegacyId } from './ids';
 import { ADOPT_SCRIPT, CACHE_THUMBNAIL_SCRIPT, FORGET_DANGLING_SCRIPT, STORE_SCRIPT } from './scripts';
@@ -56,20 +58,15 @@ interface ImageCommands {
 }
 
 // defineCommand: EVALSHA with a fallback to EVAL when Redis has forgotten the script.
-const defined = new WeakSet<object>();
-export function imageCommands(client: RedisClient): ImageCommands {
-    if (!defined.has(client)) {
-        client.defineCommand('imageStore', { numberOfKeys: 6, lua: STORE_SCRIPT });
-        client.defineCommand('imageForgetDangling', { numberOfKeys: 4, lua: FORGET_DANGLING_SCRIPT });
-        client.defineCommand('imageAdopt', { numberOfKeys: 3, lua: ADOPT_SCRIPT });
-        client.defineCommand('imageCacheThumbnail', { numberOfKeys: 1, lua: CACHE_THUMBNAIL_SCRIPT });
-        defined.add(client);
-    }
-    return client as unknown as ImageCommands;
-}
+const imageCommands = scriptCommands<ImageCommands>({
+    imageStore: { numberOfKeys: 6, lua: STORE_SCRIPT },
+    imageForgetDangling: { numberOfKeys: 4, lua: FORGET_DANGLING_SCRIPT },
+    imageAdopt: { numberOfKeys: 3, lua: ADOPT_SCRIPT },
+    imageCacheThumbnail: { numberOfKeys: 1, lua: CACHE_THUMBNAIL_SCRIPT },
+});
 
-/** The most pixels decoded for a thumbnail: the largest camera sensor's (lib/camera/settings.ts). */
-const MAX_DECODE_PIXELS = 4656 * 3496;
+/** The most pixels decoded for a thumbnail: the largest camera sensor's. */
+const MAX_DECODE_PIXELS = MAX_WIDTH * MAX_HEIGHT;
 /**
  * Real JPEGs carry far more than a byte per thousand pixels (a flat grey 1080p frame at low
  * quality is about one per 70): fewer means a header that lies, which would still make the

@@ -14,7 +14,7 @@ export interface Thumbnail {
 }
 
 // Decoding limits protect Node-RED from a crafted "image" that claims huge dimensions.
-// 17 MP is the largest camera sensor; jpeg-js needs about 256 MB for a 12 MP picture.
+// 17 MP is the largest camera sensor (MAX_WIDTH x MAX_HEIGHT in lib/camera/settings.ts, rounded up); jpeg-js needs about 256 MB for a 12 MP picture.
 const DECODE_LIMITS = { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 17, maxMemoryUsageInMB: 400 } as const;
 
 /** Decodes a JPEG and encodes a box-filtered copy at most maxWidth wide. Throws on a broken JPEG. */
@@ -30,7 +30,7 @@ export function jpegThumbnail(source: Buffer, maxWidth: number): Thumbnail {
 }
 
 /** Averages every source pixel that falls in each target pixel (RGBA in, RGBA out). */
-export function boxDownscale(src: Uint8Array, sw: number, sh: number, tw: number, th: number): Uint8Array {
+function boxDownscale(src: Uint8Array, sw: number, sh: number, tw: number, th: number): Uint8Array {
     const out = new Uint8Array(tw * th * 4);
     for (let ty = 0; ty < th; ty++) {
         const y0 = Math.floor((ty * sh) / th);

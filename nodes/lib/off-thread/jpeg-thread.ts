@@ -3,10 +3,12 @@
 import { parentPort } from 'worker_threads';
 import { makeTestCard } from '../camera/test-card';
 import { jpegThumbnail } from '../images/thumbnail';
+import { asBuffer } from './view';
 import type { JpegJob, JpegReply } from './jpeg-work';
 
 function run(job: JpegJob): JpegReply['result'] {
-    if (job.kind === 'thumbnail') return jpegThumbnail(Buffer.from(job.source), job.maxWidth);
+    // A view, not a copy: the message is already this thread's own copy of the picture.
+    if (job.kind === 'thumbnail') return jpegThumbnail(asBuffer(job.source), job.maxWidth);
     return { bytes: makeTestCard(job.options) };
 }
 

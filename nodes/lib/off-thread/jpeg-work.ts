@@ -8,6 +8,7 @@ import path from 'path';
 import { Worker } from 'worker_threads';
 import type { TestCardOptions } from '../camera/test-card';
 import type { Thumbnail } from '../images/thumbnail';
+import { asBuffer } from './view';
 
 type Job =
     | { kind: 'thumbnail'; source: Uint8Array; maxWidth: number }
@@ -66,11 +67,11 @@ function submit(job: Job): Promise<NonNullable<JpegReply['result']>> {
 /** jpegThumbnail on the worker thread: same result, same errors for a broken JPEG. */
 export async function thumbnailOffThread(source: Buffer, maxWidth: number): Promise<Thumbnail> {
     const made = await submit({ kind: 'thumbnail', source, maxWidth }) as Thumbnail;
-    return { bytes: Buffer.from(made.bytes), width: made.width, height: made.height };
+    return { bytes: asBuffer(made.bytes), width: made.width, height: made.height };
 }
 
 /** makeTestCard on the worker thread. */
 export async function testCardOffThread(options: TestCardOptions): Promise<Buffer> {
     const made = await submit({ kind: 'test-card', options }) as { bytes: Uint8Array };
-    return Buffer.from(made.bytes.buffer, made.bytes.byteOffset, made.bytes.byteLength);
+    return asBuffer(made.bytes);
 }

@@ -136,6 +136,10 @@
         }).catch(function () { /* the filter just offers fewer cameras */ });
     }
 
+    function hasCameraOption(name) {
+        return Array.prototype.some.call(document.getElementById('filter-camera').options, function (o) { return o.value === name; });
+    }
+
     document.getElementById('filters').addEventListener('submit', function (event) {
         event.preventDefault();
         filters.from = document.getElementById('filter-from').value;
@@ -164,7 +168,8 @@
             fetch(imageUrl('data', id)).then(function (res) { return res.ok ? res.json() : null; }).then(function (image) {
                 if (!image || !matchesFilters(image)) return;
                 add([image], true);
-                if (image.camera) loadCameras();
+                // Only a camera the filter does not offer yet is worth asking the server about.
+                if (image.camera && !hasCameraOption(image.camera)) loadCameras();
             }).catch(function () { /* the next page load shows it */ });
         });
     }

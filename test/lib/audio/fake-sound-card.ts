@@ -8,7 +8,7 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { findOnPath } from '../../../nodes/lib/audio/player';
+import { findOnPath } from '../../../nodes/lib/child-process';
 import { isRunning, readEventLog } from '../../support/stand-in';
 
 export { isRunning };

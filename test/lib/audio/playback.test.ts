@@ -3,7 +3,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { PlaybackOptions, PlaybackQueue, playbackLimitMs, PlayResult } from '../../../nodes/lib/audio/playback';
-import { findOnPath } from '../../../nodes/lib/audio/player';
+import { findOnPath } from '../../../nodes/lib/child-process';
 import { resolveSound, Sound } from '../../../nodes/lib/audio/sounds';
 import { FakeSoundCard, isRunning, makeFakeSoundCard, realAplay } from './fake-sound-card';
 import { silentMp3, wavBytes } from './sound-files';

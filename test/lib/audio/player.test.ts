@@ -2,7 +2,8 @@ import assert from 'assert/strict';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { candidatePlayers, choosePlayer, findOnPath, isPlayerChoice, playerArgs, probeSoundCards } from '../../../nodes/lib/audio/player';
+import { candidatePlayers, choosePlayer, isPlayerChoice, playerArgs, probeSoundCards } from '../../../nodes/lib/audio/player';
+import { findOnPath } from '../../../nodes/lib/child-process';
 import { realAplay } from './fake-sound-card';
 
 /** A folder with executables of the given names (never run here, only found). */
