@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { RedisServer } from '../../scripts/demo/redis-server';
 import { DemoStack, startDemoStack } from '../../scripts/demo/stack';
+import { waitFor } from '../support/flow';
 import { freePort, RedisProcess } from '../support/redis-process';
 import { launchChromiumOrSkip } from './chromium';
 import { ImageStore } from '../../nodes/lib/images/store';
@@ -124,11 +125,10 @@ describe('demo stack (npm start)', function () {
         const base = stack.nodeRed.editorUrl.replace(/\/$/, '');
         // The camera flow takes its first picture 2 s after deploy, then every 30 s.
         let images: Array<{ id: string; camera: string; mime_type: string; width: string }> = [];
-        const deadline = Date.now() + 20000;
-        while (Date.now() < deadline && !images.some((i) => i.camera === 'camera')) {
+        await waitFor(async () => {
             images = await (await fetch(`${base}/gallery/api/images`)).json() as typeof images;
-            if (!images.some((i) => i.camera === 'camera')) await new Promise((r) => setTimeout(r, 250));
-        }
+            return images.some((i) => i.camera === 'camera');
+        }, 20000, 'a picture from the camera flow');
         const captured = images.find((i) => i.camera === 'camera');
         assert.ok(captured, 'a picture from the camera flow');
         assert.strictEqual(captured.mime_type, 'image/jpeg');
@@ -226,13 +226,8 @@ describe('demo stack (npm start)', function () {
                 // The same port and data folder, as after a restart of the demo's Redis.
                 stack.redisServer = await RedisServer.start({ dir: path.join(stateDir, 'redis'), port: away.port });
             }
-            const deadline = Date.now() + 15000;
-            let status = 0;
-            while (status !== 200 && Date.now() < deadline) {
-                status = (await counterRequest(url('/counter'), 'GET')).status;
-                if (status !== 200) await new Promise((r) => setTimeout(r, 200));
-            }
-            assert.strictEqual(status, 200, 'the counter answers again once Redis is back');
+            await waitFor(async () => (await counterRequest(url('/counter'), 'GET')).status === 200, 15000,
+                'the counter to answer again once Redis is back');
         });
 
         it('keeps quiet streams open with a comment line (the 15 s heartbeat)', async function () {

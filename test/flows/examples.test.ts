@@ -57,7 +57,7 @@ async function click(inject: string, debug: string): Promise<Msg> {
     return next;
 }
 
-describe('transit examples', function () {
+describe('shipped examples', function () {
     this.timeout(20000);
     let redis: Redis;
 
@@ -67,105 +67,98 @@ describe('transit examples', function () {
     after(() => redis.quit());
     afterEach(() => helper.unload());
 
-    it('Sell a pass: tap, choose, tap again sells; a second sale is refused; a direct sale sells at once', async function () {
-        const { flow, prefix } = exampleFlow('transit-sale/Sell a pass.json');
-        await start(flow);
-        assert.strictEqual((await click('ex-sale-tap', 'ex-sale-prompt')).payload, 'select-a-pass');
-        assert.strictEqual((await click('ex-sale-choose', 'ex-sale-prompt')).payload, 'tap-card-to-confirm');
-        const sold = await click('ex-sale-tap', 'ex-sale-sold');
-        assert.deepStrictEqual([sold.topic, (sold.payload as Msg).card, (sold.payload as Msg).passType], ['sold', '04A1B2C3', 'TEN_TRIP']);
-        assert.strictEqual(await redis.hget(`${prefix}04A1B2C3`, 'passType'), 'TEN_TRIP');
-        const refused = await click('ex-sale-tap', 'ex-sale-refused');
-        assert.deepStrictEqual(refused.payload, { card: '04A1B2C3', reason: 'card-already-has-pass' });
-        const direct = await click('ex-sale-direct', 'ex-sale-sold');
-        assert.deepStrictEqual([(direct.payload as Msg).card, (direct.payload as Msg).passType], ['04AABBCC', 'SINGLE_USE']);
+    describe('transit examples', function () {
+        it('Sell a pass: tap, choose, tap again sells; a second sale is refused; a direct sale sells at once', async function () {
+            const { flow, prefix } = exampleFlow('transit-sale/Sell a pass.json');
+            await start(flow);
+            assert.strictEqual((await click('ex-sale-tap', 'ex-sale-prompt')).payload, 'select-a-pass');
+            assert.strictEqual((await click('ex-sale-choose', 'ex-sale-prompt')).payload, 'tap-card-to-confirm');
+            const sold = await click('ex-sale-tap', 'ex-sale-sold');
+            assert.deepStrictEqual([sold.topic, (sold.payload as Msg).card, (sold.payload as Msg).passType], ['sold', '04A1B2C3', 'TEN_TRIP']);
+            assert.strictEqual(await redis.hget(`${prefix}04A1B2C3`, 'passType'), 'TEN_TRIP');
+            const refused = await click('ex-sale-tap', 'ex-sale-refused');
+            assert.deepStrictEqual(refused.payload, { card: '04A1B2C3', reason: 'card-already-has-pass' });
+            const direct = await click('ex-sale-direct', 'ex-sale-sold');
+            assert.deepStrictEqual([(direct.payload as Msg).card, (direct.payload as Msg).passType], ['04AABBCC', 'SINGLE_USE']);
+        });
+
+        it('Sell a pass: confirming with another card cancels the sale, and so does cancel', async function () {
+            const { flow, prefix } = exampleFlow('transit-sale/Sell a pass.json');
+            await start(flow);
+            await click('ex-sale-tap', 'ex-sale-prompt');
+            await click('ex-sale-choose', 'ex-sale-prompt');
+            assert.deepStrictEqual((await click('ex-sale-other', 'ex-sale-refused')).payload, { card: '04A1B2C3', reason: 'mismatch' });
+            assert.strictEqual(await redis.exists(`${prefix}04A1B2C3`, `${prefix}04D5E6F7`), 0);
+            await click('ex-sale-tap', 'ex-sale-prompt');
+            assert.strictEqual(((await click('ex-sale-cancel', 'ex-sale-refused')).payload as Msg).reason, 'cancelled');
+        });
+
+        it('Check a pass at a gate: the sold card is let through, a card without a pass is not', async function () {
+            const { flow } = exampleFlow('transit-gate/Check a pass at a gate.json');
+            await start(flow);
+            assert.strictEqual((await click('ex-gate-sell', 'ex-gate-sold')).topic, 'sold');
+            const granted = await click('ex-gate-tap', 'ex-gate-granted');
+            assert.deepStrictEqual(granted.payload, { card: '04A1B2C3', passType: 'TEN_TRIP', remainingTrips: 9 });
+            const denied = await click('ex-gate-stranger', 'ex-gate-denied');
+            assert.deepStrictEqual(denied.payload, { card: '04D5E6F7', reason: 'no-pass' });
+        });
+
+        it('Watch transit events: a sale, a journey and a refusal arrive as the original monitor sentences', async function () {
+            const { flow, stream } = exampleFlow('transit-monitor/Watch transit events.json');
+            await start(flow);
+            // The monitor reads new events only once its consumer group exists.
+            await waitFor(async () => {
+                const groups = await redis.xinfo('GROUPS', stream).catch(() => []) as unknown[];
+                return groups.length > 0;
+            }, 5000, 'the monitor\'s consumer group');
+            const texts: string[] = [];
+            helper.getNode('ex-monitor-text').on('input', (msg: Msg) => texts.push(String(msg.text)));
+            helper.getNode('ex-monitor-sell').receive({});
+            await waitFor(() => texts.length >= 1, 5000, 'the sale event');
+            helper.getNode('ex-monitor-tap').receive({});
+            await waitFor(() => texts.length >= 3, 5000, 'the activation and journey events');
+            helper.getNode('ex-monitor-stranger').receive({});
+            await waitFor(() => texts.length >= 4, 5000, 'the refusal event');
+            assert.deepStrictEqual(texts, [
+                'Card 04A1B2C3 was issued a two hour pass.',
+                'Card 04A1B2C3 two hour pass activated.',
+                'Card 04A1B2C3 started a journey.',
+                'Card 04D5E6F7 tried to start a journey without a valid pass!',
+            ]);
+        });
     });
 
-    it('Sell a pass: confirming with another card cancels the sale, and so does cancel', async function () {
-        const { flow, prefix } = exampleFlow('transit-sale/Sell a pass.json');
-        await start(flow);
-        await click('ex-sale-tap', 'ex-sale-prompt');
-        await click('ex-sale-choose', 'ex-sale-prompt');
-        assert.deepStrictEqual((await click('ex-sale-other', 'ex-sale-refused')).payload, { card: '04A1B2C3', reason: 'mismatch' });
-        assert.strictEqual(await redis.exists(`${prefix}04A1B2C3`, `${prefix}04D5E6F7`), 0);
-        await click('ex-sale-tap', 'ex-sale-prompt');
-        assert.strictEqual(((await click('ex-sale-cancel', 'ex-sale-refused')).payload as Msg).reason, 'cancelled');
-    });
+    describe('counter example', function () {
+        it('Count in Redis: every change reaches both counters, whoever made it', async function () {
+            const { flow, counterKey } = exampleFlow('redis-counter/Count in Redis.json');
+            await load(modules, flow);
+            // Each counter shows the count in its status once it has read it (0: no key yet).
+            for (const id of ['ex-counter', 'ex-counter-other']) {
+                await waitFor(() => statusOf(id).text === '0', 5000, `${id} showing 0`);
+            }
+            const mine = collect('ex-counter-count');
+            const other = collect('ex-counter-other-count');
+            const last = (got: Msg[]) => got[got.length - 1]?.payload;
+            const bothShow = (value: number, what: string) =>
+                waitFor(() => last(mine) === value && last(other) === value, 5000, `both counters at ${value} after ${what}`);
 
-    it('Check a pass at a gate: the sold card is let through, a card without a pass is not', async function () {
-        const { flow } = exampleFlow('transit-gate/Check a pass at a gate.json');
-        await start(flow);
-        assert.strictEqual((await click('ex-gate-sell', 'ex-gate-sold')).topic, 'sold');
-        const granted = await click('ex-gate-tap', 'ex-gate-granted');
-        assert.deepStrictEqual(granted.payload, { card: '04A1B2C3', passType: 'TEN_TRIP', remainingTrips: 9 });
-        const denied = await click('ex-gate-stranger', 'ex-gate-denied');
-        assert.deepStrictEqual(denied.payload, { card: '04D5E6F7', reason: 'no-pass' });
-    });
+            for (const [inject, value] of [
+                ['ex-counter-increment', 1], ['ex-counter-increment-5', 6], ['ex-counter-decrement', 5],
+                ['ex-counter-set', 100], ['ex-counter-reset', 0],
+            ] as const) {
+                helper.getNode(inject).receive({});
+                await bothShow(value, inject);
+            }
+            assert.strictEqual(await redis.exists(counterKey), 0, 'reset deletes the key, as the original did');
+            assert.deepStrictEqual([mine[0].topic, mine[0].reason], [counterKey, 'change']);
 
-    it('Watch transit events: a sale, a journey and a refusal arrive as the original monitor sentences', async function () {
-        const { flow, stream } = exampleFlow('transit-monitor/Watch transit events.json');
-        await start(flow);
-        // The monitor reads new events only once its consumer group exists.
-        await waitFor(async () => {
-            const groups = await redis.xinfo('GROUPS', stream).catch(() => []) as unknown[];
-            return groups.length > 0;
-        }, 5000, 'the monitor\'s consumer group');
-        const texts: string[] = [];
-        helper.getNode('ex-monitor-text').on('input', (msg: Msg) => texts.push(String(msg.text)));
-        helper.getNode('ex-monitor-sell').receive({});
-        await waitFor(() => texts.length >= 1, 5000, 'the sale event');
-        helper.getNode('ex-monitor-tap').receive({});
-        await waitFor(() => texts.length >= 3, 5000, 'the activation and journey events');
-        helper.getNode('ex-monitor-stranger').receive({});
-        await waitFor(() => texts.length >= 4, 5000, 'the refusal event');
-        assert.deepStrictEqual(texts, [
-            'Card 04A1B2C3 was issued a two hour pass.',
-            'Card 04A1B2C3 two hour pass activated.',
-            'Card 04A1B2C3 started a journey.',
-            'Card 04D5E6F7 tried to start a journey without a valid pass!',
-        ]);
-    });
-});
+            // A change made outside Node-RED, as the original web app or Pi script would make it.
+            await redis.incrby(counterKey, 3);
+            await bothShow(3, 'INCRBY from another client');
 
-describe('counter example', function () {
-    this.timeout(20000);
-    let redis: Redis;
-
-    before(() => {
-        redis = new Redis(sharedRedis().port);
-    });
-    after(() => redis.quit());
-    afterEach(() => helper.unload());
-
-    it('Count in Redis: every change reaches both counters, whoever made it', async function () {
-        const { flow, counterKey } = exampleFlow('redis-counter/Count in Redis.json');
-        await load(modules, flow);
-        // Each counter shows the count in its status once it has read it (0: no key yet).
-        for (const id of ['ex-counter', 'ex-counter-other']) {
-            await waitFor(() => statusOf(id).text === '0', 5000, `${id} showing 0`);
-        }
-        const mine = collect('ex-counter-count');
-        const other = collect('ex-counter-other-count');
-        const last = (got: Msg[]) => got[got.length - 1]?.payload;
-        const bothShow = (value: number, what: string) =>
-            waitFor(() => last(mine) === value && last(other) === value, 5000, `both counters at ${value} after ${what}`);
-
-        for (const [inject, value] of [
-            ['ex-counter-increment', 1], ['ex-counter-increment-5', 6], ['ex-counter-decrement', 5],
-            ['ex-counter-set', 100], ['ex-counter-reset', 0],
-        ] as const) {
-            helper.getNode(inject).receive({});
-            await bothShow(value, inject);
-        }
-        assert.strictEqual(await redis.exists(counterKey), 0, 'reset deletes the key, as the original did');
-        assert.deepStrictEqual([mine[0].topic, mine[0].reason], [counterKey, 'change']);
-
-        // A change made outside Node-RED, as the original web app or Pi script would make it.
-        await redis.incrby(counterKey, 3);
-        await bothShow(3, 'INCRBY from another client');
-
-        const answer = nextMessage('ex-counter-count');
-        helper.getNode('ex-counter-get').receive({});
-        assert.deepStrictEqual([(await answer).payload, (await answer).reason], [3, 'get']);
+            const answer = nextMessage('ex-counter-count');
+            helper.getNode('ex-counter-get').receive({});
+            assert.deepStrictEqual([(await answer).payload, (await answer).reason], [3, 'get']);
+        });
     });
 });

@@ -3,6 +3,7 @@
 // objects. Each node's test mixes these with the valid inputs it knows, so the happy paths
 // are exercised too and a bad value sits next to good ones, as in a real flow.
 import fc from 'fast-check';
+import { normaliseCardId } from '../../nodes/lib/card-id';
 
 /** Keys that have polluted Object.prototype through other libraries' merges and parsers. */
 export const POLLUTION_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
@@ -233,10 +234,17 @@ export const anyCardId: fc.Arbitrary<unknown> = fc.oneof(
     { arbitrary: nastyValue, weight: 4 },
 );
 
+/** The card id the nodes make of a value (normaliseCardId), or undefined where they refuse it. */
+export function acceptedCardId(value: unknown): string | undefined {
+    try {
+        return normaliseCardId(value);
+    } catch {
+        return undefined;
+    }
+}
+
 // --- operation ids (tap ids, sale ids) -------------------------------------------------------
 
 export const validOperationId: fc.Arbitrary<string> = fc.string({
     unit: fc.constantFrom(...'abcXYZ019_.:-'.split('')), minLength: 1, maxLength: 40,
 });
-
-export const anyOperationId: fc.Arbitrary<unknown> = fc.oneof(validOperationId, oddString, nastyValue);

@@ -6,11 +6,10 @@
 // requests write no key: only a legacy picture may gain its cached thumbnail.
 import assert from 'assert/strict';
 import http from 'http';
-import type { AddressInfo } from 'net';
 import fc from 'fast-check';
-import type { NodeAPI } from 'node-red';
 import { makeJpeg, makePng } from '../lib/images/fixtures';
 import { helper, serverNode, statusOf, waitFor } from '../support/flow';
+import { httpNodeModule, rawGet, ServedHttpNode } from '../support/http-node';
 import { field, message, nastyValue, oddString } from './arbitraries';
 import { allKeys, assertPrototypesUnchanged, describeValue, fuzzFlow, fuzzMessages, fuzzReporter, fuzzSuite, loadFuzzFlow, Outcome, OutcomeTracker } from './harness';
 
@@ -24,28 +23,7 @@ const BASE = '/fuzzgal';
 // The original's ids are unix seconds; a recent one, so that the store's maxAge keeps it.
 const LEGACY = String(Math.floor(Date.now() / 1000) - 60);
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
-
-let httpNode: http.RequestListener;
-const captureHttpNode = (RED: NodeAPI) => {
-    httpNode = RED.httpNode as unknown as http.RequestListener;
-    // Express prints the stack of every path it cannot decode unless it runs as 'test'.
-    (RED.httpNode as unknown as { set(name: string, value: string): void }).set('env', 'test');
-};
-
-/** One request as raw as Node's client allows (fetch would normalise the path). */
-function request(port: number, agent: http.Agent, path: string, headers: Record<string, string>): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port, path, headers, agent }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        });
-        req.on('error', reject);
-        req.setTimeout(10000, () => req.destroy(new Error(`no answer to ${path.slice(0, 200)}`)));
-        req.end();
-    });
-}
+const httpNode = httpNodeModule();
 
 /** Text for a URL: percent-encoded, or raw where Node's client lets it through (printable ASCII). */
 const urlPart = (text: fc.Arbitrary<string>) => fc.oneof(
@@ -57,8 +35,8 @@ const urlPart = (text: fc.Arbitrary<string>) => fc.oneof(
 describe('fuzz: redis-image-gallery', function () {
     this.timeout(120000);
     const ctx = fuzzSuite({ redis: true });
-    let server: http.Server | undefined;
-    after(() => new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined))));
+    let server: ServedHttpNode | undefined;
+    after(() => server?.close());
 
     it('ends 1,000 generated messages and answers 1,000 generated requests without a 5xx, markup or a new key', async function () {
         const flow = fuzzFlow({ type: 'redis-image-gallery', server: 'redis-test', path: BASE, keyPrefix: PREFIX, index: INDEX, pageSize: 24 }, 0, [
@@ -69,11 +47,12 @@ describe('fuzz: redis-image-gallery', function () {
         ]);
         // A picture the original capture script wrote: no index entry, no thumbnail yet.
         await ctx.redis.hset(`${PREFIX}${LEGACY}`, { image_data: makeJpeg(48, 32), timestamp: LEGACY, mime_type: 'image/jpeg' });
-        await loadFuzzFlow([serverModule, storeModule, galleryModule, captureHttpNode], flow);
+        await loadFuzzFlow([serverModule, storeModule, galleryModule, httpNode.module], flow);
+        // Express prints the stack of every path it cannot decode unless it runs as 'test'.
+        httpNode.app.set('env', 'test');
         await waitFor(() => statusOf('seeder').fill === 'green', 10000, 'store connected');
-        server = http.createServer(httpNode).listen(0, '127.0.0.1');
-        await new Promise((r) => server?.once('listening', r));
-        const port = (server.address() as AddressInfo).port;
+        server = await httpNode.serve();
+        const { port } = server;
 
         const seeded: string[] = [];
         (helper.getNode('seeded') as unknown as NodeJS.EventEmitter).on('input', (msg: { payload: string }) => seeded.push(msg.payload));
@@ -130,7 +109,7 @@ describe('fuzz: redis-image-gallery', function () {
         const statuses = new Map<number, number>();
         let requests = 0;
         await fc.assert(fc.asyncProperty(fc.array(fc.tuple(path, headers), { minLength: 8, maxLength: 8 }), async (batch) => {
-            const replies = await Promise.all(batch.map(([p, h]) => request(port, agent, p, h)));
+            const replies = await Promise.all(batch.map(([p, h]) => rawGet(port, p, h, agent)));
             replies.forEach((reply, i) => {
                 const [p, h] = batch[i];
                 requests++;
@@ -155,7 +134,7 @@ describe('fuzz: redis-image-gallery', function () {
         assert.deepEqual(await allKeys(ctx.redis), keysBefore, 'the requests wrote no key');
 
         // Still serving: the list holds the stored pictures and the adopted one.
-        const list = await request(port, new http.Agent(), `${BASE}/api/images?limit=200`, {});
+        const list = await rawGet(port, `${BASE}/api/images?limit=200`, {}, new http.Agent());
         assert.deepEqual((JSON.parse(list.body.toString()) as Array<{ id: string }>).map((i) => i.id).sort(), [...ids].sort());
         await helper.unload();
         ctx.crashes.assertNone();

@@ -3,11 +3,12 @@
 // that accept and never answer, or that answer something other than Redis, wrong modes,
 // sentinel and cluster lists, TLS against a plain Redis, odd databases and timeouts: every
 // gate ends up green (a Redis it can use) or red, never stuck connecting, and a tap sent to
-// it is answered once. Settings the config node refuses outright are the skipped test below.
+// it is answered once. A gate whose settings the config node refuses outright shows red at
+// once and turns each tap into one error for Catch nodes.
 import assert from 'assert/strict';
 import net from 'net';
 import fc from 'fast-check';
-import { FlowNode, helper, statusOf, waitFor } from '../support/flow';
+import { FlowNode, helper, loggedBy, statusOf, waitFor } from '../support/flow';
 import { freePort } from '../support/redis-process';
 import { oddString, settingValue } from './arbitraries';
 import { describeValue, fuzzFlow, fuzzReporter, fuzzSuite, loadFuzzFlow, Msg, OutcomeTracker } from './harness';
@@ -52,25 +53,12 @@ async function oddServers(): Promise<OddServers> {
 const portOf = (server: net.Server) => (server.address() as net.AddressInfo).port;
 
 /**
- * The two known ways to stay at "connecting" (the skipped tests below): Cluster mode with a
- * seed node given by a name (names that do not resolve are never reported), and Sentinel
- * or Cluster mode with a node that accepts connections and never answers (no time limit).
- */
-function knownToHang(config: Record<string, unknown>, silentPort: number): boolean {
-    const listed = (list: unknown) => (typeof list === 'string' && list.trim() ? list : `${String(config.host || '127.0.0.1')}:${String(config.port)}`)
-        .split(/[\s,]+/).filter(Boolean);
-    if (config.mode === 'sentinel') return listed(config.sentinels).some((node) => node.endsWith(`:${silentPort}`));
-    if (config.mode !== 'cluster') return false;
-    return listed(config.clusterNodes).some((node) => node.endsWith(`:${silentPort}`) || !/^(127\.0\.0\.1|\[?::1\]?|0\.0\.0\.0)(:\d+)?$/.test(node));
-}
-
-/**
- * Nodes that logged an error at deploy: config nodes that refused their settings, and
- * users whose constructor threw because register() did (the skipped test below).
+ * Nodes that have logged an error: called right after a deploy, the config nodes that refused
+ * their settings and the users that could not register with a config node (refused settings,
+ * or a client that could not be opened).
  */
 function failedAtDeploy(): Set<string> {
-    const spy = helper.log() as unknown as { args: Array<[{ level: number; id?: string; msg?: unknown }]> };
-    return new Set(spy.args.map(([e]) => e).filter((e) => e.level === 20).map((e) => String(e.id)));
+    return new Set(loggedBy(undefined, 20).map((e) => String(e.id)));
 }
 
 /** A gate (the node under test) using one config node with these settings. */
@@ -91,7 +79,7 @@ describe('fuzz: redis-iot-server settings', function () {
     });
     after(async function () {
         this.timeout(30000);
-        // Clients that outlive their flow (the skipped test below) retry against closed ports from now on.
+        // A client that outlived its flow (the socket test below would fail) retries against closed ports from now on.
         servers.open.forEach((socket) => socket.destroy());
         servers.silent.close();
         servers.chatty.close();
@@ -123,8 +111,7 @@ describe('fuzz: redis-iot-server settings', function () {
     }
 
     it('gives every user of 500 generated settings a red or green status and answers each tap once', async function () {
-        let deployed = 0;
-        const seen = { green: 0, red: 0, refused: 0, knownConnecting: 0, reachedRedis: 0, unavailable: 0 };
+        const seen = { green: 0, red: 0, refused: 0, reachedRedis: 0, unavailable: 0 };
         const configs = fc.array(configArb(), { minLength: PAIRS, maxLength: PAIRS });
         await fc.assert(fc.asyncProperty(configs, async (batch) => {
             const flow: FlowNode[] = [{ id: 'tab', type: 'tab' }, { id: 'catcher', type: 'catch', z: 'tab', wires: [['caught']] }, { id: 'caught', type: 'helper', z: 'tab' }];
@@ -138,41 +125,40 @@ describe('fuzz: redis-iot-server settings', function () {
             const caught: Msg[] = [];
             (helper.getNode('answers') as unknown as NodeJS.EventEmitter).on('input', (m: Msg) => answers.push(m));
             (helper.getNode('caught') as unknown as NodeJS.EventEmitter).on('input', (m: Msg) => caught.push(m));
-            const settled = (i: number) => ['red', 'green'].includes(String(statusOf(`gate${i}`).fill));
+            const all = batch.map((_, i) => i);
+            for (const i of all) if (!helper.getNode(`gate${i}`)) assert.fail(`no gate for settings ${describeValue(batch[i])}`);
             // Settings the config node refuses, or cannot open a client with (Sentinel mode with no
-            // sentinel listed), leave its users uncreated: the skipped test below.
+            // sentinel listed): the gate says so at deploy, and shows red from the start.
             const failed = failedAtDeploy();
-            const used = batch.map((_, i) => i).filter((i) => !(failed.has(`server${i}`) || (failed.has(`gate${i}`) && !helper.getNode(`gate${i}`))));
-            seen.refused += batch.length - used.length;
-            for (const i of used) if (!helper.getNode(`gate${i}`)) assert.fail(`no gate for settings ${describeValue(batch[i])}`);
-            // Settings known to leave the state at "connecting" (the skipped tests below) are
-            // counted, not waited for; every other gate must settle.
-            const others = used.filter((i) => !knownToHang(batch[i], portOf(servers.silent)));
-            const stuck = () => others.filter((i) => !settled(i));
+            const refused = all.filter((i) => failed.has(`server${i}`) || failed.has(`gate${i}`));
+            for (const i of refused) {
+                assert.equal(statusOf(`gate${i}`).fill, 'red', `a red status for refused settings ${describeValue(batch[i])}: ${JSON.stringify(statusOf(`gate${i}`))}`);
+            }
+            const stuck = () => all.filter((i) => !['red', 'green'].includes(String(statusOf(`gate${i}`).fill)));
             await waitFor(() => stuck().length === 0, 15000, 'a red or green status')
                 .catch(() => assert.fail(`no red or green status for settings ${describeValue(batch[stuck()[0]])}: ${JSON.stringify(statusOf(`gate${stuck()[0]}`))}`));
-            for (const i of used) {
-                const fill = statusOf(`gate${i}`).fill;
-                if (fill === 'red' || fill === 'green') seen[fill]++;
-                else seen.knownConnecting++;
-            }
-            used.forEach((i) => helper.getNode(`gate${i}`).receive({ payload: 'AB12', _msgid: `tap-${i}` } as never));
-            await waitFor(() => answers.length + caught.length >= used.length, 15000, 'an answer to every tap');
+            for (const i of all) seen[statusOf(`gate${i}`).fill as 'red' | 'green']++;
+            seen.refused += refused.length;
+
+            all.forEach((i) => helper.getNode(`gate${i}`).receive({ payload: 'AB12', _msgid: `tap-${i}` } as never));
+            await waitFor(() => answers.length + caught.length >= all.length, 15000, 'an answer to every tap');
             await new Promise((r) => setTimeout(r, 50));
-            assert.equal(answers.length + caught.length, used.length, 'one answer per tap');
-            assert.deepEqual(caught.map((m) => describeValue(m.error)), [], 'a tap is answered, not an error');
+            assert.equal(answers.length + caught.length, all.length, 'one answer per tap');
+            // A gate with refused settings has no store: its tap is one error for Catch nodes.
+            const tapOf = (m: Msg) => Number(String(m._msgid).slice(4));
+            assert.deepEqual(caught.map(tapOf).sort((a, b) => a - b), refused,
+                `only a gate with refused settings answers a tap with an error: ${caught.map((m) => describeValue(m.error)).join('; ')}`);
             for (const answer of answers) {
                 const reason = String((answer.payload as Msg).reason);
-                const i = Number(String(answer._msgid).slice(4));
                 // A gate that reaches Redis finds no pass there; one that cannot says so at once.
                 // (Which of the two is not asserted: on a loaded machine a health check can miss.)
-                assert.ok(['no-pass', 'unavailable'].includes(reason), `tap at ${describeValue(batch[i])}: ${reason}`);
+                assert.ok(['no-pass', 'unavailable'].includes(reason), `tap at ${describeValue(batch[tapOf(answer)])}: ${reason}`);
                 seen[reason === 'no-pass' ? 'reachedRedis' : 'unavailable']++;
             }
-            deployed += used.length;
             await helper.unload();
         }), { seed: 6001, numRuns: RUNS, endOnFailure: true, asyncReporter: fuzzReporter(6001) });
-        assert.equal(deployed + seen.refused, PAIRS * RUNS);
+        assert.equal(seen.green + seen.red, PAIRS * RUNS);
+        assert.equal(seen.reachedRedis + seen.unavailable + seen.refused, PAIRS * RUNS);
         assert.ok(seen.green > 0 && seen.red > 0 && seen.refused > 0 && seen.reachedRedis > 0 && seen.unavailable > 0, JSON.stringify(seen));
         ctx.crashes.assertNone();
     });
@@ -207,7 +193,7 @@ describe('fuzz: redis-iot-server settings', function () {
     // and turn a longer one into 1 ms, so every command then fails while the status shows connected.
     it('refuses a command timeout longer than a timer can hold, or honours it', async function () {
         await loadFuzzFlow([serverModule, gateModule], oneServerFlow({ port: ctx.port, mode: 'standalone', timeout: 1e10 }));
-        if (failedAtDeploy().has('odd-server')) return; // refused at deploy: fine
+        if (loggedBy('odd-server', 20).length > 0) return; // refused at deploy: fine
         const tracker = new OutcomeTracker(2);
         const server = helper.getNode('odd-server') as unknown as { connection?: { ready: boolean } };
         await waitFor(() => !!server.connection?.ready, 10000, 'connected');

@@ -3,11 +3,9 @@
 // camera store with its gallery. Every key one script touches must share a slot, and
 // keyspace notifications must come from the primary that owns the counter's key.
 import assert from 'assert';
-import http from 'http';
-import type { AddressInfo } from 'net';
 import Redis, { Cluster } from 'ioredis';
-import type { NodeAPI } from 'node-red';
 import { catchNode, collect, FlowNode, helper, load, Msg, serverNode, statusOf, waitFor } from '../support/flow';
+import { httpNodeModule } from '../support/http-node';
 import { RedisCluster } from '../support/redis-cluster';
 import { RedisProcess } from '../support/redis-process';
 import { TransitStore } from '../../nodes/lib/transit/store';
@@ -232,23 +230,19 @@ describe('against a Redis Cluster of three primaries', function () {
     });
 
     describe('camera gallery', function () {
-        let httpNode: http.RequestListener;
-        const captureHttpNode = (RED: NodeAPI) => {
-            httpNode = RED.httpNode as never;
-        };
+        const httpNode = httpNodeModule();
 
         it('stores with retention and serves the list, the bytes and live announcements', async function () {
             const index = unique('cl-index-');
             const names = { keyPrefix: 'image:', index };
-            await load([modules.server, modules.store, modules.gallery, catchNode, captureHttpNode], [...tab(),
+            await load([modules.server, modules.store, modules.gallery, catchNode, httpNode.module], [...tab(),
                 { id: 'store', type: 'redis-image-store', z: 'tab', server: 'redis-test', ...names, maxCount: 5, maxBytes: 104857600, maxAge: 86400, maxImageSize: 5242880, thumbnailWidth: 64, wires: [['stored']] },
                 { id: 'stored', type: 'helper', z: 'tab' },
                 { id: 'gallery', type: 'redis-image-gallery', z: 'tab', server: 'redis-test', path: '/gallery', pageSize: 24, ...names, wires: [] },
                 { id: 'catcher', type: 'catch', z: 'tab', wires: [['caught']] }, { id: 'caught', type: 'helper', z: 'tab' },
             ]);
-            const server = http.createServer(httpNode).listen(0, '127.0.0.1');
-            await new Promise((r) => server.once('listening', r));
-            const url = (p: string) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/gallery${p}`;
+            const server = await httpNode.serve();
+            const url = (p: string) => server.url(`/gallery${p}`);
             const events = new AbortController();
             try {
                 await waitFor(() => statusOf('store').fill === 'green' && statusOf('gallery').fill === 'green', 10000, 'connected');
@@ -288,7 +282,7 @@ describe('against a Redis Cluster of three primaries', function () {
                 assert.strictEqual(slots.size, 1, `one slot, not ${[...slots].join(', ')}`);
             } finally {
                 events.abort();
-                await new Promise((r) => server.close(r));
+                await server.close();
             }
         });
     });

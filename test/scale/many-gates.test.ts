@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { sharedRedis } from '../support/global-redis';
-import { collect, FlowNode, helper, load, Msg, SERVER_ID, serverNode, statusOf, waitFor } from '../support/flow';
-import { Decision, GateRuntime, Tap } from '../support/gate-runtime';
+import { collect, helper, load, Msg, waitFor } from '../support/flow';
+import { Decision, gateFlow, GateRuntime, Tap, waitGatesGreen } from '../support/gate-runtime';
 import { cardKeys } from '../../nodes/lib/transit/keys';
 import { TransitStore } from '../../nodes/lib/transit/store';
 
@@ -66,20 +66,9 @@ describe('many gates racing on the same cards', function () {
 
     it('twenty gate nodes in one runtime never grant more entries than the passes allow', async function () {
         const GATES = 20;
-        const flow: FlowNode[] = [
-            { id: 'tab', type: 'tab' },
-            { ...serverNode(sharedRedis().port), z: 'tab' },
-            { id: 'granted', type: 'helper', z: 'tab' },
-            { id: 'denied', type: 'helper', z: 'tab' },
-        ];
-        for (let g = 0; g < GATES; g++) {
-            flow.push({ id: `gate${g}`, type: 'transit-gate', z: 'tab', server: SERVER_ID, gateId: `many-gate-${g}`,
-                repeatWindow: 0, keyPrefix: PREFIX, stream: STREAM, wires: [['granted'], ['denied']] });
-        }
         try {
-            await load([serverModule, gateModule], flow);
-            await waitFor(() => Array.from({ length: GATES }, (_, g) => statusOf(`gate${g}`).fill === 'green').every(Boolean),
-                10000, 'every gate connected');
+            await load([serverModule, gateModule], gateFlow({ name: 'many', port: sharedRedis().port, gates: GATES, keyPrefix: PREFIX, stream: STREAM }));
+            await waitGatesGreen(GATES, 10000);
             const granted = collect('granted');
             const denied = collect('denied');
             for (let round = 0; round < ROUNDS; round++) {

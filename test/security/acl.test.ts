@@ -4,11 +4,10 @@
 // Redis 7 checks the commands a script runs too, so the refusals include scripts.
 import assert from 'assert';
 import fs from 'fs';
-import http from 'http';
-import net, { AddressInfo } from 'net';
+import net from 'net';
 import Redis from 'ioredis';
-import type { NodeAPI } from 'node-red';
-import { catchNode, collect, FlowNode, helper, load, Msg, serverNode, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, FlowNode, helper, load, loggedBy, Msg, serverNode, statusOf, waitFor } from '../support/flow';
+import { httpNodeModule, ServedHttpNode } from '../support/http-node';
 import { TransitStore } from '../../nodes/lib/transit/store';
 import { DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from '../../nodes/lib/transit/keys';
 import { makeJpeg } from '../lib/images/fixtures';
@@ -52,11 +51,8 @@ function serverFor(acl: AclRedis, user: string): { node: FlowNode; credentials: 
     };
 }
 
-/** Warnings and errors the helper logged for one node (message keys: the helper does not translate). */
-function problemsLoggedBy(id: string): string[] {
-    const spy = helper.log() as unknown as { args: Array<[{ level: number; id?: string; msg?: unknown }]> };
-    return spy.args.map(([event]) => event).filter((e) => e && e.id === id && e.level <= 30).map((e) => String(e.msg));
-}
+/** The message keys of the warnings and errors the helper logged for one node. */
+const problemsLoggedBy = (id: string): string[] => loggedBy(id).map((e) => String(e.msg));
 
 const last = (msgs: Msg[]) => msgs[msgs.length - 1]?.payload;
 
@@ -334,18 +330,15 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
     });
 
     describe('camera and gallery', function () {
-        let httpNode: http.RequestListener;
-        const captureHttpNode = (RED: NodeAPI) => {
-            httpNode = RED.httpNode as never;
-        };
-        let web: http.Server | undefined;
+        const httpNode = httpNodeModule();
+        let web: ServedHttpNode | undefined;
         afterEach(async () => {
-            await new Promise((r) => (web ? web.close(r) : r(undefined)));
+            await web?.close();
             web = undefined;
         });
 
         async function get(path: string): Promise<{ status: number; body: Buffer }> {
-            const response = await fetch(`http://127.0.0.1:${(web?.address() as AddressInfo).port}${path}`);
+            const response = await fetch((web as ServedHttpNode).url(path));
             return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
         }
 
@@ -353,15 +346,14 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
         async function startCameraAndGallery() {
             const camera = serverFor(acl, 'camera');
             const gallery = serverFor(acl, 'gallery');
-            await load([serverModule, storeModule, galleryModule, catchNode, captureHttpNode], [
+            await load([serverModule, storeModule, galleryModule, catchNode, httpNode.module], [
                 { id: 'tab', type: 'tab' }, camera.node, gallery.node,
                 { id: 'store', type: 'redis-image-store', z: 'tab', server: camera.node.id, wires: [['stored']] },
                 { id: 'stored', type: 'helper', z: 'tab' },
                 { id: 'gallery', type: 'redis-image-gallery', z: 'tab', server: gallery.node.id, path: '/gallery', wires: [] },
                 { id: 'catcher', type: 'catch', z: 'tab', wires: [['caught']] }, { id: 'caught', type: 'helper', z: 'tab' },
             ], { ...camera.credentials, ...gallery.credentials });
-            web = http.createServer(httpNode).listen(0, '127.0.0.1');
-            await new Promise((r) => web?.once('listening', r));
+            web = await httpNode.serve();
             await waitFor(() => statusOf('store').fill === 'green', 10000, 'the camera connected');
             return { stored: collect('stored'), caught: collect('caught') };
         }

@@ -9,7 +9,7 @@ import vm from 'vm';
 import Redis from 'ioredis';
 import { decryptCredentials } from '../../scripts/demo/credentials';
 import { REPO_ROOT } from '../../scripts/demo/paths';
-import { helper } from '../support/flow';
+import { helper, waitFor } from '../support/flow';
 import { RedisProcess } from '../support/redis-process';
 import { makeTestCertificates, TestCertificates } from './certificates';
 import { NodeRedInstance } from './node-red-instance';
@@ -22,7 +22,7 @@ const PEM = /-----BEGIN [A-Z ]+-----/;
 const URL_WITH_LOGIN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:[^\s/@]+@/i;
 
 /** Every place in a parsed flow file that holds a credential, as "path: why". */
-export function credentialsIn(value: unknown, where = '$'): string[] {
+function credentialsIn(value: unknown, where = '$'): string[] {
     if (typeof value === 'string') {
         const found: string[] = [];
         if (PEM.test(value)) found.push(`${where}: a PEM block`);
@@ -138,11 +138,10 @@ describe('credentials never exported', function () {
             const admin = new Redis({ port: redis.port, username, password });
             try {
                 let list = '';
-                const deadline = Date.now() + 30000;
-                while (Date.now() < deadline && !/name=node-red:secure-redis .*user=/.test(list)) {
+                await waitFor(async () => {
                     list = (await admin.client('LIST')) as string;
-                    await new Promise((r) => setTimeout(r, 100));
-                }
+                    return /name=node-red:secure-redis .*user=/.test(list);
+                }, 30000, 'a Node-RED client logged in').catch((err: Error) => assert.fail(`${err.message}, CLIENT LIST:\n${list}\n${nodeRed.log}`));
                 const ours = list.split('\n').filter((line) => line.includes('name=node-red:secure-redis '));
                 assert.ok(ours.length > 0, `no Node-RED client in\n${list}\n${nodeRed.log}`);
                 for (const line of ours) assert.match(line, new RegExp(`\\buser=${username}\\b`));

@@ -3,7 +3,7 @@
 // Node-RED's core tls-config node giving the redis-iot-server its CA, certificate and key.
 import assert from 'assert';
 import Redis from 'ioredis';
-import { catchNode, collect, FlowNode, helper, load, Msg, serverNode, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, FlowNode, helper, load, loggedBy, Msg, serverNode, statusOf, waitFor } from '../support/flow';
 import { freePort, RedisProcess } from '../support/redis-process';
 import { settingsFromConfig, tlsChoice } from '../../nodes/lib/redis/settings';
 import { makeTestCertificates, TestCertificates, tlsServerArgs } from './certificates';
@@ -55,11 +55,8 @@ async function twoFreePorts(): Promise<[number, number]> {
     }
 }
 
-/** Log entries the helper recorded at warn level or above for one node. */
-function problemsLoggedBy(id: string): string[] {
-    const spy = helper.log() as unknown as { args: Array<[{ level: number; id?: string; msg?: unknown }]> };
-    return spy.args.map(([event]) => event).filter((e) => e && e.id === id && e.level <= 30).map((e) => String(e.msg));
-}
+/** The message keys of the warnings and errors the helper logged for one node. */
+const problemsLoggedBy = (id: string): string[] => loggedBy(id).map((e) => String(e.msg));
 
 /** Like statusOf, for a node whose start failed (so helper.getNode cannot find it). */
 function lastStatusSetBy(id: string): { fill?: string; text?: string } {

@@ -54,6 +54,19 @@ export function statusOf(id: string): { fill?: string; shape?: string; text?: st
     return (mine[mine.length - 1]?.args[0] ?? {}) as { fill?: string; shape?: string; text?: string };
 }
 
+export interface LogEntry { level: number; id?: string; msg?: unknown }
+
+/**
+ * What the helper logged (it spies on the runtime's log), for one node or for all, at
+ * `maxLevel` or more severe: 20 errors, 30 warnings too. The helper does not translate, so
+ * `msg` is the message key.
+ */
+export function loggedBy(id?: string, maxLevel = 30): LogEntry[] {
+    const spy = helper.log() as unknown as { args: Array<[LogEntry | undefined]> };
+    return spy.args.map(([entry]) => entry)
+        .filter((e): e is LogEntry => !!e && e.level <= maxLevel && (id === undefined || e.id === id));
+}
+
 export interface FlowNode {
     id: string;
     type: string;

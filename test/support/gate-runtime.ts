@@ -25,7 +25,6 @@ export interface Decision {
     granted: boolean;
     /** The gate's output payload: the grant, or {card, reason}. */
     payload: Record<string, unknown>;
-    tapId: string;
 }
 
 type Command = { type: 'load'; flow: RuntimeFlow } | { type: 'taps'; taps: Tap[] } | { type: 'stop' };
@@ -90,9 +89,13 @@ export class GateRuntime {
     }
 }
 
-// --- the child side ---
+// --- the flow, also loaded in-process by tests that need no separate runtime ---
 
-function gateFlow(f: RuntimeFlow): FlowNode[] {
+/**
+ * `f.gates` transit gates (`gate<i>`, gate ids `<name>-gate-<i>`) on one config node, every
+ * grant wired to the helper node `granted` and every denial to `denied`.
+ */
+export function gateFlow(f: RuntimeFlow): FlowNode[] {
     const nodes: FlowNode[] = [
         { id: 'tab', type: 'tab' },
         { ...serverNode(f.port), z: 'tab' },
@@ -106,10 +109,18 @@ function gateFlow(f: RuntimeFlow): FlowNode[] {
     return nodes;
 }
 
+/** Waits until each of the `gates` gates of a loaded gateFlow shows it is connected. */
+export function waitGatesGreen(gates: number, timeoutMs = 20000): Promise<void> {
+    return waitFor(() => Array.from({ length: gates }, (_, i) => statusOf(`gate${i}`).fill === 'green').every(Boolean),
+        timeoutMs, 'every gate connected');
+}
+
+// --- the child side ---
+
 function runChild(): void {
     const report = (r: Report) => process.send?.(r);
     const answer = (granted: boolean) => (msg: Msg) => report({ type: 'decision', decision: {
-        id: msg.tapRequest as number, granted, payload: msg.payload as Record<string, unknown>, tapId: msg.tapId as string } });
+        id: msg.tapRequest as number, granted, payload: msg.payload as Record<string, unknown> } });
     // The parent went away (it ended, or was killed): so does this runtime.
     process.on('disconnect', () => process.exit(0));
     process.on('message', (command: Command) => {
@@ -117,8 +128,7 @@ function runChild(): void {
             if (command.type === 'load') {
                 await load([require('../../nodes/redis-iot-server/redis-iot-server'), require('../../nodes/transit-gate/transit-gate')],
                     gateFlow(command.flow));
-                await waitFor(() => Array.from({ length: command.flow.gates }, (_, i) => statusOf(`gate${i}`).fill === 'green').every(Boolean),
-                    20000, 'every gate connected');
+                await waitGatesGreen(command.flow.gates);
                 helper.getNode('granted').on('input', answer(true));
                 helper.getNode('denied').on('input', answer(false));
                 report({ type: 'ready' });
