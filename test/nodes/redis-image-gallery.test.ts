@@ -2,26 +2,18 @@ import assert from 'assert';
 import fs from 'fs';
 import http from 'http';
 import path from 'path';
-import type { AddressInfo } from 'net';
 import Redis from 'ioredis';
-import type { NodeAPI } from 'node-red';
 import { sharedRedis } from '../support/global-redis';
 import { freePort } from '../support/redis-process';
 import { catchNode, collect, FlowNode, helper, load, serverNode, statusOf, waitFor } from '../support/flow';
 import { freshNames, makeJpeg } from '../lib/images/fixtures';
+import { httpNodeModule, rawGet, Reply, ServedHttpNode } from '../support/http-node';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const storeModule = require('../../nodes/redis-image-store/redis-image-store');
 const galleryModule = require('../../nodes/redis-image-gallery/redis-image-gallery');
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
-
-// The helper gives nodes an Express app as RED.httpNode but serves it nowhere: capture it
-// and serve it on a loopback port of our own.
-let httpNode: ((req: http.IncomingMessage, res: http.ServerResponse) => void) & { _router: { stack: Array<{ route?: { path: string } }> } };
-const captureHttpNode = (RED: NodeAPI) => {
-    httpNode = RED.httpNode as never;
-};
+const httpNode = httpNodeModule();
 
 function flow(port: number, names: { keyPrefix: string; index: string }, galleries: Array<Record<string, unknown>> = [{}]): FlowNode[] {
     return [
@@ -37,7 +29,7 @@ function flow(port: number, names: { keyPrefix: string; index: string }, galleri
 
 describe('redis-image-gallery node', function () {
     let redis: Redis;
-    let server: http.Server;
+    let served: ServedHttpNode | undefined;
     let base: string;
     before(() => {
         redis = new Redis(sharedRedis().port);
@@ -45,26 +37,18 @@ describe('redis-image-gallery node', function () {
     after(() => redis.quit());
     afterEach(async () => {
         await helper.unload();
-        await new Promise((r) => server ? server.close(r) : r(undefined));
+        await served?.close();
+        served = undefined;
     });
 
-    // Raw requests: fetch would normalise ../ path tricks before they reach the server.
     function get(urlPath: string, headers: Record<string, string> = {}): Promise<Reply> {
-        return new Promise((resolve, reject) => {
-            const req = http.request({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: urlPath, headers }, (res) => {
-                const chunks: Buffer[] = [];
-                res.on('data', (c: Buffer) => chunks.push(c));
-                res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-            });
-            req.on('error', reject);
-            req.end();
-        });
+        if (!served) throw new Error('no gallery served');
+        return rawGet(served.port, urlPath, headers);
     }
 
     async function start(names = freshNames(), galleries?: Array<Record<string, unknown>>) {
-        await load([serverModule, storeModule, galleryModule, catchNode, captureHttpNode], flow(sharedRedis().port, names, galleries));
-        server = http.createServer(httpNode).listen(0, '127.0.0.1');
-        await new Promise((r) => server.once('listening', r));
+        await load([serverModule, storeModule, galleryModule, catchNode, httpNode.module], flow(sharedRedis().port, names, galleries));
+        served = await httpNode.serve();
         base = '/gallery';
         await waitFor(() => statusOf('store').fill === 'green', 3000, 'store connected');
         return { names, stored: collect('stored'), caught: collect('caught') };
@@ -164,9 +148,8 @@ describe('redis-image-gallery node', function () {
 
     it('answers 503, not 404, while Redis is unreachable', async function () {
         // Nothing listens on a port just found free: every read fails at once (no offline queue).
-        await load([serverModule, storeModule, galleryModule, catchNode, captureHttpNode], flow(await freePort(), freshNames()));
-        server = http.createServer(httpNode).listen(0, '127.0.0.1');
-        await new Promise((r) => server.once('listening', r));
+        await load([serverModule, storeModule, galleryModule, catchNode, httpNode.module], flow(await freePort(), freshNames()));
+        served = await httpNode.serve();
         for (const id of ['1795300000123-1', '1681844999']) {
             const data = await get(`/gallery/api/data/${id}`);
             assert.strictEqual(data.status, 503, `data/${id} → ${data.status}`);
@@ -231,7 +214,7 @@ describe('redis-image-gallery node', function () {
     it('announces each new id over SSE at <path>/api/events', async function () {
         const { stored } = await start();
         const frames: string[] = [];
-        const req = http.get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: `${base}/api/events` });
+        const req = http.get({ host: '127.0.0.1', port: served?.port, path: `${base}/api/events` });
         try {
             const res = await new Promise<http.IncomingMessage>((resolve) => req.on('response', resolve));
             assert.match(String(res.headers['content-type']), /text\/event-stream/);
@@ -247,7 +230,7 @@ describe('redis-image-gallery node', function () {
 
     it('removes its routes on close so a redeploy does not stack them; a second gallery on the same path is an error', async function () {
         const names = freshNames();
-        const routes = () => httpNode._router.stack.filter((l) => l.route && String(l.route.path).startsWith('/gallery')).length;
+        const routes = () => httpNode.app._router.stack.filter((l) => l.route && String(l.route.path).startsWith('/gallery')).length;
         const { caught } = await start(names, [{}, {}]);
         assert.strictEqual(routes(), 8);
         assert.strictEqual(statusOf('gallery1').fill, 'red');
