@@ -1,9 +1,12 @@
 // A transit system in Node-RED for the fault tests: gates and sales terminals (direct
 // {card, passType} mode) on one redis-iot-server, with every answer matched back to the
 // tap or sale that caused it by its id, so a test can send many at once and time each.
+import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import type { Node } from 'node-red';
-import { FlowNode, helper, load, Msg, serverNode, SERVER_ID } from '../support/flow';
+import { FlowNode, helper, load, Msg, serverNode, SERVER_ID, statusOf, waitFor } from '../support/flow';
+import { cardKeys } from '../../nodes/lib/transit/keys';
+import type { TransitStore } from '../../nodes/lib/transit/store';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const gateModule = require('../../nodes/transit-gate/transit-gate');
@@ -14,6 +17,8 @@ const counterModule = require('../../nodes/redis-counter/redis-counter');
 export const KEY_PREFIX = 'fault:pass:';
 export const STREAM = 'fault:events';
 export const TEN_TRIPS = 10;
+/** Command timeout 250 ms plus a local budget, generous for a loaded 2-core machine. */
+export const ANSWER_BOUND_MS = 1500;
 
 let cards = 0;
 /** A card id no other test uses (uppercase hex, as the gate normalises it). */
@@ -136,3 +141,100 @@ export async function scriptCalls(redis: Redis): Promise<number> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let ids = 0;
+/** A tap or sale id no other in this process uses. */
+export const freshId = (prefix: string) => `${prefix}-${++ids}`;
+
+export type TapAnswer = Answer & { id: string; card: string };
+export type SaleAnswer = Answer & { card: string };
+export interface Traffic {
+    taps: TapAnswer[];
+    sales: SaleAnswer[];
+}
+
+/**
+ * Taps (gates 0 and 1, every 100 ms, over `cards`) and sells (terminal 0, a fresh card
+ * every `saleEveryMs`) through Node-RED for `ms`, each answer awaited and timed.
+ */
+export async function trafficFor(rig: TransitRig, ms: number, cards: string[], options: { idPrefix: string; saleEveryMs: number }): Promise<Traffic> {
+    const until = Date.now() + ms;
+    const taps: TapAnswer[] = [];
+    const sales: SaleAnswer[] = [];
+    const tapper = async (gate: number) => {
+        while (Date.now() < until) {
+            const card = cards[taps.length % cards.length];
+            const id = freshId(`${options.idPrefix}-${gate}`);
+            taps.push({ ...await rig.tap(gate, card, id), id, card });
+            await sleep(100);
+        }
+    };
+    const seller = async () => {
+        while (Date.now() < until) {
+            const card = freshCard();
+            sales.push({ ...await rig.sell(0, card, freshId(`${options.idPrefix}-sale`)), card });
+            await sleep(options.saleEveryMs);
+        }
+    };
+    await Promise.all([tapper(0), tapper(1), seller()]);
+    return { taps, sales };
+}
+
+/** A rig with its monitor and counter, a client straight to Redis, and what the monitor and counter sent. */
+export interface WatchedRig {
+    rig: TransitRig;
+    direct: Redis;
+    store: TransitStore;
+    /** Every message from 'events' (the monitor) and 'count' (the counter) since the deploy. */
+    events: Msg[];
+    counts: Msg[];
+    counterKey: string;
+    /** The nodes whose status must be green when all is well. */
+    nodes: string[];
+}
+
+/**
+ * Every answer in bound and unavailable, at least `minTaps` taps; nothing Node-RED sent
+ * was charged or sold: `cards` (ten trip passes) are untouched. Returns the slowest answer.
+ */
+export async function assertNothingCharged(w: WatchedRig, cards: string[], traffic: Traffic, minTaps: number): Promise<number> {
+    const slowest = Math.max(...traffic.taps.map((t) => t.ms), ...traffic.sales.map((s) => s.ms));
+    assert.ok(traffic.taps.length > minTaps, `${traffic.taps.length} taps during the outage`);
+    assert.ok(slowest < ANSWER_BOUND_MS, `slowest answer ${slowest} ms`);
+    assert.deepEqual([...new Set(traffic.taps.map((t) => t.detail))], ['unavailable']);
+    assert.deepEqual([...new Set(traffic.sales.map((s) => s.detail))], ['unavailable']);
+    for (const card of cards) assert.equal(await w.direct.hget(cardKeys(KEY_PREFIX, card).pass, 'tripsRemaining'), String(TEN_TRIPS), `card ${card}`);
+    for (const s of traffic.sales) assert.equal(await w.direct.exists(cardKeys(KEY_PREFIX, s.card).pass), 0, `sale to ${s.card} ran`);
+    for (const t of traffic.taps) assert.equal(await w.direct.exists(cardKeys(KEY_PREFIX, t.card).record(`tap:${t.id}`)), 0, `tap ${t.id} ran`);
+    return slowest;
+}
+
+/**
+ * Back to work without a redeploy, each step within `withinMs`: a grant, the counter on
+ * Redis's value and following a change, the monitor showing every event of the stream
+ * once and in order, and every status green. Returns when the grant and the count came.
+ */
+export async function assertRecovers(w: WatchedRig, healedAt: number, withinMs = 10000): Promise<{ grantedMs: number; countMs: number }> {
+    const card = freshCard();
+    await w.store.sell(card, 'SINGLE_USE', `post-${card}`, 'direct');
+    let grantedMs = -1;
+    await waitFor(async () => {
+        const answer = await w.rig.tap(0, card, freshId('post'));
+        if (answer.outcome === 'ok') grantedMs = Date.now() - healedAt;
+        return answer.outcome === 'ok';
+    }, withinMs, 'a grant after the outage');
+    const lastCount = () => w.counts[w.counts.length - 1]?.payload;
+    const expected = Number(await w.direct.get(w.counterKey));
+    await waitFor(() => lastCount() === expected, withinMs, `the counter on ${expected}`);
+    const countMs = Date.now() - healedAt;
+    await w.direct.incrby(w.counterKey, 1);
+    await waitFor(() => lastCount() === expected + 1, 3000, 'the counter follows a change again');
+    // The monitor shows every event in the stream once, in order, including those
+    // written during the outage and the entry just granted.
+    const streamIds = (await w.direct.xrange(STREAM, '-', '+')).map(([id]) => id);
+    await waitFor(() => w.events.length >= streamIds.length, withinMs, `the monitor shows ${streamIds.length} events`);
+    await sleep(300);
+    assert.deepEqual(w.events.map((e) => String(e.eventId)), streamIds);
+    await waitFor(() => w.nodes.every((id) => statusOf(id).fill === 'green'), withinMs, `every node green again: ${w.nodes.map((id) => statusOf(id).fill)}`);
+    return { grantedMs, countMs };
+}

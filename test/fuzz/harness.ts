@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import Redis from 'ioredis';
 import type { Node } from 'node-red';
 import { catchNode, FlowNode, helper, load } from '../support/flow';
-import { RedisProcess } from '../support/redis-process';
+import { ownRedis } from '../support/redis-process';
 import { POLLUTION_MARK } from './arbitraries';
 
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
@@ -412,17 +412,12 @@ export interface FuzzContext {
  * prototype snapshot taken before any node runs. Call inside describe().
  */
 export function fuzzSuite(options: { redis: boolean }): FuzzContext {
-    const context = {} as { redis: Redis; port: number; crashes: CrashWatch; prototypes: PrototypeSnapshot; process?: RedisProcess };
+    const context = {} as { redis: Redis; port: number; crashes: CrashWatch; prototypes: PrototypeSnapshot };
     before(async function () {
         this.timeout(20000);
         context.prototypes = snapshotPrototypes();
         context.crashes = new CrashWatch();
         context.crashes.start();
-        if (options.redis) {
-            context.process = await RedisProcess.start();
-            context.port = context.process.port;
-            context.redis = new Redis(context.port);
-        }
     });
     afterEach(async function () {
         await helper.unload();
@@ -431,8 +426,15 @@ export function fuzzSuite(options: { redis: boolean }): FuzzContext {
         this.timeout(20000);
         context.crashes?.stop();
         await helper.unload();
-        context.redis?.disconnect();
-        await context.process?.destroy();
     });
+    // Registered after the hooks above, so its server starts after the crash watch and
+    // goes only once Node-RED is unloaded.
+    if (options.redis) {
+        const own = ownRedis({ perTest: false });
+        before(() => {
+            context.redis = own.client;
+            context.port = own.port;
+        });
+    }
     return context;
 }

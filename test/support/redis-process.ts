@@ -5,6 +5,7 @@ import fs from 'fs';
 import net from 'net';
 import os from 'os';
 import path from 'path';
+import Redis from 'ioredis';
 import { pingRedis } from '../../scripts/demo/redis-server';
 
 export function freePort(): Promise<number> {
@@ -78,4 +79,42 @@ export class RedisProcess {
         await this.stop();
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
+}
+
+/** A private redis-server and a client on it, filled in by the mocha hooks of ownRedis(). */
+export interface OwnRedis {
+    readonly process: RedisProcess;
+    readonly client: Redis;
+    readonly port: number;
+}
+
+export interface OwnRedisOptions {
+    /** A fresh server for every test (beforeEach/afterEach), or one for the suite (before/after). */
+    perTest: boolean;
+    /** Extra redis-server arguments. */
+    args?: string[];
+    /** Runs before the client and server go, e.g. helper.unload(): Node-RED must not see its Redis vanish. */
+    stopFirst?: () => unknown;
+}
+
+/**
+ * Mocha hooks that start a private redis-server and a client on it, and stop both after.
+ * Call inside describe(); read the fields inside hooks and tests, once the hooks have run.
+ */
+export function ownRedis(options: OwnRedisOptions): OwnRedis {
+    const own = {} as { process: RedisProcess; client: Redis; port: number };
+    const [setUp, tearDown] = options.perTest ? [beforeEach, afterEach] : [before, after];
+    setUp(async function () {
+        this.timeout(Math.max(this.timeout(), 20000));
+        own.process = await RedisProcess.start(options.args);
+        own.port = own.process.port;
+        own.client = new Redis(own.port);
+    });
+    tearDown(async function () {
+        this.timeout(Math.max(this.timeout(), 20000));
+        await options.stopFirst?.();
+        own.client?.disconnect();
+        await own.process?.destroy();
+    });
+    return own;
 }
