@@ -252,12 +252,6 @@ async function settle(turns = 4): Promise<void> {
     for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** The error text a caught message carries. */
-export function errorText(caught: Msg): string {
-    const error = caught.error as { message?: unknown } | undefined;
-    return String(error?.message ?? '');
-}
-
 export interface FuzzOptions {
     /** Fixed per test so that a failure reproduces; printed with every failure. */
     seed: number;
