@@ -53,10 +53,11 @@ export class RedisServer {
         const logFile = path.join(options.dir, 'redis.log');
         const args = [
             '--port', String(options.port), '--bind', '127.0.0.1', '--dir', path.resolve(options.dir),
-            // everysec, Redis's default: a crash of Redis or Node-RED loses no acknowledged
-            // write (Redis writes the file before it answers), a power cut at most the last
-            // second. 'always' fsyncs in Redis's event loop, and on a VM disk or an SD card
-            // one fsync took up to 609 ms in the soak: every gate then answered unavailable.
+            // everysec, Redis's default: a crash of Node-RED loses nothing; a crash of Redis
+            // or a power cut can lose the writes of the last 1-2 s (Redis holds its AOF writes
+            // back while a slow fsync runs, and still answers). 'always' fsyncs in Redis's
+            // event loop, and on a VM disk or an SD card one fsync took up to 609 ms in the
+            // soak: every gate then answered unavailable.
             '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
             '--daemonize', 'no', '--logfile', logFile,
         ];

@@ -3,6 +3,7 @@
 // its answer; the ones answered `unavailable` are retried with the same id once Redis
 // is back, and the checker compares the whole history with what Redis holds.
 import assert from 'node:assert/strict';
+import fs from 'fs';
 import Redis from 'ioredis';
 import { helper, statusOf, waitFor } from '../support/flow';
 import { RedisProcess } from '../support/redis-process';
@@ -100,7 +101,14 @@ describe('faults: Redis killed mid-burst of sales and taps, restarted from its A
 
     for (const fsync of ['everysec', 'always']) {
         it(`(appendfsync ${fsync}) keeps every acknowledged sale and entry and charges no retried tap twice`, async function () {
-            const own = await RedisProcess.start(['--appendonly', 'yes', '--appendfsync', fsync]);
+            // With everysec, Redis answers writes whose AOF write(2) it has postponed behind a
+            // background fsync that is still running (up to 2 s, on a busy disk): a SIGKILL then
+            // loses them, whatever the client does (seen once in CI: 3 acknowledged operations).
+            // That is Redis's documented everysec bound, not this package's; so the everysec run
+            // keeps its AOF in memory (tmpfs), where fsync never lags, and proves the package's
+            // part: a write Redis has written survives the kill. `always` runs on the real disk.
+            const aofDir = fsync === 'everysec' && fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/redis-iot-aof-') : undefined;
+            const own = await RedisProcess.start(['--appendonly', 'yes', '--appendfsync', fsync, ...(aofDir ? ['--dir', aofDir] : [])]);
             const direct = new Redis(own.port, { lazyConnect: true });
             try {
                 const rig = await TransitRig.deploy(own.port, { gates: GATES, terminals: TERMINALS });
@@ -138,6 +146,7 @@ describe('faults: Redis killed mid-burst of sales and taps, restarted from its A
             } finally {
                 direct.disconnect();
                 await own.destroy();
+                if (aofDir) fs.rmSync(aofDir, { recursive: true, force: true });
             }
         });
     }
