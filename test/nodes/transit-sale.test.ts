@@ -83,6 +83,20 @@ describe('transit-sale node', function () {
         assert.strictEqual(await redis.exists(`sale:pass:${card}`, `sale:pass:${other}`), 0);
     });
 
+    it('cancels on request, saying so on the prompt output too, and writes nothing', async function () {
+        await start();
+        const card = newCard();
+        send({ topic: 'card', payload: card });
+        send({ topic: 'select', payload: 'TEN_TRIP' });
+        send({ topic: 'cancel' });
+        await waitFor(() => refused.length === 1, 2000, 'cancelled');
+        assert.deepStrictEqual(refused[0].payload, { card, reason: 'cancelled' });
+        // A screen showing the last prompt must not still ask for a pass or a confirming tap.
+        assert.deepStrictEqual(promptIds(), ['select-a-pass', 'tap-card-to-confirm', 'sale-cancelled']);
+        assert.strictEqual(prompts[2].text, 'Transaction cancelled.');
+        assert.strictEqual(await redis.exists(`sale:pass:${card}`), 0);
+    });
+
     it('tells a card that already has a pass so, at the first tap', async function () {
         await start();
         const card = newCard();

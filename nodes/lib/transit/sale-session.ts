@@ -59,9 +59,10 @@ export class SaleSession {
             case 'timeout': {
                 if (s.phase === 'idle') return [{ action: 'ignore', why: 'idle' }];
                 this.state = { phase: 'idle' };
-                const actions: SaleAction[] = [{ action: 'refuse', card: s.card, reason: event.type === 'cancel' ? 'cancelled' : 'timeout' }];
-                if (event.type === 'timeout') actions.unshift({ action: 'prompt', prompt: 'timeout-cancel', card: s.card });
-                return actions;
+                // Every way a sale ends is spoken, so a screen showing the last prompt never
+                // still asks for a pass after the sale has gone.
+                const [prompt, reason] = event.type === 'cancel' ? ['sale-cancelled', 'cancelled'] as const : ['timeout-cancel', 'timeout'] as const;
+                return [{ action: 'prompt', prompt, card: s.card }, { action: 'refuse', card: s.card, reason }];
             }
         }
     }

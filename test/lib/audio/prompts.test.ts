@@ -11,7 +11,7 @@ import { realAplay } from './fake-sound-card';
 // The prompt ids of transit-sale's first output (fixed by the spec) and the gate's two sounds.
 const SALE_PROMPTS = [
     'select-a-pass', 'tap-card-to-confirm', 'thank-you-single-trip-pass', 'thank-you-ten-trip-pass',
-    'thank-you-two-hour-pass', 'card-already-has-pass', 'mismatch-cancel', 'timeout-cancel',
+    'thank-you-two-hour-pass', 'card-already-has-pass', 'mismatch-cancel', 'timeout-cancel', 'sale-cancelled',
     'selected-single-trip-pass', 'selected-ten-trip-pass', 'selected-two-hour-pass', 'system-unavailable',
 ];
 

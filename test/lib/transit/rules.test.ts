@@ -59,7 +59,10 @@ describe('sale session', function () {
         ]);
         s.handle({ type: 'card', card: 'A1A1' });
         s.checked('A1A1', false);
-        assert.deepStrictEqual(s.handle({ type: 'cancel' }), [{ action: 'refuse', card: 'A1A1', reason: 'cancelled' }]);
+        assert.deepStrictEqual(s.handle({ type: 'cancel' }), [
+            { action: 'prompt', prompt: 'sale-cancelled', card: 'A1A1' },
+            { action: 'refuse', card: 'A1A1', reason: 'cancelled' },
+        ]);
         assert.deepStrictEqual(s.handle({ type: 'timeout' }), [{ action: 'ignore', why: 'idle' }]);
     });
 
