@@ -8,7 +8,7 @@ import assert from 'assert/strict';
 import fc from 'fast-check';
 import { IMAGE_ID } from '../../nodes/lib/images/ids';
 import { sniffMime } from '../../nodes/lib/images/content';
-import { makeJpeg, makePng } from '../lib/images/fixtures';
+import { claimingSize, makeJpeg, makePng } from '../lib/images/fixtures';
 import { helper, serverNode, statusOf, waitFor } from '../support/flow';
 import { field, message, nastyValue, oddBuffer, oddNumber, oddString } from './arbitraries';
 import { assertKeysMatch, assertPrototypesUnchanged, DUT, fuzzFlow, fuzzMessages, fuzzSuite, literal, loadFuzzFlow, Msg, Outcome, OutcomeTracker } from './harness';
@@ -21,19 +21,6 @@ const INDEX = 'fuzz:index';
 const MAX_COUNT = 40;
 const MAX_IMAGE = 200_000;
 const CODES = ['not-a-buffer', 'not-an-image', 'too-large', 'empty', 'bad-metadata'];
-
-/** A real JPEG whose frame header says it is width x height: decoding it would need that many pixels. */
-function claimingSize(width: number, height: number): Buffer {
-    const jpeg = Buffer.from(makeJpeg(16, 16));
-    for (let at = 2; at + 9 < jpeg.length; at += 2 + jpeg.readUInt16BE(at + 2)) {
-        if (jpeg[at + 1] === 0xc0) {
-            jpeg.writeUInt16BE(height, at + 5);
-            jpeg.writeUInt16BE(width, at + 7);
-            break;
-        }
-    }
-    return jpeg;
-}
 
 const images = [makeJpeg(16, 16), makeJpeg(64, 48), makeJpeg(120, 80), makePng(4, 3), makePng(300, 2)];
 const picture = fc.oneof(

@@ -1,6 +1,7 @@
 // What an image is, judged by its bytes (never by a name or a claimed type): JPEG starts
 // FF D8 FF, PNG with its eight-byte signature. Anything else is refused before Redis.
-import { isJpeg } from '../jpeg';
+import { MAX_HEIGHT, MAX_WIDTH } from '../camera/settings';
+import { isJpeg, jpegSize } from '../jpeg';
 
 export type ImageMime = 'image/jpeg' | 'image/png';
 
@@ -31,6 +32,34 @@ export function checkImage(payload: unknown, maxSize: number): ImageMime {
     const mime = sniffMime(payload);
     if (!mime) throw new ImageInputError('msg.payload is not a JPEG or PNG image (checked by its content)', 'not-an-image');
     return mime;
+}
+
+/** The most pixels a JPEG may claim before it is decoded: the largest camera sensor's. */
+export const MAX_DECODE_PIXELS = MAX_WIDTH * MAX_HEIGHT;
+/**
+ * Real JPEGs carry far more than a byte per thousand pixels (a flat grey 1080p frame at low
+ * quality is about one per 70): fewer means a header that lies, which would still make the
+ * decoder allocate hundreds of megabytes for a few hundred bytes.
+ */
+const MAX_PIXELS_PER_BYTE = 1000;
+
+/**
+ * The size a JPEG's frame header claims (undefined without one), refused when it is more
+ * than the decoder may take on or more than the bytes can hold. A few hundred bytes can
+ * claim 6000x6000 pixels, which the decoder would allocate (over a gigabyte) before
+ * finding out, so every decode checks this first.
+ */
+export function checkJpegClaim(bytes: Buffer): { width: number; height: number } | undefined {
+    const claimed = jpegSize(bytes);
+    if (!claimed) return undefined;
+    const pixels = claimed.width * claimed.height;
+    if (pixels > MAX_DECODE_PIXELS) {
+        throw new ImageInputError(`a JPEG of ${claimed.width}x${claimed.height} is larger than the ${MAX_DECODE_PIXELS} pixels this store decodes`, 'too-large');
+    }
+    if (pixels > bytes.length * MAX_PIXELS_PER_BYTE) {
+        throw new ImageInputError(`${bytes.length} bytes cannot hold a JPEG of ${claimed.width}x${claimed.height}`, 'not-an-image');
+    }
+    return claimed;
 }
 
 /** Width and height from a PNG's IHDR chunk (always first, at a fixed offset). */

@@ -3,11 +3,9 @@
 // announcement). Also adopts images written by the original capture script.
 import type { RedisClient } from '../redis/connection';
 import { scriptCommands } from '../redis/lua';
-import { MAX_HEIGHT, MAX_WIDTH } from '../camera/settings';
-import { checkImage, ImageInputError, ImageMime, pngSize } from './content';
+import { checkImage, checkJpegClaim, ImageInputError, ImageMime, pngSize } from './content';
 import { checkCamera, DEFAULT_INDEX, DEFAULT_KEY_PREFIX, ImageKeys, imageKeys, isLegacyId } from './ids';
 import { ADOPT_SCRIPT, CACHE_THUMBNAIL_SCRIPT, FORGET_DANGLING_SCRIPT, STORE_SCRIPT } from './scripts';
-import { jpegSize } from '../jpeg';
 import { thumbnailOffThread } from '../off-thread/jpeg-work';
 
 export interface RetentionSettings {
@@ -65,15 +63,6 @@ const imageCommands = scriptCommands<ImageCommands>({
     imageCacheThumbnail: { numberOfKeys: 1, lua: CACHE_THUMBNAIL_SCRIPT },
 });
 
-/** The most pixels decoded for a thumbnail: the largest camera sensor's. */
-const MAX_DECODE_PIXELS = MAX_WIDTH * MAX_HEIGHT;
-/**
- * Real JPEGs carry far more than a byte per thousand pixels (a flat grey 1080p frame at low
- * quality is about one per 70): fewer means a header that lies, which would still make the
- * decoder allocate hundreds of megabytes for a few hundred bytes.
- */
-const MAX_PIXELS_PER_BYTE = 1000;
-
 function captureMs(timestamp: unknown): number {
     const ms = timestamp instanceof Date ? timestamp.getTime() : typeof timestamp === 'number' ? timestamp : NaN;
     // Ids need 13 digits of ms; anything else (seconds, junk, absent) means "now, by Redis".
@@ -121,16 +110,9 @@ export class ImageStore {
         let height: number | undefined;
         let thumbnail: Buffer | undefined;
         if (mimeType === 'image/jpeg') {
-            // A few hundred bytes can claim 6000x6000 pixels, which the decoder would allocate
-            // (over a gigabyte) before finding out: the frame header is read first.
-            // Read once: it is also the size when no thumbnail is made.
-            const claimed = jpegSize(bytes);
-            if (claimed && claimed.width * claimed.height > MAX_DECODE_PIXELS) {
-                throw new ImageInputError(`a JPEG of ${claimed.width}x${claimed.height} is larger than the ${MAX_DECODE_PIXELS} pixels this store decodes`, 'too-large');
-            }
-            if (claimed && claimed.width * claimed.height > bytes.length * MAX_PIXELS_PER_BYTE) {
-                throw new ImageInputError(`${bytes.length} bytes cannot hold a JPEG of ${claimed.width}x${claimed.height}`, 'not-an-image');
-            }
+            // Checked here too, where its refusal keeps its own code; it is also the size
+            // when no thumbnail is made.
+            const claimed = checkJpegClaim(bytes);
             try {
                 if (this.thumbnailWidth > 0) {
                     const made = await thumbnailOffThread(bytes, this.thumbnailWidth);

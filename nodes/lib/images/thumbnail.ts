@@ -4,6 +4,7 @@
 // PNG input is stored without a thumbnail (we ship no PNG decoder): the gallery serves
 // the PNG itself in the grid, which is acceptable for the small diagrams PNG is used for.
 import jpeg from 'jpeg-js';
+import { checkJpegClaim, MAX_DECODE_PIXELS } from './content';
 
 export interface Thumbnail {
     /** The thumbnail JPEG (quality 70), at most `maxWidth` wide. */
@@ -13,12 +14,19 @@ export interface Thumbnail {
     height: number;
 }
 
-// Decoding limits protect Node-RED from a crafted "image" that claims huge dimensions.
-// 17 MP is the largest camera sensor (MAX_WIDTH x MAX_HEIGHT in lib/camera/settings.ts, rounded up); jpeg-js needs about 256 MB for a 12 MP picture.
-const DECODE_LIMITS = { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 17, maxMemoryUsageInMB: 400 } as const;
+// Decoding limits protect Node-RED from a crafted "image" that claims huge dimensions, as
+// a second line behind checkJpegClaim; jpeg-js needs about 256 MB for a 12 MP picture.
+const DECODE_LIMITS = {
+    useTArray: true, formatAsRGBA: true, maxResolutionInMP: Math.ceil(MAX_DECODE_PIXELS / 1e6), maxMemoryUsageInMB: 400,
+} as const;
 
-/** Decodes a JPEG and encodes a box-filtered copy at most maxWidth wide. Throws on a broken JPEG. */
+/**
+ * Decodes a JPEG and encodes a box-filtered copy at most maxWidth wide. Throws on a broken
+ * JPEG, and before decoding on one whose header claims more than checkJpegClaim allows
+ * (every caller is covered: the store and the gallery's thumbnails of legacy pictures).
+ */
 export function jpegThumbnail(source: Buffer, maxWidth: number): Thumbnail {
+    checkJpegClaim(source);
     const image = jpeg.decode(source, DECODE_LIMITS);
     const { width, height } = image;
     const scale = Math.min(1, maxWidth / width);

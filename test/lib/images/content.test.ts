@@ -1,10 +1,10 @@
 import assert from 'assert';
 import jpeg from 'jpeg-js';
-import { checkImage, ImageInputError, pngSize, sniffMime } from '../../../nodes/lib/images/content';
+import { checkImage, checkJpegClaim, ImageInputError, MAX_DECODE_PIXELS, pngSize, sniffMime } from '../../../nodes/lib/images/content';
 import { checkCamera, isImageId } from '../../../nodes/lib/images/ids';
 import { etagMatches, parseRange, parseTime } from '../../../nodes/lib/images/http';
 import { jpegThumbnail } from '../../../nodes/lib/images/thumbnail';
-import { makeJpeg, makePng } from './fixtures';
+import { claimingSize, makeJpeg, makePng } from './fixtures';
 
 const code = (fn: () => unknown) => {
     try {
@@ -71,5 +71,17 @@ describe('images: content, ids and HTTP helpers', function () {
         const small = jpeg.decode(jpegThumbnail(makeJpeg(100, 50), 320).bytes);
         assert.deepStrictEqual([small.width, small.height], [100, 50]);
         assert.throws(() => jpegThumbnail(Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x01]), 320));
+    });
+
+    it('refuses a JPEG header that claims more pixels than the decoder takes or the bytes can hold, before decoding', function () {
+        assert.deepStrictEqual(checkJpegClaim(makeJpeg(64, 48)), { width: 64, height: 48 });
+        assert.strictEqual(checkJpegClaim(makePng(4, 3)), undefined);
+        // A few hundred bytes claiming 4000x3000 is under the sensor limit but cannot be real.
+        const lying = claimingSize(4000, 3000);
+        assert.strictEqual(code(() => checkJpegClaim(lying)), 'not-an-image');
+        assert.strictEqual(code(() => checkJpegClaim(claimingSize(6000, 6000))), 'too-large');
+        assert.ok(6000 * 6000 > MAX_DECODE_PIXELS);
+        // Every decode is guarded, not only the store's: the gallery makes thumbnails of legacy pictures too.
+        assert.strictEqual(code(() => jpegThumbnail(lying, 320)), 'not-an-image');
     });
 });

@@ -14,6 +14,19 @@ export function makeJpeg(width = 64, height = 48, shade = 128): Buffer {
     return Buffer.from(jpeg.encode({ data, width, height }, 80).data);
 }
 
+/** A real JPEG whose frame header says it is width x height: decoding it would need that many pixels. */
+export function claimingSize(width: number, height: number): Buffer {
+    const jpeg = Buffer.from(makeJpeg(16, 16));
+    for (let at = 2; at + 9 < jpeg.length; at += 2 + jpeg.readUInt16BE(at + 2)) {
+        if (jpeg[at + 1] === 0xc0) {
+            jpeg.writeUInt16BE(height, at + 5);
+            jpeg.writeUInt16BE(width, at + 7);
+            break;
+        }
+    }
+    return jpeg;
+}
+
 function crc32(buf: Buffer): number {
     let c = ~0;
     for (const byte of buf) {
