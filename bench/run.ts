@@ -7,17 +7,14 @@ import path from 'path';
 import { RedisProcess } from '../test/support/redis-process';
 import { benchCounter } from './counter';
 import { benchImages } from './images';
-import { progress } from './stats';
+import { progress, RESULTS_DIR, thisMachine } from './stats';
 import { markdownTable, textTable } from './table';
 import { benchTransit } from './transit';
 
 async function main(): Promise<void> {
     const n = Number(process.env.BENCH_OPS || 5000);
     const started = performance.now();
-    const machine = {
-        cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString(),
-        loadAverageAtStart: os.loadavg()[0],
-    };
+    const machine = { ...thisMachine(), loadAverageAtStart: os.loadavg()[0] };
     progress(`measuring (${machine.cpus} CPUs, load average ${machine.loadAverageAtStart?.toFixed(1)}; a few minutes)…`);
     const redis = await RedisProcess.start();
     let transit;
@@ -35,16 +32,15 @@ async function main(): Promise<void> {
     console.log(`\n${textTable(rows)}\n`);
     console.log('Ours ÷ value: below 1 is better for times (ms), above 1 for rates (/s); p50 / p99 pairs are divided pairwise.');
 
-    const dir = path.join(__dirname, '..', '..', 'bench', 'results');
-    fs.mkdirSync(dir, { recursive: true });
-    const json = path.join(dir, 'latest.json');
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    const json = path.join(RESULTS_DIR, 'latest.json');
     const results = {
         machine: { ...machine, loadAverageAtEnd: os.loadavg()[0], seconds },
         transit: transit.results, counter: counter.results, images: images.results,
         table: rows,
     };
     fs.writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
-    const md = path.join(dir, 'latest.md');
+    const md = path.join(RESULTS_DIR, 'latest.md');
     fs.writeFileSync(md, markdownTable(rows));
     console.log(`\nwritten to ${path.relative(process.cwd(), json)} and ${path.relative(process.cwd(), md)} (${seconds.toFixed(0)} s)`);
 }

@@ -12,22 +12,21 @@ import { REPO_ROOT } from '../scripts/demo/paths';
 import { DemoStack, startDemoStack } from '../scripts/demo/stack';
 import { freePort } from '../test/support/redis-process';
 import { parseArgs, SoakArgs } from './soak/args';
-import { HEAP_PATH, soakFlows } from './soak/flows';
+import { FlowFacts, flowFacts, HEAP_PATH, soakFlows } from './soak/flows';
 import { NodeRedLog } from './soak/node-red-log';
-import { RedisNames, RedisSample, sampleProcess, sampleRedis } from './soak/probe';
+import { RedisSample, sampleProcess, sampleRedis } from './soak/probe';
 import { redisBound } from './soak/redis-bound';
 import { headerLine, IntervalRow, intervalLine } from './soak/report';
 import { FinalChecks, summariseSoak } from './soak/summary';
 import { Recorder } from './soak/tally';
 import { Traffic } from './soak/traffic';
-import { median, percentile } from './stats';
+import { max, median, percentile, RESULTS_DIR, thisMachine } from './stats';
 
 /** Ten times the original: a gate sees about 25 taps a minute, and a person presses about once a second. */
 const TAPS_PER_MINUTE = 250;
 const PRESSES_PER_SECOND = 10;
 const SAMPLE_EVERY_MS = 2000;
 const MB = 1024 * 1024;
-const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 
 function say(line = ''): void {
     process.stdout.write(`${line}\n`);
@@ -37,35 +36,8 @@ function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** What the soak needs to know about the deployed flows, read from them rather than assumed. */
-interface FlowFacts extends RedisNames {
-    maxCount: number;
-    maxBytes: number;
-    passPrefix: string;
-    repeatWindowMs: number;
-}
-
-function flowFacts(stack: DemoStack): FlowFacts {
-    const node = (id: string) => {
-        const found = stack.flows.find((n) => n.id === id);
-        if (!found) throw new Error(`no node ${id} in the deployed flows`);
-        return found as Record<string, unknown>;
-    };
-    const store = node('camera-store');
-    const gate = node('gate-check');
-    const monitor = node('monitor-events');
-    return {
-        imageIndex: String(store.index), imageKeyPrefix: String(store.keyPrefix),
-        maxCount: Number(store.maxCount), maxBytes: Number(store.maxBytes),
-        stream: String(gate.stream), passPrefix: String(gate.keyPrefix), repeatWindowMs: Number(gate.repeatWindow) * 1000,
-        // A monitor with no group set reads as the consumer group monitor-<node id>.
-        monitorGroup: String(monitor.group || `monitor-${monitor.id}`),
-    };
-}
-
 interface Run {
     args: SoakArgs;
-    stack: DemoStack;
     redis: Redis;
     pid: number;
     facts: FlowFacts;
@@ -133,7 +105,7 @@ async function soak(run: Run, recorder: Recorder, traffic: Traffic) {
             denied: tally.denied,
             tapP50Ms: percentile(tally.tapLatenciesMs, 0.5),
             tapP99Ms: percentile(tally.tapLatenciesMs, 0.99),
-            tapMaxMs: tally.tapLatenciesMs.length ? tally.tapLatenciesMs.reduce((m, v) => Math.max(m, v)) : NaN,
+            tapMaxMs: max(tally.tapLatenciesMs),
             tapInNodeRedP99Ms: percentile(tally.tapInNodeRedMs, 0.99),
             sold: tally.sold,
             refusedSales: tally.refusedSales,
@@ -156,8 +128,11 @@ async function soak(run: Run, recorder: Recorder, traffic: Traffic) {
     return { rows, rssSamples, elapsedS, before };
 }
 
-/** After the traffic: the counter, its event stream and the monitor must have caught up. */
-async function finalChecks(run: Run, traffic: Traffic): Promise<FinalChecks> {
+/**
+ * After the traffic: the counter, its event stream and the monitor must have caught up.
+ * Also returns the last Redis sample, which the memory bound reads its counts from.
+ */
+async function finalChecks(run: Run, traffic: Traffic): Promise<{ checks: FinalChecks; last: RedisSample }> {
     const expected = traffic.increments - traffic.decrements;
     const reply = await traffic.request('GET', '/counter');
     const value = (reply.body as { value?: unknown }).value;
@@ -171,7 +146,7 @@ async function finalChecks(run: Run, traffic: Traffic): Promise<FinalChecks> {
     // Unanswered presses may have counted or not: the count must lie between the extremes.
     const low = expected - traffic.unsureDecrements;
     const high = expected + traffic.unsureIncrements;
-    return {
+    const checks: FinalChecks = {
         counter: {
             increments: traffic.increments, decrements: traffic.decrements,
             unsureIncrements: traffic.unsureIncrements, unsureDecrements: traffic.unsureDecrements,
@@ -180,6 +155,7 @@ async function finalChecks(run: Run, traffic: Traffic): Promise<FinalChecks> {
         },
         monitor: { lag: monitor.monitorLag, pending: monitor.monitorPending, ok: monitor.monitorLag === 0 && monitor.monitorPending === 0 },
     };
+    return { checks, last: monitor };
 }
 
 async function runSoak(args: SoakArgs, stack: DemoStack, log: NodeRedLog, stopRequested: () => boolean): Promise<boolean> {
@@ -187,8 +163,8 @@ async function runSoak(args: SoakArgs, stack: DemoStack, log: NodeRedLog, stopRe
     try {
         const pid = stack.nodeRed.pid;
         if (pid === undefined) throw new Error('Node-RED has no process id');
-        const facts = flowFacts(stack);
-        const run: Run = { args, stack, redis, pid, facts, stopRequested };
+        const facts = flowFacts(stack.flows);
+        const run: Run = { args, redis, pid, facts, stopRequested };
         const recorder = new Recorder();
         log.onError = (line) => recorder.error('Node-RED log [error]', line.slice(0, 300));
         const traffic = new Traffic({
@@ -199,12 +175,11 @@ async function runSoak(args: SoakArgs, stack: DemoStack, log: NodeRedLog, stopRe
         await sleep(3000);
         const result = await soak(run, recorder, traffic);
         await sleep(1000);
-        const checks = await finalChecks(run, traffic);
+        const { checks, last } = await finalChecks(run, traffic);
         traffic.close();
         const totals = recorder.totals;
         const bound = await redisBound(redis, {
-            baselineBytes: result.before.usedMemory, imageIndex: facts.imageIndex, imageKeyPrefix: facts.imageKeyPrefix,
-            maxCount: facts.maxCount, maxBytes: facts.maxBytes, stream: facts.stream, passPrefix: facts.passPrefix,
+            ...facts, baselineBytes: result.before.usedMemory, last,
             opsPerSecond: (totals.decisions + totals.sold + totals.refusedSales) / result.elapsedS,
             twoHourSalesPerSecond: traffic.twoHourSold / result.elapsedS,
             supply: traffic.riders.supplied,
@@ -214,7 +189,7 @@ async function runSoak(args: SoakArgs, stack: DemoStack, log: NodeRedLog, stopRe
         }, say);
         const out = path.join(RESULTS_DIR, 'soak.json');
         fs.writeFileSync(out, `${JSON.stringify({
-            machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString() },
+            machine: thisMachine(),
             options: { ...args, tapsPerMinute: TAPS_PER_MINUTE, pressesPerSecond: PRESSES_PER_SECOND },
             elapsedS: result.elapsedS,
             intervals: result.rows,
@@ -249,10 +224,17 @@ async function main(): Promise<void> {
     say('starting a private Redis (append-only file) and Node-RED with every shipped flow…');
     let stack: DemoStack | undefined;
     try {
-        stack = await startDemoStack({
-            repoRoot: REPO_ROOT, stateDir, port: await freePort(), onNodeRedOutput: (text) => log.take(text),
-            adjustFlows: (flows) => soakFlows(flows, args.cameraIntervalS), signal: starting.signal,
-        });
+        try {
+            stack = await startDemoStack({
+                repoRoot: REPO_ROOT, stateDir, port: await freePort(), onNodeRedOutput: (text) => log.take(text),
+                adjustFlows: (flows) => soakFlows(flows, args.cameraIntervalS), signal: starting.signal,
+            });
+        } catch (err) {
+            // Ctrl-C during start-up: nothing ran, so there is nothing to summarise.
+            if (!stopRequested) throw err;
+            process.exitCode = 130;
+            return;
+        }
         const ok = await runSoak(args, stack, log, () => stopRequested);
         process.exitCode = ok ? 0 : 1;
     } finally {
@@ -263,7 +245,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-    if (err.message === 'start-up cancelled') process.exit(130);
     process.stderr.write(`soak failed: ${err.stack ?? err.message}\n`);
     process.exit(1);
 });

@@ -1,4 +1,16 @@
-// Latency summaries for the benchmarks.
+// Latency summaries for the benchmarks and the soak, and what both write beside their
+// figures: the machine they ran on and the folder the results go to.
+import os from 'os';
+import path from 'path';
+import { REPO_ROOT } from '../scripts/demo/paths';
+
+/** bench/results in the repository (not under dist/), where npm run bench and npm run soak write. */
+export const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
+
+/** The machine a run's figures come from, written beside them. */
+export function thisMachine(): { cpus: number; model: string | undefined; node: string; date: string } {
+    return { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
+}
 
 export interface Summary {
     ops: number;
@@ -16,6 +28,16 @@ export function percentile(values: number[], q: number): number {
 
 export function median(values: number[]): number {
     return percentile(values, 0.5);
+}
+
+/** Math.max without spreading: a day's taps are too many arguments for one call. -Infinity for none. */
+export function max(values: number[]): number {
+    return values.reduce((m, v) => (v > m ? v : m), -Infinity);
+}
+
+/** Math.min without spreading; Infinity for none. */
+export function min(values: number[]): number {
+    return values.reduce((m, v) => (v < m ? v : m), Infinity);
 }
 
 export function summarise(latenciesMs: number[], elapsedMs: number): Summary {

@@ -48,13 +48,13 @@ function number(value: number, unit: Unit): string {
     return Math.round(value).toLocaleString('en-US');
 }
 
-export function formatFigure(figure: Figure | string): string {
+function formatFigure(figure: Figure | string): string {
     if (typeof figure === 'string') return figure;
     const text = figure.values.map((v) => number(v, figure.unit)).join(' / ');
     return figure.unit ? `${text} ${figure.unit}` : text;
 }
 
-export function formatRatio(ratio: number[] | null): string {
+function formatRatio(ratio: number[] | null): string {
     if (!ratio) return '-';
     return ratio.map((r) => {
         if (r === 0) return '0';

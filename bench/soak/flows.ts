@@ -1,8 +1,11 @@
 // The soak's own copy of the shipped flows: every node as shipped, plus HTTP driver nodes
 // that present a card to the entry gate or sell a pass at the sales terminal and answer
 // with the node's decision, and a camera that captures every second instead of every 30 s.
-// The files in flows/ are never changed.
+// The files in flows/ are never changed. What the soak must know of the deployed flows
+// (their Redis names and caps) is read from them here too.
+import { monitorGroup } from '../../nodes/lib/transit/keys';
 import type { FlowNode } from '../../scripts/demo/flows';
+import type { RedisNames } from './probe';
 
 export const TAP_PATH = '/soak/tap';
 export const SALE_PATH = '/soak/sale';
@@ -11,6 +14,8 @@ export const HEAP_PATH = '/soak/heap';
 const GATE_NODE = 'gate-check';
 const SALE_NODE = 'sales-terminal';
 const CAMERA_TRIGGER = 'camera-every';
+const CAMERA_STORE = 'camera-store';
+const MONITOR_NODE = 'monitor-events';
 
 /** What the driver's HTTP answer holds: the node's topic and payload. */
 export interface NodeAnswer {
@@ -77,8 +82,28 @@ function heapNodes(): FlowNode[] {
 
 function find(flows: FlowNode[], id: string): FlowNode {
     const node = flows.find((n) => n.id === id);
-    if (!node) throw new Error(`the shipped flows have no node ${id}; the soak's drivers need it`);
+    if (!node) throw new Error(`the flows have no node ${id}; the soak needs it`);
     return node;
+}
+
+/** What the soak needs to know about the deployed flows, read from them rather than assumed. */
+export interface FlowFacts extends RedisNames {
+    maxCount: number;
+    maxBytes: number;
+    passPrefix: string;
+    repeatWindowMs: number;
+}
+
+export function flowFacts(flows: FlowNode[]): FlowFacts {
+    const store = find(flows, CAMERA_STORE);
+    const gate = find(flows, GATE_NODE);
+    const monitor = find(flows, MONITOR_NODE);
+    return {
+        imageIndex: String(store.index), imageKeyPrefix: String(store.keyPrefix),
+        maxCount: Number(store.maxCount), maxBytes: Number(store.maxBytes),
+        stream: String(gate.stream), passPrefix: String(gate.keyPrefix), repeatWindowMs: Number(gate.repeatWindow) * 1000,
+        monitorGroup: monitorGroup(monitor.group ? String(monitor.group) : undefined, monitor.id),
+    };
 }
 
 /** Adds answerId to the wires of the given outputs of node. */

@@ -26,8 +26,6 @@ export function sampleProcess(pid: number): ProcessSample {
 
 export interface RedisSample {
     usedMemory: number;
-    usedMemoryRss: number;
-    keys: number;
     /** Pictures in the index, their bytes (pictures and thumbnails) and the id sequence. */
     images: number;
     imageBytes: number;
@@ -52,9 +50,8 @@ function infoField(info: string, name: string): number {
 
 export async function sampleRedis(redis: Redis, names: RedisNames): Promise<RedisSample> {
     const imageSet = imageKeys(names.imageKeyPrefix, names.imageIndex);
-    const [info, keys, images, imageBytes, imageSeq, streamLength, groups] = await Promise.all([
+    const [info, images, imageBytes, imageSeq, streamLength, groups] = await Promise.all([
         redis.info('memory'),
-        redis.dbsize(),
         redis.zcard(imageSet.index),
         redis.get(imageSet.bytes),
         redis.get(imageSet.seq),
@@ -64,8 +61,6 @@ export async function sampleRedis(redis: Redis, names: RedisNames): Promise<Redi
     const group = (groups as unknown[][]).map(pairs).find((g) => g.name === names.monitorGroup);
     return {
         usedMemory: infoField(info, 'used_memory'),
-        usedMemoryRss: infoField(info, 'used_memory_rss'),
-        keys,
         images,
         imageBytes: Number(imageBytes ?? 0),
         imageSeq: Number(imageSeq ?? 0),
@@ -79,24 +74,4 @@ function pairs(flat: unknown[]): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
     return out;
-}
-
-/** Bytes Redis reports for one key (MEMORY USAGE), or undefined when there is no such key. */
-export async function keyMemory(redis: Redis, key: string | undefined): Promise<number | undefined> {
-    if (!key) return undefined;
-    // Every field: by default Redis sizes 5 and extrapolates, which misses a picture's bytes
-    // whenever the 5 it takes are the small metadata fields.
-    const bytes = await redis.memory('USAGE', key, 'SAMPLES', 0);
-    return bytes === null ? undefined : Number(bytes);
-}
-
-/** The first key matching pattern, found with SCAN (never KEYS). */
-export async function findKey(redis: Redis, pattern: string): Promise<string | undefined> {
-    let cursor = '0';
-    do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (keys.length > 0) return keys[0];
-        cursor = next;
-    } while (cursor !== '0');
-    return undefined;
 }

@@ -5,9 +5,11 @@
 // MEMORY USAGE on items the soak made; rates from the traffic it sent.
 import type Redis from 'ioredis';
 import { imageKeys } from '../../nodes/lib/images/ids';
+import { cardKeys } from '../../nodes/lib/transit/keys';
 import { TWO_HOUR_MS } from '../../nodes/lib/transit/pass-types';
 import { DEFAULT_RECORD_TTL_MS, DEFAULT_STREAM_LENGTH } from '../../nodes/lib/transit/store';
-import { findKey, keyMemory } from './probe';
+import type { FlowFacts } from './flows';
+import type { RedisSample } from './probe';
 
 /** transit:events is trimmed with XADD MAXLEN ~ (TransitStore's default); "~" may keep one more macro node (100 entries). */
 export const STREAM_CAP = DEFAULT_STREAM_LENGTH + 100;
@@ -16,14 +18,10 @@ export const RECORD_TTL_S = DEFAULT_RECORD_TTL_MS / 1000;
 /** Allocator slack over the sum of MEMORY USAGE estimates. */
 const SLACK = 1.1;
 
-export interface BoundInputs {
+export interface BoundInputs extends Pick<FlowFacts, 'imageIndex' | 'imageKeyPrefix' | 'maxCount' | 'maxBytes' | 'stream' | 'passPrefix'> {
     baselineBytes: number;
-    imageIndex: string;
-    imageKeyPrefix: string;
-    maxCount: number;
-    maxBytes: number;
-    stream: string;
-    passPrefix: string;
+    /** The soak's last Redis sample, taken once the traffic stopped. */
+    last: RedisSample;
     /** Taps plus sales per second, each leaving one record. */
     opsPerSecond: number;
     /** Two hour passes sold per second (each lives up to 2 h after first use). */
@@ -48,20 +46,42 @@ export interface RedisBound {
 
 const MB = 1024 * 1024;
 
+/** Bytes Redis reports for one key (MEMORY USAGE), or undefined when there is no such key. */
+async function keyMemory(redis: Redis, key: string | undefined): Promise<number | undefined> {
+    if (!key) return undefined;
+    // Every field: by default Redis sizes 5 and extrapolates, which misses a picture's bytes
+    // whenever the 5 it takes are the small metadata fields.
+    const bytes = await redis.memory('USAGE', key, 'SAMPLES', 0);
+    return bytes === null ? undefined : Number(bytes);
+}
+
+/** The first key matching pattern, found with SCAN (never KEYS). */
+async function findKey(redis: Redis, pattern: string): Promise<string | undefined> {
+    let cursor = '0';
+    do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        if (keys.length > 0) return keys[0];
+        cursor = next;
+    } while (cursor !== '0');
+    return undefined;
+}
+
 export async function redisBound(redis: Redis, inputs: BoundInputs): Promise<RedisBound> {
     const keys = imageKeys(inputs.imageKeyPrefix, inputs.imageIndex);
     const newest = (await redis.zrevrange(keys.index, 0, 0))[0];
     const pictureBytes = await keyMemory(redis, newest === undefined ? undefined : keys.image(newest));
-    const storedPerPicture = Number((await redis.get(keys.bytes)) ?? 0) / Math.max(1, await redis.zcard(keys.index));
+    const storedPerPicture = inputs.last.imageBytes / Math.max(1, inputs.last.images);
     const byBytes = inputs.maxBytes > 0 && storedPerPicture > 0 ? Math.floor(inputs.maxBytes / storedPerPicture) : Infinity;
     const picturesAtCap = Math.min(inputs.maxCount > 0 ? inputs.maxCount : Infinity, byBytes);
 
-    const length = await redis.xlen(inputs.stream);
+    const length = inputs.last.streamLength;
     const streamBytes = await keyMemory(redis, inputs.stream);
     const streamEntryBytes = streamBytes !== undefined && length > 0 ? streamBytes / length : undefined;
 
-    const recordBytes = await keyMemory(redis, await findKey(redis, `{${inputs.passPrefix}*}:op:*`));
-    const passBytes = await keyMemory(redis, await findKey(redis, `${inputs.passPrefix}*`));
+    // Patterns for any card's keys, built by the product's own key builder so that they follow its layout.
+    const anyCard = cardKeys(inputs.passPrefix, '*');
+    const recordBytes = await keyMemory(redis, await findKey(redis, anyCard.record('*')));
+    const passBytes = await keyMemory(redis, await findKey(redis, anyCard.pass));
     const passes = inputs.supply + inputs.twoHourSalesPerSecond * (TWO_HOUR_MS / 1000);
 
     const picturesMb = ((pictureBytes ?? 0) * picturesAtCap) / MB;

@@ -9,7 +9,7 @@ export interface IntervalRow {
     /** Node-RED VmRSS at the end of the interval, and the median of the samples taken in it. */
     rssMb: number;
     rssMedianMb: number;
-    /** V8's used heap in Node-RED at the end of the interval. */
+    /** The lowest V8 used heap in Node-RED sampled in the interval (NaN when no sample answered). */
     heapUsedMb: number;
     cpuPercent: number;
     /** The machine's 1-minute load average: other work competing for the CPUs. */
@@ -104,21 +104,22 @@ export function series(values: number[]): Series {
     };
 }
 
-export interface RssTrend {
-    /** MB per minute over the intervals after warm-up (their median samples). */
+export interface Trend {
+    /** MB per minute over the intervals after warm-up (one value per interval). */
     slopeMbPerMin: number;
     /** What that slope adds over the measured stretch after warm-up. */
     growthMb: number;
-    /** The growth allowed: 5% of the median RSS after warm-up, at least 5 MB. */
+    /** The growth allowed: 5% of the value's median after warm-up, at least 5 MB. */
     allowedMb: number;
     flat: boolean;
     intervals: number;
 }
 
-export function rssTrend(rows: IntervalRow[], intervalS: number): RssTrend {
+/** How fast value (in MB, one per interval, e.g. the median RSS) grows after warm-up, and whether that is flat. */
+export function trendAfterWarmUp(rows: IntervalRow[], intervalS: number, value: (row: IntervalRow) => number): Trend {
     const steady = rows.filter((r) => !r.warmUp);
     const xs = steady.map((r) => r.elapsedS / 60);
-    const ys = steady.map((r) => r.rssMedianMb);
+    const ys = steady.map(value);
     const perMin = slope(xs, ys);
     const minutes = steady.length * (intervalS / 60);
     const growthMb = perMin * minutes;

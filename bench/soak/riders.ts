@@ -18,22 +18,22 @@ interface Pass {
     busy: boolean;
 }
 
-export type TapKind = 'ride' | 'repeat' | 'stranger';
+type TapKind = 'ride' | 'repeat' | 'stranger';
 
-export interface PlannedTap {
+interface PlannedTap {
     card: string;
     kind: TapKind;
     /** Settles the model with the gate's answer; returns what was wrong with it, if anything. */
     settle(answer: NodeAnswer | undefined, at: number): string | undefined;
 }
 
-export interface PlannedSale {
+interface PlannedSale {
     card: string;
     passType: PassType;
     settle(answer: NodeAnswer | undefined): string | undefined;
 }
 
-export interface RiderOptions {
+interface RiderOptions {
     /** Cards holding a pass the driver keeps ready for riders. */
     supply: number;
     /** Share of taps by a card that never had a pass (denied: no-pass). */
@@ -44,21 +44,17 @@ export interface RiderOptions {
     refusedSaleShare: number;
     /** The gate's repeat window, ms. */
     repeatWindowMs: number;
-    random?: () => number;
 }
 
 const PASS_MIX: Array<[PassType, number]> = [['SINGLE_USE', 0.4], ['TEN_TRIP', 0.35], ['TWO_HOUR', 0.25]];
 
 export class Riders {
     private readonly passes = new Map<string, Pass>();
-    private readonly random: () => number;
     private nextCard = 1;
     private nextStranger = 1;
     private pendingSales = 0;
 
-    constructor(private readonly options: RiderOptions) {
-        this.random = options.random ?? Math.random;
-    }
+    constructor(private readonly options: RiderOptions) {}
 
     /** Cards with a pass, and sales still in flight that will add one. */
     get supplied(): number {
@@ -70,7 +66,7 @@ export class Riders {
     }
 
     planSale(): PlannedSale {
-        const holder = this.random() < this.options.refusedSaleShare ? this.pick((p) => !p.busy) : undefined;
+        const holder = Math.random() < this.options.refusedSaleShare ? this.pick((p) => !p.busy) : undefined;
         if (holder) {
             holder.busy = true;
             const passType = this.passType();
@@ -90,14 +86,14 @@ export class Riders {
             settle: (answer) => {
                 this.pendingSales--;
                 const wrong = expect(answer, 'sold', passType === 'TEN_TRIP' ? { passType, tripsRemaining: 10 } : { passType });
-                if (!wrong) this.passes.set(card, newPass(card, passType, this.random));
+                if (!wrong) this.passes.set(card, newPass(card, passType));
                 return wrong;
             },
         };
     }
 
     planTap(now: number): PlannedTap {
-        const roll = this.random();
+        const roll = Math.random();
         if (roll < this.options.repeatShare) {
             // Well inside the window, measured from when the grant was answered.
             const recent = this.pick((p) => !p.busy && !p.repeated && now - p.lastGrantAt < this.options.repeatWindowMs / 2);
@@ -152,7 +148,7 @@ export class Riders {
     }
 
     private passType(): PassType {
-        let roll = this.random();
+        let roll = Math.random();
         for (const [type, share] of PASS_MIX) {
             if (roll < share) return type;
             roll -= share;
@@ -163,7 +159,7 @@ export class Riders {
     /** A matching pass, looking from a random place so that every card gets its turn. */
     private pick(matches: (pass: Pass) => boolean): Pass | undefined {
         const all = [...this.passes.values()];
-        const start = Math.floor(this.random() * all.length);
+        const start = Math.floor(Math.random() * all.length);
         for (let i = 0; i < all.length; i++) {
             const pass = all[(start + i) % all.length] as Pass;
             if (matches(pass)) return pass;
@@ -172,8 +168,8 @@ export class Riders {
     }
 }
 
-function newPass(card: string, passType: PassType, random: () => number): Pass {
-    const ridesLeft = passType === 'SINGLE_USE' ? 1 : passType === 'TEN_TRIP' ? 10 : 2 + Math.floor(random() * 5);
+function newPass(card: string, passType: PassType): Pass {
+    const ridesLeft = passType === 'SINGLE_USE' ? 1 : passType === 'TEN_TRIP' ? 10 : 2 + Math.floor(Math.random() * 5);
     return {
         card, passType, ridesLeft, tripsRemaining: passType === 'TEN_TRIP' ? 10 : undefined,
         lastTapAt: 0, lastGrantAt: 0, repeated: false, busy: false,
@@ -185,7 +181,7 @@ function cardId(n: number): string {
 }
 
 /** Undefined when the answer has this topic and these payload fields; otherwise what differs. */
-export function expect(answer: NodeAnswer | undefined, topic: string, fields: Record<string, unknown>): string | undefined {
+function expect(answer: NodeAnswer | undefined, topic: string, fields: Record<string, unknown>): string | undefined {
     if (!answer) return 'no answer';
     const got = answer.payload ?? {};
     const differs = Object.entries(fields).filter(([key, value]) => got[key] !== value);

@@ -3,8 +3,8 @@
 // returned for bench/results/soak.json.
 import type { SoakArgs } from './args';
 import { RECORD_TTL_S, RedisBound, STREAM_CAP } from './redis-bound';
-import { median, percentile } from '../stats';
-import { IntervalRow, rssTrend, series } from './report';
+import { max, median, min, percentile } from '../stats';
+import { IntervalRow, series, trendAfterWarmUp } from './report';
 import type { Tally } from './tally';
 
 export interface FinalChecks {
@@ -39,21 +39,12 @@ function fmt(n: number | undefined, digits = 1): string {
     return n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
 }
 
-/** Math.max without spreading: a day's taps are too many arguments for one call. */
-function max(values: number[]): number {
-    return values.reduce((m, v) => (v > m ? v : m), -Infinity);
-}
-
-function min(values: number[]): number {
-    return values.reduce((m, v) => (v < m ? v : m), Infinity);
-}
-
 export function summariseSoak(input: SummaryInput, say: (line?: string) => void) {
     const { args, rows, totals, checks, bound } = input;
     const rss = series(rows.map((r) => r.rssMb));
-    const trend = rssTrend(rows, args.intervalS);
+    const trend = trendAfterWarmUp(rows, args.intervalS, (r) => r.rssMedianMb);
     const heap = series(rows.map((r) => r.heapUsedMb));
-    const heapTrend = rssTrend(rows.map((r) => ({ ...r, rssMedianMb: r.heapUsedMb })), args.intervalS);
+    const heapTrend = trendAfterWarmUp(rows, args.intervalS, (r) => r.heapUsedMb);
     const redisMb = series(rows.map((r) => r.redisUsedMb));
     const p99 = rows.map((r) => r.tapP99Ms);
     const steadyP99 = rows.filter((r) => !r.warmUp).map((r) => r.tapP99Ms);

@@ -13,7 +13,6 @@ export class Tally {
     sold = 0;
     refusedSales = 0;
     presses = 0;
-    galleryReads = 0;
     readonly errors: Record<string, number> = {};
 
     get decisions(): number {
@@ -52,7 +51,7 @@ export class Recorder {
         }
     }
 
-    count(field: 'sold' | 'refusedSales' | 'presses' | 'galleryReads'): void {
+    count(field: 'sold' | 'refusedSales' | 'presses'): void {
         this.current[field]++;
         this.totals[field]++;
     }

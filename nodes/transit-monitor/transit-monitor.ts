@@ -8,7 +8,7 @@ import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { errorStatus } from '../common/status';
 import { EventReader, StreamEvent } from '../lib/transit/event-reader';
 import { Described, describeEvent, TransitEvent } from '../lib/transit/events';
-import { checkStreamKey, DEFAULT_STREAM } from '../lib/transit/keys';
+import { checkStreamKey, DEFAULT_STREAM, monitorGroup } from '../lib/transit/keys';
 
 interface MonitorConfig extends NodeDef {
     server: string;
@@ -33,7 +33,7 @@ export = function register(RED: NodeAPI): void {
         const connection = attachToServer(RED, node, config.server);
         try {
             const stream = checkStreamKey(config.stream || DEFAULT_STREAM);
-            const group = config.group || `monitor-${node.id}`;
+            const group = monitorGroup(config.group, node.id);
             if (connection) reader = new EventReader(connection.command, stream, group, `${os.hostname()}-${node.id}`);
         } catch (err) {
             showSettingsError(RED, node, 'transit-monitor', err as Error);

@@ -6,6 +6,14 @@
 export const DEFAULT_KEY_PREFIX = 'transit:pass:';
 export const DEFAULT_STREAM = 'transit:events';
 
+/**
+ * The consumer group a transit-monitor reads the stream with: the one in its settings, or
+ * else one of its own (monitor-<node id>), so that two monitors each see every event.
+ */
+export function monitorGroup(configured: string | undefined, nodeId: string): string {
+    return configured || `monitor-${nodeId}`;
+}
+
 const SAFE_PREFIX = /^[A-Za-z0-9_.:\-/]{0,64}$/;
 
 export function checkKeyPrefix(prefix: string): string {
