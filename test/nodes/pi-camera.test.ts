@@ -7,7 +7,7 @@ import path from 'path';
 import { decode } from 'jpeg-js';
 import type { Node } from 'node-red';
 import { FakeCamera, FakeCameraKind, isRunning, makeFakeCamera } from '../lib/camera/fake-camera';
-import { catchNode, collect, FlowNode, helper, load, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, FlowNode, helper, load, loggedBy, statusOf, waitFor } from '../support/flow';
 
 const cameraModule = require('../../nodes/pi-camera/pi-camera');
 
@@ -30,8 +30,8 @@ async function loaded(props: Record<string, unknown> = {}) {
     return { node, out: collect('out'), caught: collect('caught'), send: (msg: Record<string, unknown>) => node.receive(msg as never) };
 }
 
-type LogEntry = { level: number; id?: string; msg?: unknown };
-const logsOf = (id: string) => (helper.log() as unknown as { args: LogEntry[][] }).args.map((a) => a[0]).filter((e) => e.id === id);
+/** The camera node's own log lines (pi-camera.log.*), at any level. */
+const cameraLog = () => loggedBy('cam', Infinity).filter((e) => String(e.msg).startsWith('pi-camera.log.'));
 
 const errorOf = (msg: Record<string, unknown>) => (msg.error as { message: string }).message;
 
@@ -63,7 +63,7 @@ describe('pi-camera node', function () {
         const { out, send } = await loaded();
         await waitFor(() => statusOf('cam').fill === 'grey', 2000, 'the grey status');
         assert.deepEqual(statusOf('cam'), { fill: 'grey', shape: 'ring', text: 'pi-camera.status.simulated' });
-        const lines = logsOf('cam').filter((e) => String(e.msg).startsWith('pi-camera.log.'));
+        const lines = cameraLog();
         assert.deepEqual(lines.map((e) => e.msg), ['pi-camera.log.no-program']);
 
         const before = Date.now();
@@ -81,7 +81,7 @@ describe('pi-camera node', function () {
         assert.equal(msg.topic, 'porch-sensor');
         assert.equal(msg.keep, 42);
         assert.deepEqual(statusOf('cam'), { fill: 'grey', shape: 'ring', text: 'pi-camera.status.simulated' });
-        assert.equal(logsOf('cam').filter((e) => String(e.msg).startsWith('pi-camera.log.')).length, 1);
+        assert.equal(cameraLog().length, 1);
     });
 
     it('simulated mode uses the test card even with a camera, without a log line', async () => {
@@ -92,7 +92,7 @@ describe('pi-camera node', function () {
         assert.deepEqual([decode(out[0].payload as Buffer).width, decode(out[0].payload as Buffer).height], [640, 360]);
         assert.deepEqual(fake.events(), []);
         assert.equal(statusOf('cam').fill, 'grey');
-        assert.deepEqual(logsOf('cam').filter((e) => String(e.msg).startsWith('pi-camera.log.')), []);
+        assert.deepEqual(cameraLog(), []);
     });
 
     it('takes pictures with rpicam-still, one at a time, in order', async () => {
@@ -131,7 +131,7 @@ describe('pi-camera node', function () {
         useCamera('no-camera');
         const { caught, out, send } = await loaded();
         await waitFor(() => statusOf('cam').fill === 'grey', 2000, 'the grey status');
-        assert.deepEqual(logsOf('cam').filter((e) => String(e.msg).startsWith('pi-camera.log.')).map((e) => e.msg), ['pi-camera.log.no-camera']);
+        assert.deepEqual(cameraLog().map((e) => e.msg), ['pi-camera.log.no-camera']);
         send({});
         await waitFor(() => out.length === 1, 5000, 'a test card');
         assert.equal(decode(out[0].payload as Buffer).width, 320);

@@ -4,18 +4,8 @@ import { imageKeys } from '../../../nodes/lib/images/ids';
 import { listImages } from '../../../nodes/lib/images/list';
 import { adoptLegacy, ImageStore } from '../../../nodes/lib/images/store';
 import { sharedRedis } from '../../support/global-redis';
+import { scanKeys } from '../../support/scan-keys';
 import { freshNames, makeJpeg, makePng } from './fixtures';
-
-async function keysLike(redis: Redis, pattern: string): Promise<string[]> {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        found.push(...keys);
-        cursor = next;
-    } while (cursor !== '0');
-    return found;
-}
 
 describe('images: store script, retention and listing (real Redis)', function () {
     let redis: Redis;
@@ -69,7 +59,7 @@ describe('images: store script, retention and listing (real Redis)', function ()
             await assert.rejects(store.store(payload), (err: Error) => err.name === 'ImageInputError');
         }
         await assert.rejects(store.store(makeJpeg(), { camera: 'bad\ncamera' }), /camera/);
-        assert.deepStrictEqual(await keysLike(redis, `${names.keyPrefix.split(':')[0]}*`), []);
+        assert.deepStrictEqual(await scanKeys(redis, `${names.keyPrefix.split(':')[0]}*`), []);
         assert.strictEqual(await redis.dbsize(), before);
     });
 
@@ -86,7 +76,7 @@ describe('images: store script, retention and listing (real Redis)', function ()
         }
         assert.strictEqual(await redis.zcard(names.index), 25);
         assert.deepStrictEqual(await redis.zrange(names.index, '0', '-1'), ids.slice(-25));
-        const hashes = await keysLike(redis, `${names.keyPrefix}*`);
+        const hashes = await scanKeys(redis, `${names.keyPrefix}*`);
         assert.strictEqual(hashes.length, 25);
         const sizes = await redis.hgetall(`${names.index}:sizes`);
         assert.strictEqual(Object.keys(sizes).length, 25);
@@ -104,7 +94,7 @@ describe('images: store script, retention and listing (real Redis)', function ()
             await store.store(jpeg);
             assert.ok(Number(await redis.get(`${names.index}:bytes`)) <= 20000);
         }
-        const hashes = await keysLike(redis, `${names.keyPrefix}*`);
+        const hashes = await scanKeys(redis, `${names.keyPrefix}*`);
         const count = await redis.zcard(names.index);
         assert.strictEqual(hashes.length, count);
         let real = 0;
@@ -135,7 +125,7 @@ describe('images: store script, retention and listing (real Redis)', function ()
             const ids = new Set(results.map((r) => r.id));
             assert.strictEqual(ids.size, 200);
             assert.strictEqual(await redis.zcard(names.index), 200);
-            assert.strictEqual((await keysLike(redis, `${names.keyPrefix}*`)).length, 200);
+            assert.strictEqual((await scanKeys(redis, `${names.keyPrefix}*`)).length, 200);
             // Paging through 200 images in the same millisecond: every one exactly once.
             const keys = imageKeys(names.keyPrefix, names.index);
             const seen: string[] = [];
