@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import type { Node } from 'node-red';
 import { catchNode, FlowNode, helper, load, Msg, serverNode, SERVER_ID, statusOf, waitFor } from '../support/flow';
-import { RedisProcess } from '../support/redis-process';
+import { RedisProcess, skipWithoutTmpfs } from '../support/redis-process';
 import { freshNames, makeJpeg } from '../lib/images/fixtures';
 import { sleep } from './transit-rig';
 
@@ -81,7 +81,12 @@ describe('faults: the camera stores through Redis being killed and restarted', f
 
     for (const fsync of ['everysec', 'always']) {
         it(`(appendfsync ${fsync}) never shows a half-written image and keeps every acknowledged store`, async function () {
-            const own = await RedisProcess.start(['--appendonly', 'yes', '--appendfsync', fsync]);
+            // everysec keeps its AOF in memory, for the reason kill-mid-burst gives: on a busy
+            // disk a SIGKILL can lose writes Redis has acknowledged (its documented everysec
+            // bound), and this test must fail on the package's losses only. `always` runs on the disk.
+            const filesInMemory = fsync === 'everysec';
+            if (filesInMemory) skipWithoutTmpfs(this);
+            const own = await RedisProcess.start(['--appendonly', 'yes', '--appendfsync', fsync], { filesInMemory });
             const checker = new Redis(own.port, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
             checker.on('error', () => undefined); // Redis is down on purpose; the loop retries
             try {

@@ -3,10 +3,9 @@
 // its answer; the ones answered `unavailable` are retried with the same id once Redis
 // is back, and the checker compares the whole history with what Redis holds.
 import assert from 'node:assert/strict';
-import fs from 'fs';
 import Redis from 'ioredis';
 import { helper, statusOf, waitFor } from '../support/flow';
-import { RedisProcess } from '../support/redis-process';
+import { RedisProcess, skipWithoutTmpfs } from '../support/redis-process';
 import { check, History, Op, OpKind, readView } from './transit-history';
 import { Answer, freshCard, sleep, TransitRig } from './transit-rig';
 
@@ -107,8 +106,9 @@ describe('faults: Redis killed mid-burst of sales and taps, restarted from its A
             // That is Redis's documented everysec bound, not this package's; so the everysec run
             // keeps its AOF in memory (tmpfs), where fsync never lags, and proves the package's
             // part: a write Redis has written survives the kill. `always` runs on the real disk.
-            const aofDir = fsync === 'everysec' && fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/redis-iot-aof-') : undefined;
-            const own = await RedisProcess.start(['--appendonly', 'yes', '--appendfsync', fsync, ...(aofDir ? ['--dir', aofDir] : [])]);
+            const filesInMemory = fsync === 'everysec';
+            if (filesInMemory) skipWithoutTmpfs(this);
+            const own = await RedisProcess.start(['--appendonly', 'yes', '--appendfsync', fsync], { filesInMemory });
             const direct = new Redis(own.port, { lazyConnect: true });
             try {
                 const rig = await TransitRig.deploy(own.port, { gates: GATES, terminals: TERMINALS });
@@ -146,7 +146,6 @@ describe('faults: Redis killed mid-burst of sales and taps, restarted from its A
             } finally {
                 direct.disconnect();
                 await own.destroy();
-                if (aofDir) fs.rmSync(aofDir, { recursive: true, force: true });
             }
         });
     }

@@ -3,62 +3,48 @@
 // only through the proxy; the test's own client goes to Redis directly, selling,
 // tapping and counting while Node-RED is cut off.
 import assert from 'node:assert/strict';
-import Redis from 'ioredis';
-import { collect, helper, Msg, SERVER_ID, statusOf, waitFor } from '../support/flow';
+import { helper, SERVER_ID, statusOf, waitFor } from '../support/flow';
 import { ownRedis } from '../support/redis-process';
 import { LinkInfo, TcpProxy } from '../support/tcp-proxy';
 import type { RedisServerNode } from '../../nodes/common/types';
-import { TransitStore } from '../../nodes/lib/transit/store';
-import { assertNothingCharged, assertRecovers, freshCard, KEY_PREFIX, scriptCalls, sleep, STREAM, trafficFor, TransitRig, WatchedRig } from './transit-rig';
+import { assertNothingCharged, assertRecovers, deployWatched, freshCard, freshId, lastCount, scriptCalls, sleep, STREAM, trafficFor, WatchedRig } from './transit-rig';
 
 const COUNTER_KEY = 'fault:net:count';
-const NODES = ['gate0', 'gate1', 'terminal0', 'monitor', 'counter'];
 
 describe('faults: the network to Redis cut and healed (TCP proxy)', function () {
     this.timeout(120000);
     const own = ownRedis({ perTest: true, stopFirst: () => helper.unload() });
     let proxy: TcpProxy;
-    let direct: Redis;
-    let store: TransitStore;
-    let rig: TransitRig;
-    let events: Msg[];
-    let counts: Msg[];
+    /** Node-RED talks to Redis through the proxy; the test's client (watched.direct) does not. */
     let watched: WatchedRig;
-    let seq = 0;
 
     beforeEach(async () => {
         proxy = await TcpProxy.start(own.port);
-        direct = own.client;
-        store = new TransitStore(direct, { keyPrefix: KEY_PREFIX, stream: STREAM });
-        rig = await TransitRig.deploy(proxy.port, { gates: 2, terminals: 1, monitorAndCounter: { counterKey: COUNTER_KEY } });
-        events = collect('events');
-        counts = collect('count');
-        watched = { rig, direct, store, events, counts, counterKey: COUNTER_KEY, nodes: NODES };
-        await waitFor(() => NODES.every((id) => statusOf(id).fill === 'green'), 10000, 'every node green');
+        watched = await deployWatched(proxy.port, own.client, COUNTER_KEY);
     });
     afterEach(() => proxy.close());
 
     const connectionState = () => (helper.getNode(SERVER_ID) as unknown as RedisServerNode).connection?.state;
-    const lastCount = () => counts[counts.length - 1]?.payload;
-    const traffic = (ms: number, cards: string[]) => trafficFor(rig, ms, cards, { idPrefix: 'net', saleEveryMs: 400 });
+    const traffic = (ms: number, cards: string[]) => trafficFor(watched.rig, ms, cards, { idPrefix: 'net', saleEveryMs: 400 });
 
     /** Sells ten trip passes directly (not through the proxy). */
     async function soldCards(n: number): Promise<string[]> {
         const cards = Array.from({ length: n }, () => freshCard());
-        for (const card of cards) await store.sell(card, 'TEN_TRIP', `pre-${card}`, 'direct');
+        for (const card of cards) await watched.store.sell(card, 'TEN_TRIP', `pre-${card}`, 'direct');
         return cards;
     }
 
     /** While Node-RED is cut off: sales, an entry and counter changes made by others. */
     async function othersActMeanwhile(): Promise<void> {
         const card = freshCard();
-        await store.sell(card, 'TEN_TRIP', `meanwhile-${card}`, 'direct');
-        await store.tap(card, 'direct-gate', `meanwhile-tap-${card}`, 0);
-        await direct.incrby(COUNTER_KEY, 5);
+        await watched.store.sell(card, 'TEN_TRIP', `meanwhile-${card}`, 'direct');
+        await watched.store.tap(card, 'direct-gate', `meanwhile-tap-${card}`, 0);
+        await watched.direct.incrby(COUNTER_KEY, 5);
     }
 
     it('blackhole (half-open sockets): noticed within seconds, taps answered in bound, everything resumes after heal', async function () {
         const cards = await soldCards(4);
+        const countsBefore = watched.counts.length;
         const cutAt = Date.now();
         proxy.blackhole();
         let noticedMs = -1;
@@ -69,13 +55,13 @@ describe('faults: the network to Redis cut and healed (TCP proxy)', function () 
         proxy.heal();
         const healedAt = Date.now();
         const slowest = await assertNothingCharged(watched, cards, sent, 20);
-        const recovery = await assertRecovers(watched, healedAt);
+        const recovery = await assertRecovers(watched, { countsBefore, healedAt });
         console.log(`      blackhole: ${JSON.stringify({ taps: sent.taps.length, slowest, noticedMs, ...recovery })}`);
     });
 
     /** The subscriber's connection: Redis lists it as subscribed (flag P), at the proxy's upstream port. */
     async function subscriberLink(): Promise<LinkInfo> {
-        const list = ((await direct.client('LIST')) as string).split('\n');
+        const list = ((await watched.direct.client('LIST')) as string).split('\n');
         const subscriberLine = list.find((line) => /\bflags=\w*P/.test(line)) ?? '';
         const subscriberPort = Number(/\baddr=127\.0\.0\.1:(\d+)/.exec(subscriberLine)?.[1]);
         const link = proxy.connections().find((l) => l.upstreamPort === subscriberPort);
@@ -85,18 +71,18 @@ describe('faults: the network to Redis cut and healed (TCP proxy)', function () 
 
     it('only the subscriber socket goes half-open: the counter notices it, reconnects and converges', async function () {
         const link = await subscriberLink();
-        const before = Number(lastCount());
+        const before = Number(lastCount(watched));
         proxy.blackhole((l) => l.id === link.id);
         const cutAt = Date.now();
-        await direct.incrby(COUNTER_KEY, 3);
+        await watched.direct.incrby(COUNTER_KEY, 3);
         // The command connection is fine meanwhile: the gates keep granting.
         const [card] = await soldCards(1);
-        assert.equal((await rig.tap(1, card, `sub-cut-${++seq}`)).outcome, 'ok');
-        await waitFor(() => lastCount() === before + 3, 15000, 'the counter converges through a new subscriber socket');
+        assert.equal((await watched.rig.tap(1, card, freshId('sub-cut'))).outcome, 'ok');
+        await waitFor(() => lastCount(watched) === before + 3, 15000, 'the counter converges through a new subscriber socket');
         const convergedMs = Date.now() - cutAt;
-        await direct.incrby(COUNTER_KEY, 1);
+        await watched.direct.incrby(COUNTER_KEY, 1);
         const changed = Date.now();
-        await waitFor(() => lastCount() === before + 4, 3000, 'notifications arrive again');
+        await waitFor(() => lastCount(watched) === before + 4, 3000, 'notifications arrive again');
         const followMs = Date.now() - changed;
         assert.ok(proxy.connections().filter((l) => l.open && l.mode === 'pass').length >= 2, 'a new subscriber connection');
         console.log(`      subscriber half-open: ${JSON.stringify({ convergedMs, followMs })}`);
@@ -104,7 +90,8 @@ describe('faults: the network to Redis cut and healed (TCP proxy)', function () 
 
     it('stall (bytes delivered late after the heal): nothing Node-RED gave up on runs, everything resumes', async function () {
         const cards = await soldCards(4);
-        const scriptsBefore = await scriptCalls(direct);
+        const scriptsBefore = await scriptCalls(watched.direct);
+        const countsBefore = watched.counts.length;
         proxy.stall();
         const [sent] = await Promise.all([traffic(6000, cards), othersActMeanwhile()]);
         proxy.heal();
@@ -112,15 +99,16 @@ describe('faults: the network to Redis cut and healed (TCP proxy)', function () 
         // Let the held bytes reach Redis and run: they must have run, or this proves nothing.
         await sleep(1500);
         const OTHERS_SCRIPTS = 2; // the sale and the tap othersActMeanwhile() made directly
-        const lateScripts = (await scriptCalls(direct)) - scriptsBefore - OTHERS_SCRIPTS;
+        const lateScripts = (await scriptCalls(watched.direct)) - scriptsBefore - OTHERS_SCRIPTS;
         assert.ok(lateScripts > 0, 'taps held by the stall reached Redis after the heal');
         const slowest = await assertNothingCharged(watched, cards, sent, 20);
-        const recovery = await assertRecovers(watched, healedAt);
+        const recovery = await assertRecovers(watched, { countsBefore, healedAt });
         console.log(`      stall: ${JSON.stringify({ taps: sent.taps.length, slowest, lateScripts, ...recovery })}`);
     });
 
     it('connections reset and new ones refused for 5 s: answered at once, and everything resumes', async function () {
         const cards = await soldCards(4);
+        const countsBefore = watched.counts.length;
         proxy.refuseNew();
         proxy.reset();
         const cutAt = Date.now();
@@ -131,7 +119,7 @@ describe('faults: the network to Redis cut and healed (TCP proxy)', function () 
         await proxy.acceptNew();
         const healedAt = Date.now();
         const slowest = await assertNothingCharged(watched, cards, sent, 20);
-        const recovery = await assertRecovers(watched, healedAt);
+        const recovery = await assertRecovers(watched, { countsBefore, healedAt });
         console.log(`      reset+refuse: ${JSON.stringify({ taps: sent.taps.length, slowest, noticedMs, ...recovery })}`);
     });
 
@@ -145,10 +133,10 @@ describe('faults: the network to Redis cut and healed (TCP proxy)', function () 
             const link = await cut;
             await waitFor(() => statusOf('monitor').fill === 'green', 15000, 'the monitor back after the cut');
             const [second] = await soldCards(1);
-            const ids = (await direct.xrange(STREAM, '-', '+')).map(([id]) => id);
-            await waitFor(() => events.some((e) => e.eventId === ids[1]), 10000, 'the second sale shown');
+            const ids = (await watched.direct.xrange(STREAM, '-', '+')).map(([id]) => id);
+            await waitFor(() => watched.events.some((e) => e.eventId === ids[1]), 10000, 'the second sale shown');
             await sleep(500);
-            assert.deepEqual(events.map((e) => (e.payload as { cardSerialNumber: string }).cardSerialNumber), [first, second],
+            assert.deepEqual(watched.events.map((e) => (e.payload as { cardSerialNumber: string }).cardSerialNumber), [first, second],
                 `events shown after the cut of link ${link.id}`);
         });
     }
@@ -163,10 +151,10 @@ describe('faults: the network to Redis cut and healed (TCP proxy)', function () 
         const cut = proxy.cutOnCommand('INFO', 'blackhole');
         proxy.reset((l) => l.id === subscriber.id);
         await cut;
-        const before = Number(lastCount());
-        await direct.incrby(COUNTER_KEY, 2);
-        await waitFor(() => lastCount() === before + 2, 20000, 'the counter follows through a new subscriber connection');
-        await direct.incrby(COUNTER_KEY, 1);
-        await waitFor(() => lastCount() === before + 3, 3000, 'and keeps following');
+        const before = Number(lastCount(watched));
+        await watched.direct.incrby(COUNTER_KEY, 2);
+        await waitFor(() => lastCount(watched) === before + 2, 20000, 'the counter follows through a new subscriber connection');
+        await watched.direct.incrby(COUNTER_KEY, 1);
+        await waitFor(() => lastCount(watched) === before + 3, 3000, 'and keeps following');
     });
 });

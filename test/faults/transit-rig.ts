@@ -4,9 +4,11 @@
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import type { Node } from 'node-red';
-import { FlowNode, helper, load, Msg, serverNode, SERVER_ID, statusOf, waitFor } from '../support/flow';
+import { collect, FlowNode, helper, load, Msg, SERVER_ID, waitFor, waitGreen } from '../support/flow';
+import { uniqueCard } from '../support/cards';
+import { transitFlow } from '../support/transit-flow';
 import { cardKeys } from '../../nodes/lib/transit/keys';
-import type { TransitStore } from '../../nodes/lib/transit/store';
+import { TransitStore } from '../../nodes/lib/transit/store';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const gateModule = require('../../nodes/transit-gate/transit-gate');
@@ -18,14 +20,10 @@ export const KEY_PREFIX = 'fault:pass:';
 export const STREAM = 'fault:events';
 export const TEN_TRIPS = 10;
 /** Command timeout 250 ms plus a local budget, generous for a loaded 2-core machine. */
-export const ANSWER_BOUND_MS = 1500;
+const ANSWER_BOUND_MS = 1500;
 
-let cards = 0;
-/** A card id no other test uses (uppercase hex, as the gate normalises it). */
-export function freshCard(): string {
-    cards += 1;
-    return `FA${process.pid.toString(16)}${Date.now().toString(16)}${cards.toString(16)}`.toUpperCase();
-}
+/** A card id no other test uses (FA…, the fault suites' cards). */
+export const freshCard = (): string => uniqueCard('FA');
 
 export type Outcome = 'ok' | 'fail' | 'unknown';
 
@@ -45,23 +43,8 @@ export interface RigOptions {
     server?: Record<string, unknown>;
 }
 
-export function transitFlow(port: number, options: RigOptions = {}): FlowNode[] {
-    const flow: FlowNode[] = [
-        { id: 'tab', type: 'tab' },
-        { ...serverNode(port, options.server), z: 'tab' },
-        { id: 'granted', type: 'helper', z: 'tab' },
-        { id: 'denied', type: 'helper', z: 'tab' },
-        { id: 'sold', type: 'helper', z: 'tab' },
-        { id: 'refused', type: 'helper', z: 'tab' },
-    ];
-    for (let i = 0; i < (options.gates ?? 1); i++) {
-        flow.push({ id: `gate${i}`, type: 'transit-gate', z: 'tab', server: SERVER_ID, gateId: `gate-${i}`, repeatWindow: 0,
-            keyPrefix: KEY_PREFIX, stream: STREAM, wires: [['granted'], ['denied']] });
-    }
-    for (let i = 0; i < (options.terminals ?? 0); i++) {
-        flow.push({ id: `terminal${i}`, type: 'transit-sale', z: 'tab', server: SERVER_ID, terminalId: `terminal-${i}`,
-            keyPrefix: KEY_PREFIX, stream: STREAM, timeout: 0, wires: [[], ['sold'], ['refused']] });
-    }
+function rigFlow(port: number, options: RigOptions): FlowNode[] {
+    const flow = transitFlow(port, { keyPrefix: KEY_PREFIX, stream: STREAM, gates: options.gates, terminals: options.terminals, server: options.server });
     if (options.monitorAndCounter) {
         flow.push(
             { id: 'monitor', type: 'transit-monitor', z: 'tab', server: SERVER_ID, stream: STREAM, group: 'fault-monitor', wires: [['events']] },
@@ -94,7 +77,7 @@ export class TransitRig {
     }
 
     static async deploy(port: number, options: RigOptions = {}): Promise<TransitRig> {
-        await load(transitModules, transitFlow(port, options));
+        await load(transitModules, rigFlow(port, options));
         return new TransitRig();
     }
 
@@ -146,8 +129,8 @@ let ids = 0;
 /** A tap or sale id no other in this process uses. */
 export const freshId = (prefix: string) => `${prefix}-${++ids}`;
 
-export type TapAnswer = Answer & { id: string; card: string };
-export type SaleAnswer = Answer & { card: string };
+type TapAnswer = Answer & { id: string; card: string };
+type SaleAnswer = Answer & { card: string };
 export interface Traffic {
     taps: TapAnswer[];
     sales: SaleAnswer[];
@@ -209,32 +192,58 @@ export async function assertNothingCharged(w: WatchedRig, cards: string[], traff
     return slowest;
 }
 
+/** The value in the counter's latest message. */
+export const lastCount = (w: WatchedRig): unknown => w.counts[w.counts.length - 1]?.payload;
+
+/** The outage whose recovery assertRecovers checks. */
+export interface Outage {
+    /** How many count messages had come when the outage began (w.counts.length then). */
+    countsBefore: number;
+    healedAt: number;
+}
+
 /**
- * Back to work without a redeploy, each step within `withinMs`: a grant, the counter on
- * Redis's value and following a change, the monitor showing every event of the stream
- * once and in order, and every status green. Returns when the grant and the count came.
+ * Back to work without a redeploy, each step within `withinMs`: a grant, the counter
+ * sending Redis's value again (a message sent after the outage began: the one sent before
+ * may hold the same value) and following a change, the monitor showing every event of the
+ * stream once and in order, and every status green. Returns when the grant and the count came.
  */
-export async function assertRecovers(w: WatchedRig, healedAt: number, withinMs = 10000): Promise<{ grantedMs: number; countMs: number }> {
+export async function assertRecovers(w: WatchedRig, outage: Outage, withinMs = 10000): Promise<{ grantedMs: number; countMs: number }> {
     const card = freshCard();
     await w.store.sell(card, 'SINGLE_USE', `post-${card}`, 'direct');
     let grantedMs = -1;
     await waitFor(async () => {
         const answer = await w.rig.tap(0, card, freshId('post'));
-        if (answer.outcome === 'ok') grantedMs = Date.now() - healedAt;
+        if (answer.outcome === 'ok') grantedMs = Date.now() - outage.healedAt;
         return answer.outcome === 'ok';
     }, withinMs, 'a grant after the outage');
-    const lastCount = () => w.counts[w.counts.length - 1]?.payload;
     const expected = Number(await w.direct.get(w.counterKey));
-    await waitFor(() => lastCount() === expected, withinMs, `the counter on ${expected}`);
-    const countMs = Date.now() - healedAt;
+    // A reconnected counter re-reads and sends its value even when it did not change.
+    await waitFor(() => w.counts.length > outage.countsBefore && lastCount(w) === expected, withinMs,
+        () => `the counter sending ${expected} after the outage (sent since it began: ${JSON.stringify(w.counts.slice(outage.countsBefore).map((m) => m.payload))})`);
+    const countMs = Date.now() - outage.healedAt;
     await w.direct.incrby(w.counterKey, 1);
-    await waitFor(() => lastCount() === expected + 1, 3000, 'the counter follows a change again');
+    await waitFor(() => lastCount(w) === expected + 1, 3000, () => `the counter following a change again (last sent ${String(lastCount(w))})`);
     // The monitor shows every event in the stream once, in order, including those
     // written during the outage and the entry just granted.
     const streamIds = (await w.direct.xrange(STREAM, '-', '+')).map(([id]) => id);
     await waitFor(() => w.events.length >= streamIds.length, withinMs, `the monitor shows ${streamIds.length} events`);
     await sleep(300);
     assert.deepEqual(w.events.map((e) => String(e.eventId)), streamIds);
-    await waitFor(() => w.nodes.every((id) => statusOf(id).fill === 'green'), withinMs, `every node green again: ${w.nodes.map((id) => statusOf(id).fill)}`);
+    await waitGreen(w.nodes, withinMs, 'every node green again');
     return { grantedMs, countMs };
+}
+
+/**
+ * Deploys a rig with two gates, a terminal, the monitor and the counter on `counterKey`,
+ * Node-RED talking to Redis at `rigPort` (Redis itself, or a proxy in front of it) and the
+ * test at `direct`; resolves once every node is green.
+ */
+export async function deployWatched(rigPort: number, direct: Redis, counterKey: string): Promise<WatchedRig> {
+    const rig = await TransitRig.deploy(rigPort, { gates: 2, terminals: 1, monitorAndCounter: { counterKey } });
+    const nodes = ['gate0', 'gate1', 'terminal0', 'monitor', 'counter'];
+    const store = new TransitStore(direct, { keyPrefix: KEY_PREFIX, stream: STREAM });
+    const watched = { rig, direct, store, events: collect('events'), counts: collect('count'), counterKey, nodes };
+    await waitGreen(nodes, 10000);
+    return watched;
 }

@@ -1,8 +1,9 @@
 import assert from 'assert';
 import Redis from 'ioredis';
 import { sharedRedis } from '../support/global-redis';
-import { catchNode, collect, FlowNode, helper, load, nextMessage, serverNode, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, FlowNode, helper, load, nextMessage, statusOf, waitFor } from '../support/flow';
 import { RedisProcess } from '../support/redis-process';
+import { transitFlow } from '../support/transit-flow';
 import { TransitStore } from '../../nodes/lib/transit/store';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
@@ -11,20 +12,13 @@ const gateModule = require('../../nodes/transit-gate/transit-gate');
 let counter = 0;
 const newCard = () => `AB${Date.now().toString(16).toUpperCase()}${(++counter).toString(16).toUpperCase()}`;
 
-function gateFlow(port: number, gates = 1, extra: Record<string, unknown> = {}) {
-    const flow: FlowNode[] = [
-        { id: 'tab', type: 'tab' },
-        { ...serverNode(port), z: 'tab' },
-        { id: 'granted', type: 'helper', z: 'tab' },
-        { id: 'denied', type: 'helper', z: 'tab' },
+/** `gates` gates (`extra` in each) and a catch node for all, wired to `caught`. */
+function gateFlow(port: number, gates = 1, extra: Record<string, unknown> = {}): FlowNode[] {
+    return [
+        ...transitFlow(port, { keyPrefix: 'node:pass:', stream: 'node:events', gates, gate: extra }),
         { id: 'catcher', type: 'catch', z: 'tab', wires: [['caught']] },
         { id: 'caught', type: 'helper', z: 'tab' },
     ];
-    for (let i = 0; i < gates; i++) {
-        flow.push({ id: `gate${i}`, type: 'transit-gate', z: 'tab', server: 'redis-test', gateId: `gate-${i}`,
-            repeatWindow: 0, keyPrefix: 'node:pass:', stream: 'node:events', wires: [['granted'], ['denied']], ...extra });
-    }
-    return flow;
 }
 
 async function loaded(port: number, gates = 1, extra: Record<string, unknown> = {}) {

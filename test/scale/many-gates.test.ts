@@ -7,8 +7,10 @@
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { sharedRedis } from '../support/global-redis';
-import { collect, helper, load, Msg, waitFor } from '../support/flow';
-import { Decision, gateFlow, GateRuntime, Tap, waitGatesGreen } from '../support/gate-runtime';
+import { collect, helper, load, Msg, waitFor, waitGreen } from '../support/flow';
+import { uniqueCard } from '../support/cards';
+import { Decision, gateFlow, GateRuntime, Tap } from '../support/gate-runtime';
+import { gateNodeIds } from '../support/transit-flow';
 import { cardKeys } from '../../nodes/lib/transit/keys';
 import { TransitStore } from '../../nodes/lib/transit/store';
 
@@ -19,8 +21,7 @@ const PREFIX = 'many:pass:';
 const STREAM = 'many:events';
 const ROUNDS = 100;
 
-let cardCounter = 0;
-const newCard = () => `3A${Date.now().toString(16).toUpperCase()}${(++cardCounter).toString(16).toUpperCase().padStart(4, '0')}`;
+const newCard = () => uniqueCard('3A');
 
 interface RoundCards { single: string; ten: string; two: string }
 interface Answer { granted: boolean; payload: Record<string, unknown>; source: string }
@@ -68,7 +69,7 @@ describe('many gates racing on the same cards', function () {
         const GATES = 20;
         try {
             await load([serverModule, gateModule], gateFlow({ name: 'many', port: sharedRedis().port, gates: GATES, keyPrefix: PREFIX, stream: STREAM }));
-            await waitGatesGreen(GATES, 10000);
+            await waitGreen(gateNodeIds(GATES), 10000, 'every gate connected');
             const granted = collect('granted');
             const denied = collect('denied');
             for (let round = 0; round < ROUNDS; round++) {

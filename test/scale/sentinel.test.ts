@@ -5,8 +5,11 @@
 // and grant, with no card granted more entries than its pass held.
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
-import { catchNode, collect, FlowNode, helper, load, Msg, SERVER_ID, serverNode, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, FlowNode, helper, load, Msg, SERVER_ID, statusOf, waitFor, waitGreen } from '../support/flow';
+import { uniqueCard } from '../support/cards';
+import { skipWithoutTmpfs } from '../support/redis-process';
 import { RedisSentinelGroup } from '../support/redis-sentinel';
+import { gateNodeIds, transitFlow } from '../support/transit-flow';
 import { cardKeys } from '../../nodes/lib/transit/keys';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
@@ -28,34 +31,22 @@ const RECOVERY_BOUND_MS = 30000;
 /** How long the test watches for a recovery that takes longer than the bound, to report it. */
 const RECOVERY_WATCH_MS = 40000;
 
+/** The gates, and the terminal `terminal0` that sells the cards they are tapped with. */
 function flow(group: RedisSentinelGroup): FlowNode[] {
-    const nodes: FlowNode[] = [
-        { id: 'tab', type: 'tab' },
-        // A decision counts once the replica has it: a write only the primary took is lost
-        // when the replica is promoted.
-        { ...serverNode(0, { mode: 'sentinel', sentinels: group.sentinelList, sentinelName: group.name, replicas: 1 }), z: 'tab' },
-        { id: 'granted', type: 'helper', z: 'tab' },
-        { id: 'denied', type: 'helper', z: 'tab' },
-        { id: 'prompts', type: 'helper', z: 'tab' },
-        { id: 'sold', type: 'helper', z: 'tab' },
-        { id: 'refused', type: 'helper', z: 'tab' },
+    return [
+        ...transitFlow(0, { keyPrefix: PREFIX, stream: 'sentinel:events', gates: GATES, gateIds: 'sentinel-gate', terminals: 1,
+            // A decision counts once the replica has it: a write only the primary took is lost
+            // when the replica is promoted.
+            server: { mode: 'sentinel', sentinels: group.sentinelList, sentinelName: group.name, replicas: 1 } }),
         { id: 'catcher', type: 'catch', z: 'tab', wires: [['caught']] },
         { id: 'caught', type: 'helper', z: 'tab' },
-        { id: 'sale', type: 'transit-sale', z: 'tab', server: SERVER_ID, terminalId: 'sentinel-terminal',
-            keyPrefix: PREFIX, stream: 'sentinel:events', wires: [['prompts'], ['sold'], ['refused']] },
     ];
-    for (let i = 0; i < GATES; i++) {
-        nodes.push({ id: `gate${i}`, type: 'transit-gate', z: 'tab', server: SERVER_ID, gateId: `sentinel-gate-${i}`,
-            repeatWindow: 0, keyPrefix: PREFIX, stream: 'sentinel:events', wires: [['granted'], ['denied']] });
-    }
-    return nodes;
 }
 
 interface Sale { card: string; passType: SoldType; saleId: string }
 interface Grant { card: string; tapId: string; at: number }
 
-let cardCounter = 0;
-const newCard = () => `5E${Date.now().toString(16).toUpperCase()}${(++cardCounter).toString(16).toUpperCase().padStart(4, '0')}`;
+const newCard = () => uniqueCard('5E');
 
 /**
  * Sells cards at the terminal and taps them at random gates, continuously, keeping every
@@ -132,7 +123,7 @@ class Traffic {
 
     private sell(card: string, passType: SoldType): void {
         this.salesSent += 1;
-        helper.getNode('sale').receive({ payload: { card, passType } } as never);
+        helper.getNode('terminal0').receive({ payload: { card, passType } } as never);
     }
 
     private tap(): void {
@@ -206,32 +197,28 @@ async function audit(traffic: Traffic, primary: Redis): Promise<Audit> {
 }
 
 /** Whether the config node's command client (named node-red:<id>) is connected to this server. */
-async function gateClientOn(port: number): Promise<boolean> {
-    const probe = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-        const list = (await probe.client('LIST')) as string;
-        return list.split('\n').some((line) => line.includes(`name=node-red:${SERVER_ID} `));
-    } catch {
-        return false;
-    } finally {
-        probe.disconnect();
-    }
+const gateClientOn = (group: RedisSentinelGroup, port: number): Promise<boolean> => group.hasClient(port, `node-red:${SERVER_ID}`);
+
+interface FailoverOptions {
+    /** How many times, at least, the sentinels must have switched the primary; 1 by default. */
+    switches?: number;
+    /** Keep the data servers' AOF on a tmpfs (see RedisProcessOptions). */
+    filesInMemory?: boolean;
 }
 
 /**
  * Runs gate and sale traffic through a failure (`fail` resolves with the first new
  * primary) and checks every acknowledged answer against the primary the deployment
- * settles on. `switches` is how many times, at least, the sentinels must have switched the primary.
+ * settles on.
  */
-async function failoverDuringTraffic(fail: (group: RedisSentinelGroup) => Promise<number>, label: string, switches = 1): Promise<void> {
-    const group = await RedisSentinelGroup.start();
+async function failoverDuringTraffic(fail: (group: RedisSentinelGroup) => Promise<number>, label: string, options: FailoverOptions = {}): Promise<void> {
+    const switches = options.switches ?? 1;
+    const group = await RedisSentinelGroup.start({ filesInMemory: options.filesInMemory });
     let primary: Redis | undefined;
     let running: Traffic | undefined;
     try {
         await load([serverModule, gateModule, saleModule, catchNode], flow(group));
-        const nodes = ['sale', ...Array.from({ length: GATES }, (_, i) => `gate${i}`)];
-        await waitFor(() => nodes.every((id) => statusOf(id).fill === 'green'), 15000, 'every node connected');
+        await waitGreen(['terminal0', ...gateNodeIds(GATES)], 15000, 'every node connected');
         const caught = collect('caught');
         const traffic = new Traffic();
         running = traffic;
@@ -252,7 +239,7 @@ async function failoverDuringTraffic(fail: (group: RedisSentinelGroup) => Promis
         let onNewPrimaryAt = Number.NaN;
         let recoveredAt = Number.NaN;
         // The primary the sentinels name now: usually `newPrimary`, but a second failover can follow.
-        const onCurrentPrimary = async () => gateClientOn(await group.primaryPort().catch(() => newPrimary));
+        const onCurrentPrimary = async () => gateClientOn(group, await group.primaryPort().catch(() => newPrimary));
         await waitFor(onCurrentPrimary, RECOVERY_WATCH_MS, 'the gates on the new primary').then(
             () => { onNewPrimaryAt = Date.now(); }, () => undefined);
         if (!Number.isNaN(onNewPrimaryAt)) {
@@ -307,7 +294,7 @@ async function failoverDuringTraffic(fail: (group: RedisSentinelGroup) => Promis
         for (let i = 0; i < GATES; i++) {
             const card = newCard();
             const sold = collect('sold');
-            helper.getNode('sale').receive({ payload: { card, passType: 'TEN_TRIP' } } as never);
+            helper.getNode('terminal0').receive({ payload: { card, passType: 'TEN_TRIP' } } as never);
             await waitFor(() => sold.length === 1, 5000, `a sale for gate ${i}`);
             const granted = collect('granted');
             helper.getNode(`gate${i}`).receive({ payload: card } as never);
@@ -342,7 +329,11 @@ describe('gates on Sentinel, failing over during traffic', function () {
     // down-after), and the sentinels failed over again, back to the old primary that had
     // just been restarted with its AOF. The writes the first new primary took alone are
     // dropped when it follows; none of them may have been acknowledged.
+    // The acknowledged writes survive only in the old primary's AOF here (the replica that
+    // also had them drops them when it follows), so the AOF is kept in memory: on a busy disk
+    // an everysec SIGKILL can lose acknowledged writes (see kill-mid-burst), Redis's bound.
     it('recover by themselves when the new primary stalls and the restarted old one is promoted back, with nothing acknowledged lost', async function () {
+        skipWithoutTmpfs(this);
         await failoverDuringTraffic(async (group) => {
             const old = await group.primaryPort();
             const first = await group.killPrimary();
@@ -350,7 +341,7 @@ describe('gates on Sentinel, failing over during traffic', function () {
             // The gates move to the first new primary and decide there (unconfirmed: it has
             // no replica yet), then it stops answering, before Sentinel can make the
             // restarted server its replica (at least 8 s).
-            await waitFor(() => gateClientOn(first), 5000, 'the gates on the first new primary');
+            await waitFor(() => gateClientOn(group, first), 5000, 'the gates on the first new primary');
             await new Promise((r) => setTimeout(r, 1000));
             group.server(first).signal('SIGSTOP');
             try {
@@ -359,6 +350,6 @@ describe('gates on Sentinel, failing over during traffic', function () {
                 group.server(first).signal('SIGCONT');
             }
             return first;
-        }, 'SIGKILL, then the new primary stalls', 2);
+        }, 'SIGKILL, then the new primary stalls', { switches: 2, filesInMemory: true });
     });
 });

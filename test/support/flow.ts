@@ -35,13 +35,17 @@ export function nextMessage(id: string, timeoutMs = 3000): Promise<Msg> {
     });
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+/**
+ * Polls `check` every 20 ms until it holds. `what` names it in the timeout's message; give
+ * a function when the message shows state, so that it shows the state at the timeout.
+ */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what: string | (() => string) = 'condition'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
         if (await check()) return;
         await new Promise((r) => setTimeout(r, 20));
     }
-    throw new Error(`timed out waiting for ${what}`);
+    throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
 }
 
 interface SpyCall { thisValue: unknown; args: unknown[] }
@@ -52,6 +56,12 @@ export function statusOf(id: string): { fill?: string; shape?: string; text?: st
     const spy = node.status as unknown as { getCalls(): SpyCall[] };
     const mine = spy.getCalls().filter((c) => c.thisValue === node);
     return (mine[mine.length - 1]?.args[0] ?? {}) as { fill?: string; shape?: string; text?: string };
+}
+
+/** Waits until every node in `ids` shows a green status; a timeout names each one's fill then. */
+export function waitGreen(ids: string[], timeoutMs: number, what = 'every node green'): Promise<void> {
+    return waitFor(() => ids.every((id) => statusOf(id).fill === 'green'), timeoutMs,
+        () => `${what} (${ids.map((id) => `${id}: ${statusOf(id).fill ?? 'none'}`).join(', ')})`);
 }
 
 export interface LogEntry { level: number; id?: string; msg?: unknown }

@@ -3,7 +3,9 @@
 // connection. The parent drives it over IPC (process.send): load a flow, tap cards at
 // given gates, stop. Run as `node dist/test/support/gate-runtime.js` through GateRuntime.
 import { ChildProcess, fork } from 'child_process';
-import { FlowNode, helper, load, Msg, SERVER_ID, serverNode, statusOf, waitFor } from './flow';
+import { isRunning, waitForExit } from '../../scripts/demo/child';
+import { FlowNode, helper, load, Msg, waitGreen } from './flow';
+import { gateNodeIds, transitFlow } from './transit-flow';
 
 export interface RuntimeFlow {
     /** Names this runtime's gates (`<name>-gate-<i>`), so tap ids differ between runtimes. */
@@ -30,58 +32,80 @@ export interface Decision {
 type Command = { type: 'load'; flow: RuntimeFlow } | { type: 'taps'; taps: Tap[] } | { type: 'stop' };
 type Report = { type: 'ready' } | { type: 'decision'; decision: Decision } | { type: 'failed'; error: string };
 
+interface Waiting {
+    resolve(d: Decision): void;
+    reject(err: Error): void;
+}
+
 /** The parent's handle on one child runtime. */
 export class GateRuntime {
-    private readonly waiting = new Map<number, (d: Decision) => void>();
+    private readonly waiting = new Map<number, Waiting>();
     private ready?: () => void;
+    /** Rejects start()'s promise while it waits; afterwards fail() rejects the taps waiting. */
     private failure?: (err: Error) => void;
 
-    private constructor(private readonly child: ChildProcess) {
+    private constructor(private readonly child: ChildProcess, readonly name: string) {
         child.on('message', (report: Report) => {
             if (report.type === 'ready') this.ready?.();
-            else if (report.type === 'failed') this.failure?.(new Error(report.error));
+            else if (report.type === 'failed') this.fail(new Error(`runtime ${name} failed: ${report.error}`));
             else {
-                this.waiting.get(report.decision.id)?.(report.decision);
+                this.waiting.get(report.decision.id)?.resolve(report.decision);
                 this.waiting.delete(report.decision.id);
             }
         });
+        child.on('exit', (code, signal) => this.fail(new Error(`runtime ${name} exited (${code ?? signal})`)));
     }
 
     /** Forks a runtime and resolves once every gate in its flow is connected. */
     static async start(flow: RuntimeFlow, timeoutMs = 30000): Promise<GateRuntime> {
-        const runtime = new GateRuntime(fork(__filename, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+        const runtime = new GateRuntime(fork(__filename, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }), flow.name);
         try {
             await new Promise<void>((resolve, reject) => {
                 const timer = setTimeout(() => reject(new Error(`runtime ${flow.name} not ready after ${timeoutMs} ms`)), timeoutMs);
                 runtime.ready = () => { clearTimeout(timer); resolve(); };
                 runtime.failure = (err) => { clearTimeout(timer); reject(err); };
-                runtime.child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`runtime ${flow.name} exited (${code})`)); });
                 runtime.send({ type: 'load', flow });
             });
         } catch (err) {
             runtime.child.kill('SIGKILL');
             throw err;
+        } finally {
+            runtime.failure = undefined;
         }
         return runtime;
     }
 
-    /** Sends every tap at once; resolves with their decisions, in the order of `taps`. */
+    /**
+     * Sends every tap at once; resolves with their decisions, in the order of `taps`. Fails
+     * with the child's own error when it reports one (an exception in a gate) or exits.
+     */
     tap(taps: Tap[], timeoutMs = 15000): Promise<Decision[]> {
         const answers = taps.map((t) => new Promise<Decision>((resolve, reject) => {
             const timer = setTimeout(() => reject(new Error(`no decision for tap ${t.id} within ${timeoutMs} ms`)), timeoutMs);
-            this.waiting.set(t.id, (d) => { clearTimeout(timer); resolve(d); });
+            this.waiting.set(t.id, {
+                resolve: (d) => { clearTimeout(timer); resolve(d); },
+                reject: (err) => { clearTimeout(timer); reject(err); },
+            });
         }));
         this.send({ type: 'taps', taps });
         return Promise.all(answers);
     }
 
+    /** Asks the runtime to unload and exit; SIGKILLs it after 10 s. */
     async stop(): Promise<void> {
-        if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-        const exited = new Promise((r) => this.child.once('exit', r));
-        const killer = setTimeout(() => this.child.kill('SIGKILL'), 10000);
+        if (!isRunning(this.child)) return;
         this.send({ type: 'stop' });
-        await exited;
-        clearTimeout(killer);
+        if (await waitForExit(this.child, 10000)) return;
+        this.child.kill('SIGKILL');
+        await waitForExit(this.child, 5000);
+    }
+
+    /** The child failed: whatever waits for it (the start, or taps) learns why at once. */
+    private fail(err: Error): void {
+        this.failure?.(err);
+        const waiting = [...this.waiting.values()];
+        this.waiting.clear();
+        waiting.forEach((w) => w.reject(err));
     }
 
     private send(command: Command): void {
@@ -96,23 +120,7 @@ export class GateRuntime {
  * grant wired to the helper node `granted` and every denial to `denied`.
  */
 export function gateFlow(f: RuntimeFlow): FlowNode[] {
-    const nodes: FlowNode[] = [
-        { id: 'tab', type: 'tab' },
-        { ...serverNode(f.port), z: 'tab' },
-        { id: 'granted', type: 'helper', z: 'tab' },
-        { id: 'denied', type: 'helper', z: 'tab' },
-    ];
-    for (let i = 0; i < f.gates; i++) {
-        nodes.push({ id: `gate${i}`, type: 'transit-gate', z: 'tab', server: SERVER_ID, gateId: `${f.name}-gate-${i}`,
-            repeatWindow: 0, keyPrefix: f.keyPrefix, stream: f.stream, wires: [['granted'], ['denied']] });
-    }
-    return nodes;
-}
-
-/** Waits until each of the `gates` gates of a loaded gateFlow shows it is connected. */
-export function waitGatesGreen(gates: number, timeoutMs = 20000): Promise<void> {
-    return waitFor(() => Array.from({ length: gates }, (_, i) => statusOf(`gate${i}`).fill === 'green').every(Boolean),
-        timeoutMs, 'every gate connected');
+    return transitFlow(f.port, { gates: f.gates, gateIds: `${f.name}-gate`, keyPrefix: f.keyPrefix, stream: f.stream });
 }
 
 // --- the child side ---
@@ -128,7 +136,7 @@ function runChild(): void {
             if (command.type === 'load') {
                 await load([require('../../nodes/redis-iot-server/redis-iot-server'), require('../../nodes/transit-gate/transit-gate')],
                     gateFlow(command.flow));
-                await waitGatesGreen(command.flow.gates);
+                await waitGreen(gateNodeIds(command.flow.gates), 20000, 'every gate connected');
                 helper.getNode('granted').on('input', answer(true));
                 helper.getNode('denied').on('input', answer(false));
                 report({ type: 'ready' });

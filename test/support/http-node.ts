@@ -14,7 +14,6 @@ export type HttpApp = http.RequestListener & {
 };
 
 export interface ServedHttpNode {
-    server: http.Server;
     port: number;
     /** `http://127.0.0.1:<port><path>`. */
     url(path: string): string;
@@ -48,7 +47,6 @@ export function httpNodeModule(): HttpNodeCapture {
             await once(server, 'listening');
             const port = (server.address() as AddressInfo).port;
             return {
-                server,
                 port,
                 url: (path) => `http://127.0.0.1:${port}${path}`,
                 close: () => new Promise((resolve) => server.close(() => resolve())),

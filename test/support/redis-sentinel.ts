@@ -2,15 +2,12 @@
 // AOF on) and three sentinels monitoring them with a quorum of two, every process on a
 // free loopback port with its files in a temporary folder. Tests make the primary fail
 // over (SENTINEL FAILOVER, or a SIGKILL of the primary) and ask who the primary is now.
-import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
-import os from 'os';
 import path from 'path';
 import Redis from 'ioredis';
-import { pingRedis } from '../../scripts/demo/redis-server';
-import { freePort, RedisProcess } from './redis-process';
+import { RedisProcess, RedisProcessOptions } from './redis-process';
 
-export const SENTINEL_MASTER_NAME = 'mymaster';
+const SENTINEL_MASTER_NAME = 'mymaster';
 
 /** How quickly the sentinels react: a primary is down after 1 s without an answer. */
 const DOWN_AFTER_MS = 1000;
@@ -54,56 +51,22 @@ function records(reply: unknown): Array<Record<string, string>> {
     });
 }
 
-export class SentinelProcess {
-    private constructor(readonly port: number, readonly dir: string, private readonly child: ChildProcess) {}
+/** The log a sentinel writes into its folder (at notice level, for logTails; a relative path: redis-server moves into its --dir). */
+const SENTINEL_LOG = 'sentinel.log';
 
-    static async start(primaryPort: number): Promise<SentinelProcess> {
-        const port = await freePort();
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-iot-sentinel-'));
-        // Sentinel rewrites its config file as it learns, so each one needs its own.
-        const conf = path.join(dir, 'sentinel.conf');
-        fs.writeFileSync(conf, [
-            `port ${port}`,
-            'bind 127.0.0.1',
-            `dir ${dir}`,
-            `logfile ${path.join(dir, 'sentinel.log')}`,
-            `sentinel monitor ${SENTINEL_MASTER_NAME} 127.0.0.1 ${primaryPort} 2`,
-            `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} ${DOWN_AFTER_MS}`,
-            `sentinel failover-timeout ${SENTINEL_MASTER_NAME} ${FAILOVER_TIMEOUT_MS}`,
-            `sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1`,
-            '',
-        ].join('\n'));
-        const child = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'ignore', 'inherit'] });
-        const sentinel = new SentinelProcess(port, dir, child);
-        await until(`sentinel on port ${port}`, 10000, async () => {
-            if (!sentinel.running) throw new Error(`sentinel exited (code ${child.exitCode})`);
-            return (await pingRedis(port)) || undefined;
-        });
-        return sentinel;
-    }
+/** Starts a sentinel: a redis-server in sentinel mode, monitoring the primary on `primaryPort`. */
+function startSentinel(primaryPort: number): Promise<RedisProcess> {
+    return RedisProcess.start(['--sentinel', '--logfile', SENTINEL_LOG, '--loglevel', 'notice'], { config: [
+        `sentinel monitor ${SENTINEL_MASTER_NAME} 127.0.0.1 ${primaryPort} 2`,
+        `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} ${DOWN_AFTER_MS}`,
+        `sentinel failover-timeout ${SENTINEL_MASTER_NAME} ${FAILOVER_TIMEOUT_MS}`,
+        `sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1`,
+    ] });
+}
 
-    get running(): boolean {
-        return this.child.exitCode === null && this.child.signalCode === null;
-    }
-
-    /** Kills the process at once, synchronously (for exit handlers). */
-    kill(): void {
-        if (this.running) this.child.kill('SIGKILL');
-    }
-
-    get log(): string {
-        const file = path.join(this.dir, 'sentinel.log');
-        return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-    }
-
-    async destroy(): Promise<void> {
-        if (this.running) {
-            const exited = new Promise((r) => this.child.once('exit', r));
-            this.child.kill('SIGKILL');
-            await exited;
-        }
-        fs.rmSync(this.dir, { recursive: true, force: true });
-    }
+function sentinelLog(sentinel: RedisProcess): string {
+    const file = path.join(sentinel.dir, SENTINEL_LOG);
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
 }
 
 export class RedisSentinelGroup {
@@ -111,39 +74,36 @@ export class RedisSentinelGroup {
     // A run that ends early (a mocha timeout, --exit) must not leave five servers behind,
     // still holding the test run's stderr open.
     private readonly killAll = () => {
-        this.sentinels.forEach((s) => s.kill());
-        this.servers.forEach((s) => s.running && s.signal('SIGKILL'));
+        [...this.servers, ...this.sentinels].forEach((s) => s.running && s.signal('SIGKILL'));
     };
 
-    private constructor(readonly servers: RedisProcess[], readonly sentinels: SentinelProcess[]) {
+    private constructor(readonly servers: RedisProcess[], readonly sentinels: RedisProcess[]) {
         process.once('exit', this.killAll);
     }
 
     /**
-     * Starts the primary, the replica (or `replicas` of them) and the three sentinels, and
-     * resolves once every sentinel knows the replicas (link up) and the two other
-     * sentinels, so that a failover can be authorised and has a replica to promote.
-     * `serverArgs` go to every data server (e.g. min-replicas-to-write).
+     * Starts the primary, the replica and the three sentinels, and resolves once every
+     * sentinel knows the replica (link up) and the two other sentinels, so that a failover
+     * can be authorised and has a replica to promote. `filesInMemory` keeps the data
+     * servers' AOF on a tmpfs (see RedisProcessOptions), for a test in which a SIGKILLed
+     * primary comes back from its AOF and is promoted again.
      */
-    static async start(options: { replicas?: number; serverArgs?: string[] } = {}): Promise<RedisSentinelGroup> {
-        const dataArgs = ['--appendonly', 'yes', ...(options.serverArgs ?? [])];
+    static async start(options: Pick<RedisProcessOptions, 'filesInMemory'> = {}): Promise<RedisSentinelGroup> {
+        const dataArgs = ['--appendonly', 'yes'];
         const servers: RedisProcess[] = [];
-        const sentinels: SentinelProcess[] = [];
+        const sentinels: RedisProcess[] = [];
+        let group: RedisSentinelGroup | undefined;
         try {
-            const primary = await RedisProcess.start(dataArgs);
+            const primary = await RedisProcess.start(dataArgs, options);
             servers.push(primary);
-            for (let i = 0; i < (options.replicas ?? 1); i++) {
-                servers.push(await RedisProcess.start([...dataArgs, '--replicaof', '127.0.0.1', String(primary.port)]));
-            }
-            for (let i = 0; i < 3; i++) sentinels.push(await SentinelProcess.start(primary.port));
-            const group = new RedisSentinelGroup(servers, sentinels);
-            await group.waitUntilSettled(primary.port, 30000).catch(async (err) => {
-                await group.destroy();
-                throw err;
-            });
+            servers.push(await RedisProcess.start([...dataArgs, '--replicaof', '127.0.0.1', String(primary.port)], options));
+            for (let i = 0; i < 3; i++) sentinels.push(await startSentinel(primary.port));
+            group = new RedisSentinelGroup(servers, sentinels);
+            await group.waitUntilSettled(primary.port, 30000);
             return group;
         } catch (err) {
-            await Promise.all([...servers, ...sentinels].map((p) => p.destroy()));
+            // The group, once made, also stops listening for the process exit.
+            await (group ? group.destroy() : Promise.all([...servers, ...sentinels].map((p) => p.destroy())));
             throw err;
         }
     }
@@ -151,6 +111,16 @@ export class RedisSentinelGroup {
     /** The sentinel list as the config node's editor field takes it. */
     get sentinelList(): string {
         return this.sentinels.map((s) => `127.0.0.1:${s.port}`).join(',');
+    }
+
+    /** Whether a client of this name (CLIENT SETNAME) is connected to the server on `port`; false if it does not answer. */
+    async hasClient(port: number, name: string): Promise<boolean> {
+        try {
+            const list = await ask<string>(port, 'CLIENT', 'LIST');
+            return list.split('\n').some((line) => line.includes(` name=${name} `));
+        } catch {
+            return false;
+        }
     }
 
     /** The port of the primary according to the first sentinel that answers. */
@@ -242,12 +212,12 @@ export class RedisSentinelGroup {
 
     /** How many times the sentinels have switched the primary so far (by the first sentinel's log). */
     get switches(): number {
-        return this.sentinels[0].log.split('+switch-master').length - 1;
+        return sentinelLog(this.sentinels[0]).split('+switch-master').length - 1;
     }
 
     /** The last lines of every sentinel's log, for a failure message. */
     logTails(lines = 25): string {
-        return this.sentinels.map((s) => `sentinel ${s.port}:\n${s.log.trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n');
+        return this.sentinels.map((s) => `sentinel ${s.port}:\n${sentinelLog(s).trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n');
     }
 
     async destroy(): Promise<void> {
