@@ -14,7 +14,7 @@ function noisyJpeg(width: number, height: number, quality: number): Buffer {
     const data = Buffer.alloc(width * height * 4);
     let seed = 12345;
     for (let i = 0; i < data.length; i++) {
-        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff; // not a date: the C library's rand() multiplier
         data[i] = (i & 3) === 3 ? 255 : (seed >> 16) & 0xff;
     }
     return encode({ data, width, height }, quality).data;

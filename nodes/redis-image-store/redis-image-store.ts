@@ -5,8 +5,9 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import { handleInput, InputError } from '../common/input';
 import { attachToServer, showSettingsError } from '../common/redis-user';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
+import { describeSkew } from '../lib/images/clock-skew';
 import { ImageInputError } from '../lib/images/content';
-import { ImageStore } from '../lib/images/store';
+import { ImageStore, StoredImage } from '../lib/images/store';
 
 interface ImageStoreConfig extends NodeDef {
     server: string;
@@ -65,6 +66,23 @@ export = function register(RED: NodeAPI): void {
             };
         }
 
+        // Cameras whose clock is known to be wrong: told once in the log, and again when it is right.
+        const wrongClocks = new Set<string>();
+        function noteCameraClock(result: StoredImage): string | undefined {
+            const { camera, clockSkewMs } = result;
+            if (clockSkewMs === undefined) {
+                if (wrongClocks.delete(camera)) node.log(RED._('redis-image-store.log.clock-right', { camera }));
+                return undefined;
+            }
+            const skew = describeSkew(clockSkewMs);
+            const text = RED._(`redis-image-store.status.clock-${skew.direction}`, { amount: RED._(`redis-image-store.units.${skew.unit}`, { count: skew.count }) });
+            if (!wrongClocks.has(camera)) {
+                wrongClocks.add(camera);
+                node.warn(RED._('redis-image-store.log.clock-wrong', { camera, skew: text }));
+            }
+            return text;
+        }
+
         let stored = 0;
         handleInput(node, async (msg, send) => {
             if (!store) throw new Error(RED._('redis-image-store.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
@@ -77,11 +95,15 @@ export = function register(RED: NodeAPI): void {
                 throw err;
             }
             stored += 1;
-            node.status({ fill: 'green', shape: 'dot', text: RED._('redis-image-store.status.stored', { id: result.id, count: stored }) });
+            const clockWrong = noteCameraClock(result);
+            node.status(clockWrong
+                ? { fill: 'yellow', shape: 'dot', text: clockWrong }
+                : { fill: 'green', shape: 'dot', text: RED._('redis-image-store.status.stored', { id: result.id, count: stored }) });
             // The bytes stay in Redis: later nodes get the id (and metadata), not megabytes.
             msg.payload = result.id;
             msg.imageId = result.id;
-            msg.image = { ...meta, id: result.id, size: result.size, mimeType: result.mimeType, width: result.width, height: result.height, camera: result.camera };
+            msg.image = { ...meta, id: result.id, size: result.size, mimeType: result.mimeType, width: result.width, height: result.height, camera: result.camera,
+                clockSkewMs: result.clockSkewMs };
             send(msg);
         });
     }

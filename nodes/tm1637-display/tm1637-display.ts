@@ -61,7 +61,8 @@ export = function register(RED: NodeAPI): void {
         Object.defineProperty(node, 'simulator', { get: () => session.simulator });
         let faulted = false;
         let statusTimer: NodeJS.Timeout | undefined;
-        let lastValueStatus = 0;
+        // Monotonic (performance.now): a wall clock stepped back would freeze the status.
+        let lastValueStatus = -Infinity;
         let latestValue = '';
 
         const idle = (text: string): NodeStatus => ({ fill: session.simulated ? 'grey' : 'green', shape: 'dot', text });
@@ -77,10 +78,10 @@ export = function register(RED: NodeAPI): void {
             if (statusTimer) return;
             statusTimer = setTimeout(() => {
                 statusTimer = undefined;
-                lastValueStatus = Date.now();
+                lastValueStatus = performance.now();
                 const label = session.simulated ? `${shorten(RED._('tm1637-display.status.simulated'), 20)}: ` : '';
                 node.status(idle(label + latestValue));
-            }, Math.max(0, lastValueStatus + STATUS_INTERVAL_MS - Date.now()));
+            }, Math.max(0, lastValueStatus + STATUS_INTERVAL_MS - performance.now()));
         };
 
         session.on('ready', (info) => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { helper, statusOf, waitFor } from '../support/flow';
 import { RedisProcess, skipWithoutTmpfs } from '../support/redis-process';
+import { redisNowMs } from '../support/redis-time';
 import { check, History, Op, OpKind, readView } from './transit-history';
 import { Answer, freshCard, sleep, TransitRig } from './transit-rig';
 
@@ -124,8 +125,10 @@ describe('faults: Redis killed mid-burst of sales and taps, restarted from its A
                         const killedAt = burst.history.ops.length;
                         await own.stop('SIGKILL');
                         await sleep(300);
-                        restartedAt = Date.now();
                         await own.start();
+                        // On Redis's clock, which the decision records carry.
+                        const probe = new Redis(own.port);
+                        restartedAt = await redisNowMs(probe).finally(() => probe.disconnect());
                         // Wait for the operations to succeed again before the next kill.
                         await waitFor(() => burst.okSince(killedAt) >= 50, 30000, `operations after restart ${kill + 1}`);
                         unknownsPerKill.push(burst.history.ops.slice(killedAt).filter((o) => o.outcome === 'unknown').length);

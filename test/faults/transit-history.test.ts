@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { sharedRedis } from '../support/global-redis';
+import { redisNowMs } from '../support/redis-time';
 import { TransitStore } from '../../nodes/lib/transit/store';
 import { check, History, readView } from './transit-history';
 import { freshCard, KEY_PREFIX, STREAM } from './transit-rig';
@@ -53,7 +54,7 @@ describe('test support: the transit history checker', function () {
         // t2 answered unknown first, then granted: its record predates the "fault", so its reply was lost.
         for (const op of history.attempts('tap', 't2')) op.outcome = 'unknown';
         history.add({ kind: 'tap', id: 't2', card: cards[2], attempt: 2, sentAt: 0, ms: 1, outcome: 'ok', detail: 'granted' });
-        const { violations, stats } = check(history, await readView(redis, history), Date.now() + 60000);
+        const { violations, stats } = check(history, await readView(redis, history), (await redisNowMs(redis)) + 60000);
         assert.deepEqual(violations.sort(), ['tap never never got a definite answer', 'tap t1 was answered granted and no-pass']);
         assert.equal(stats.lostReplies, 1);
     });

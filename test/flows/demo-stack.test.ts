@@ -14,6 +14,8 @@ import { REPO_ROOT } from '../../scripts/demo/paths';
 import { RedisServer } from '../../scripts/demo/redis-server';
 import { DemoStack, startDemoStack } from '../../scripts/demo/stack';
 import { waitFor } from '../support/flow';
+import { redisNowMs } from '../support/redis-time';
+import { DAY_MS } from '../support/wall-clock';
 import { freePort, RedisProcess } from '../support/redis-process';
 import { launchChromiumOrSkip } from './chromium';
 import { ImageStore } from '../../nodes/lib/images/store';
@@ -375,10 +377,19 @@ describe('demo stack (npm start)', function () {
                 const { id } = await store.store(makeTestCard({ width: 320, height: 240, quality: 80, time: new Date() }), { camera: hostile });
                 const card = gallery.locator(`#grid .card[data-id="${id}"]`);
                 await card.waitFor({ timeout: 15000 });
-                assert.strictEqual(await card.locator('.caption span').innerText(), hostile);
+                assert.strictEqual(await card.locator('.caption span').first().innerText(), hostile);
                 assert.strictEqual(await card.locator('b').count(), 0, 'no markup from the metadata');
                 await card.locator('img').evaluate((img) => (img as unknown as { decode(): Promise<void> }).decode());
                 assert.strictEqual(await gallery.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+                assert.strictEqual(await card.locator('.clock-note').count(), 0, 'a right clock is not remarked on');
+                // A Pi whose clock is 10 days behind (no NTP since its boot): its picture arrives
+                // first, as the newest stored, and says what the camera's clock read.
+                const wrong = await store.store(makeTestCard({ width: 320, height: 240, quality: 80, time: new Date() }),
+                    { camera: 'porch', timestamp: (await redisNowMs(redis)) - 10 * DAY_MS });
+                const late = gallery.locator(`#grid .card[data-id="${wrong.id}"]`);
+                await late.waitFor({ timeout: 15000 });
+                assert.match(await late.locator('.clock-note').innerText(), /^camera clock said /);
+                assert.strictEqual(await gallery.locator('#grid .card').first().getAttribute('data-id'), wrong.id);
             } finally {
                 await gallery.close();
             }

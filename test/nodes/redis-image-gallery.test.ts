@@ -8,12 +8,20 @@ import { freePort } from '../support/redis-process';
 import { catchNode, collect, FlowNode, helper, load, serverNode, statusOf, waitFor } from '../support/flow';
 import { freshNames, makeJpeg } from '../lib/images/fixtures';
 import { httpNodeModule, rawGet, Reply, ServedHttpNode } from '../support/http-node';
+import { redisNowMs, storedMsOf } from '../support/redis-time';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const storeModule = require('../../nodes/redis-image-store/redis-image-store');
 const galleryModule = require('../../nodes/redis-image-gallery/redis-image-gallery');
 
 const httpNode = httpNodeModule();
+
+// fixed date: ids of pictures that do not exist, for the 404 and 503 answers; only their
+// shape matters (ours, and the original's seconds), nothing stores or ages them.
+const MISSING = { ours: '1795300000123-1', original: '1681844000', notAHash: '1681844999', bare: '1795300000123' };
+// fixed date: the original capture script's ids are its camera's unix seconds, pictures it wrote
+// long ago; adopted by their own timestamp, and this test stores nothing that could age them out.
+const ORIGINAL_IDS = { lux: '1681844748', older: '1681844700' };
 
 function flow(port: number, names: { keyPrefix: string; index: string }, galleries: Array<Record<string, unknown>> = [{}]): FlowNode[] {
     return [
@@ -65,16 +73,22 @@ describe('redis-image-gallery node', function () {
         const { stored } = await start();
         const jpegs = [makeJpeg(640, 360, 10), makeJpeg(640, 360, 90), makeJpeg(640, 360, 200)];
         const ids: string[] = [];
-        for (let i = 0; i < 3; i++) ids.push(await store(stored, jpegs[i], { timestamp: 1795300000000 + i * 1000, lux: 100 + i, camera: 'porch' }));
+        // A camera whose clock agrees with Redis's.
+        const captured: number[] = [];
+        for (let i = 0; i < 3; i++) {
+            captured.push(await redisNowMs(redis));
+            ids.push(await store(stored, jpegs[i], { timestamp: captured[i], lux: 100 + i, camera: 'porch' }));
+        }
+        const seconds = captured.map((ms) => String(Math.floor(ms / 1000)));
         const first = await get(`${base}/api/images?limit=2`);
         assert.strictEqual(first.status, 200);
         assert.match(String(first.headers['content-type']), /application\/json/);
         assert.strictEqual(first.headers['cache-control'], 'no-cache');
         const list = JSON.parse(first.body.toString()) as Array<Record<string, unknown>>;
         assert.ok(Array.isArray(list));
-        assert.deepStrictEqual(list.map((i) => [i.id, i.timestamp, i.mime_type, i.lux]), [
-            [ids[2], '1795300002', 'image/jpeg', '102'],
-            [ids[1], '1795300001', 'image/jpeg', '101'],
+        assert.deepStrictEqual(list.map((i) => [i.id, i.timestamp, i.mime_type, i.lux, i.ts_ms, i.stored_ms, i.clock_skew_ms]), [
+            [ids[2], seconds[2], 'image/jpeg', '102', captured[2], storedMsOf(ids[2]), null],
+            [ids[1], seconds[1], 'image/jpeg', '101', captured[1], storedMsOf(ids[1]), null],
         ]);
         assert.deepStrictEqual([list[0].camera, list[0].width, list[0].height, list[0].size], ['porch', 640, 360, jpegs[2].length]);
         assert.strictEqual(first.headers['x-next-cursor'], ids[1]);
@@ -95,8 +109,11 @@ describe('redis-image-gallery node', function () {
             assert.ok(thumb.body.length < jpegs[i].length / 2, 'the thumbnail, not the full image');
             assert.deepStrictEqual(thumb.body.subarray(0, 3), Buffer.from([0xff, 0xd8, 0xff]));
         }
-        const filtered = await get(`${base}/api/images?from=1795300001000&to=1795300001999&camera=porch`);
-        assert.deepStrictEqual((JSON.parse(filtered.body.toString()) as Array<{ id: string }>).map((i) => i.id), [ids[1]]);
+        // The time filters select by when Redis stored the picture.
+        const at = storedMsOf(ids[1]);
+        const filtered = await get(`${base}/api/images?from=${at}&to=${at}&camera=porch`);
+        assert.deepStrictEqual((JSON.parse(filtered.body.toString()) as Array<{ id: string }>).map((i) => i.id),
+            ids.filter((id) => storedMsOf(id) === at).reverse());
         const none = await get(`${base}/api/images?camera=garage`);
         assert.strictEqual(none.body.toString(), '[]');
     });
@@ -133,9 +150,9 @@ describe('redis-image-gallery node', function () {
 
     it('answers 404 for unknown and malformed ids, path tricks and non-image keys', async function () {
         const { names } = await start();
-        await redis.set(`${names.keyPrefix}1681844999`, 'not a hash');
-        const paths = ['1795300000123-1', '1681844000', '..%2Fimage-index', '../image-index', '..%2F..%2Fsettings.js', 'image-index', `${names.index}`, 'image:index',
-            '%2e%2e', '1681844999', '1795300000123-1%00', '1795300000123', '<script>'];
+        await redis.set(`${names.keyPrefix}${MISSING.notAHash}`, 'not a hash');
+        const paths = [MISSING.ours, MISSING.original, '..%2Fimage-index', '../image-index', '..%2F..%2Fsettings.js', 'image-index', `${names.index}`, 'image:index',
+            '%2e%2e', MISSING.notAHash, `${MISSING.ours}%00`, MISSING.bare, '<script>'];
         for (const p of paths) {
             for (const kind of ['image', 'thumb', 'data']) {
                 const reply = await get(`${base}/api/${kind}/${p}`);
@@ -143,43 +160,45 @@ describe('redis-image-gallery node', function () {
                 assert.ok(!/<script>/.test(String(reply.headers['content-type'])) && /text\/plain|text\/html/.test(String(reply.headers['content-type'])), p);
             }
         }
-        assert.strictEqual(await redis.get(`${names.keyPrefix}1681844999`), 'not a hash');
+        assert.strictEqual(await redis.get(`${names.keyPrefix}${MISSING.notAHash}`), 'not a hash');
     });
 
     it('answers 503, not 404, while Redis is unreachable', async function () {
         // Nothing listens on a port just found free: every read fails at once (no offline queue).
         await load([serverModule, storeModule, galleryModule, catchNode, httpNode.module], flow(await freePort(), freshNames()));
         served = await httpNode.serve();
-        for (const id of ['1795300000123-1', '1681844999']) {
+        for (const id of [MISSING.ours, MISSING.notAHash]) {
             const data = await get(`/gallery/api/data/${id}`);
             assert.strictEqual(data.status, 503, `data/${id} → ${data.status}`);
         }
         // The fast conditional path only checks that the picture exists: that check fails too.
-        assert.strictEqual((await get('/gallery/api/thumb/1795300000123-1', { 'If-None-Match': '*' })).status, 503);
+        assert.strictEqual((await get(`/gallery/api/thumb/${MISSING.ours}`, { 'If-None-Match': '*' })).status, 503);
     });
 
     it("lists and serves images written in the original's layout", async function () {
         const names = freshNames();
         const jpeg = makeJpeg(400, 300);
-        await redis.hset(`${names.keyPrefix}1681844748`, { image_data: jpeg, timestamp: '1681844748', mime_type: 'image/jpeg', lux: '117' });
-        await redis.hset(`${names.keyPrefix}1681844700`, { image_data: jpeg, timestamp: '1681844700', mime_type: 'image/jpeg' });
+        const { lux, older } = ORIGINAL_IDS;
+        // What capture.py writes: image_data, timestamp (its id), mime_type and, from v0.0.2, lux.
+        await redis.hset(`${names.keyPrefix}${lux}`, { image_data: jpeg, timestamp: lux, mime_type: 'image/jpeg', lux: '117' });
+        await redis.hset(`${names.keyPrefix}${older}`, { image_data: jpeg, timestamp: older, mime_type: 'image/jpeg' });
         await start(names);
         await waitFor(async () => (await redis.zcard(names.index)) === 2, 3000, 'adopted');
         const list = JSON.parse((await get(`${base}/api/images`)).body.toString()) as Array<Record<string, unknown>>;
         assert.deepStrictEqual(list.map((i) => [i.id, i.timestamp, i.mime_type, i.lux]), [
-            ['1681844748', '1681844748', 'image/jpeg', '117'],
-            ['1681844700', '1681844700', 'image/jpeg', null],
+            [lux, lux, 'image/jpeg', '117'],
+            [older, older, 'image/jpeg', null],
         ]);
-        const image = await get(`${base}/api/image/1681844748`);
+        const image = await get(`${base}/api/image/${lux}`);
         assert.strictEqual(image.status, 200);
         assert.ok(image.body.equals(jpeg));
         assert.strictEqual(image.headers['cache-control'], 'no-cache');
-        assert.strictEqual((await get(`${base}/api/image/1681844748`, { 'If-None-Match': String(image.headers.etag) })).status, 304);
+        assert.strictEqual((await get(`${base}/api/image/${lux}`, { 'If-None-Match': String(image.headers.etag) })).status, 304);
         // No thumbnail was stored by the original: one is derived, cached, and smaller.
-        const thumb = await get(`${base}/api/thumb/1681844748`);
+        const thumb = await get(`${base}/api/thumb/${lux}`);
         assert.strictEqual(thumb.status, 200);
         assert.ok(thumb.body.length < jpeg.length);
-        assert.ok((await redis.hexists(`${names.keyPrefix}1681844748`, 'thumbnail')) === 1);
+        assert.ok((await redis.hexists(`${names.keyPrefix}${lux}`, 'thumbnail')) === 1);
     });
 
     it('returns metadata containing HTML as data, and the page script never parses data as HTML', async function () {

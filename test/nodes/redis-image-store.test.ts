@@ -1,8 +1,11 @@
 import assert from 'assert';
 import Redis from 'ioredis';
 import { sharedRedis } from '../support/global-redis';
-import { catchNode, collect, FlowNode, helper, load, serverNode, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, FlowNode, helper, load, loggedBy, serverNode, statusOf, waitFor } from '../support/flow';
+import { redisNowMs, storedMsOf } from '../support/redis-time';
 import { freshNames, makeJpeg } from '../lib/images/fixtures';
+
+const DAY_MS = 86_400_000;
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const storeModule = require('../../nodes/redis-image-store/redis-image-store');
@@ -32,10 +35,15 @@ describe('redis-image-store node', function () {
         const out = collect('out');
         const jpeg = makeJpeg(320, 240);
         await waitFor(() => statusOf('store').fill === 'green', 3000, 'connected');
-        helper.getNode('store').receive({ payload: jpeg, image: { camera: 'garden', lux: 42, timestamp: 1795300000555 }, topic: 'kept' } as never);
+        // A camera whose clock agrees with Redis's.
+        const captured = await redisNowMs(redis);
+        helper.getNode('store').receive({ payload: jpeg, image: { camera: 'garden', lux: 42, timestamp: captured }, topic: 'kept' } as never);
         await waitFor(() => out.length === 1, 3000, 'stored message');
         const msg = out[0] as Record<string, unknown> & { image: Record<string, unknown> };
-        assert.match(String(msg.payload), /^1795300000555-\d+$/);
+        assert.match(String(msg.payload), /^\d{13}-\d{12}$/);
+        assert.ok(storedMsOf(String(msg.payload)) >= captured, 'the id is the time Redis stored it');
+        assert.strictEqual(msg.image.timestamp, captured);
+        assert.strictEqual(msg.image.clockSkewMs, undefined);
         assert.strictEqual(msg.imageId, msg.payload);
         assert.strictEqual(msg.topic, 'kept');
         assert.deepStrictEqual([msg.image.camera, msg.image.size, msg.image.width, msg.image.mimeType], ['garden', jpeg.length, 320, 'image/jpeg']);
@@ -65,10 +73,40 @@ describe('redis-image-store node', function () {
         assert.strictEqual(statusOf('store').fill, 'red');
     });
 
+    it('keeps all five pictures of a camera whose clock is 10 days behind, and says so once in its log and status', async function () {
+        // A Pi after a boot without NTP: fake-hwclock restored the time of its last shutdown.
+        const names = freshNames();
+        await load([serverModule, storeModule, catchNode], storeFlow(sharedRedis().port, { ...names, maxAge: 86400 }));
+        const out = collect('out');
+        const caught = collect('caught');
+        await waitFor(() => statusOf('store').fill === 'green', 3000, 'connected');
+        const behind = (await redisNowMs(redis)) - 10 * DAY_MS;
+        for (let i = 0; i < 5; i++) {
+            helper.getNode('store').receive({ payload: makeJpeg(32, 24, i * 40), image: { camera: 'porch', timestamp: behind + i * 30_000 } } as never);
+            await waitFor(() => out.length === i + 1, 3000, `picture ${i + 1} stored`);
+        }
+        assert.deepStrictEqual(caught, []);
+        const ids = out.map((m) => String(m.payload));
+        assert.deepStrictEqual(await redis.zrevrange(names.index, 0, -1), [...ids].reverse(), 'all five kept, newest stored first');
+        out.forEach((m, i) => assert.strictEqual((m.image as { clockSkewMs: number }).clockSkewMs, behind + i * 30_000 - storedMsOf(ids[i]), `picture ${i}: capture minus stored time`));
+        const warnings = loggedBy('store').filter((e) => e.msg === 'redis-image-store.log.clock-wrong');
+        assert.strictEqual(warnings.length, 1, 'warned once, not once per picture');
+        assert.deepStrictEqual([statusOf('store').fill, statusOf('store').text], ['yellow', 'redis-image-store.status.clock-behind']);
+        // The owner fixes the clock: said once in the log, and the status is green again.
+        helper.getNode('store').receive({ payload: makeJpeg(), image: { camera: 'porch', timestamp: await redisNowMs(redis) } } as never);
+        await waitFor(() => out.length === 6, 3000, 'picture 6 stored');
+        assert.strictEqual(loggedBy('store', 40).filter((e) => e.msg === 'redis-image-store.log.clock-right').length, 1);
+        assert.strictEqual(statusOf('store').fill, 'green');
+        assert.strictEqual(await redis.zcard(names.index), 6);
+    });
+
     it("adopts the original capture script's images when Redis is ready", async function () {
         const names = freshNames();
-        await redis.hset(`${names.keyPrefix}1681844748`, { image_data: makeJpeg(8, 8), timestamp: '1681844748', mime_type: 'image/jpeg' });
+        // fixed date: an id the original capture script wrote long ago (its camera's seconds);
+        // adopted by its own timestamp, and nothing is stored here that could age it out.
+        const id = '1681844748';
+        await redis.hset(`${names.keyPrefix}${id}`, { image_data: makeJpeg(8, 8), timestamp: id, mime_type: 'image/jpeg' });
         await load([serverModule, storeModule, catchNode], storeFlow(sharedRedis().port, names));
-        await waitFor(async () => (await redis.zscore(names.index, '1681844748')) === '1681844748000', 3000, 'adopted');
+        await waitFor(async () => (await redis.zscore(names.index, id)) === `${id}000`, 3000, 'adopted');
     });
 });

@@ -6,6 +6,7 @@ import { REPO_ROOT } from '../../scripts/demo/paths';
 import type { SimulatedTm1637 } from '../../nodes/lib/tm1637/simulated-chip';
 import { malformedRefreshes } from '../lib/tm1637/bus';
 import { catchNode, collect, FlowNode, helper, load, loggedBy, Msg, statusOf, waitFor } from '../support/flow';
+import { DAY_MS, withWallClockStepped } from '../support/wall-clock';
 
 const displayModule = require('../../nodes/tm1637-display/tm1637-display');
 const injectModule = require('@node-red/nodes/core/common/20-inject.js');
@@ -66,6 +67,18 @@ describe('tm1637-display node', function () {
         assert.deepEqual(sent[0].display, { segments: [0, 0, 0x66, 0x5b], text: '  42', brightness: 0, colon: false, shown: true });
         await waitFor(() => /^tm1637-display\.stat.*: 42$/.test(statusOf('display').text ?? ''), 2000, 'value status');
         assert.equal(statusOf('display').fill, 'grey');
+    });
+
+    it('keeps its status showing the value when the wall clock is stepped back by days', async () => {
+        // The status is throttled; a throttle on the wall clock would freeze it for as long as
+        // NTP stepped a Pi's clock back after a boot.
+        await loaded();
+        send(42);
+        await waitFor(() => /: 42$/.test(statusOf('display').text ?? ''), 2000, 'status 42');
+        await withWallClockStepped(-10 * DAY_MS, async () => {
+            send(43);
+            await waitFor(() => /: 43$/.test(statusOf('display').text ?? ''), 2000, 'status 43 with the clock stepped back');
+        });
     });
 
     it('shows text, the colon, raw segments and brightness from the message', async () => {

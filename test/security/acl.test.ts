@@ -24,6 +24,9 @@ const galleryModule = require('../../nodes/redis-image-gallery/redis-image-galle
 let cards = 0;
 const newCard = () => `AC${Date.now().toString(16).toUpperCase()}${(++cards).toString(16).toUpperCase()}`;
 const pass = (card: string) => `${DEFAULT_KEY_PREFIX}${card}`;
+// fixed date: a picture id in the original capture script's layout (unix seconds); only the key's
+// name matters to the ACL, and nothing is stored under it.
+const ORIGINAL_IMAGE_ID = '1700000000';
 
 /** Redis's answer to a user without the command, key or channel (also from inside a script). */
 const REFUSED = /NOPERM|no permissions|user executing the script can't/i;
@@ -176,7 +179,7 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
             await refused(terminal, 'EVAL', "return redis.call('DEL', KEYS[1])", 1, DEFAULT_STREAM);
             await refused(terminal, 'PUBLISH', 'pass-used:TEN_TRIP', '{}');
             await refused(terminal, 'GET', 'mycounter');
-            await refused(terminal, 'HGETALL', 'image:1700000000');
+            await refused(terminal, 'HGETALL', `image:${ORIGINAL_IMAGE_ID}`);
             assert.deepStrictEqual(await admin.hmget(pass(card), 'passType', 'tripsRemaining'), ['TEN_TRIP', '10'], 'the pass is untouched');
         });
     });
@@ -214,8 +217,8 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
         it('cannot touch pictures, the counter, sale records or the event history', async function () {
             const gate = acl.clientAs('gate');
             const card = newCard();
-            await refused(gate, 'HGETALL', 'image:1700000000');
-            await refused(gate, 'DEL', 'image:1700000000');
+            await refused(gate, 'HGETALL', `image:${ORIGINAL_IMAGE_ID}`);
+            await refused(gate, 'DEL', `image:${ORIGINAL_IMAGE_ID}`);
             await refused(gate, 'ZRANGE', 'image-index', 0, -1);
             await refused(gate, 'GET', 'mycounter');
             await refused(gate, 'INCR', 'mycounter');
@@ -228,7 +231,7 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
             await refused(gate, 'EVAL', "return redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)", 1, DEFAULT_STREAM);
             await refused(gate, 'EVAL', "return redis.call('GET', 'mycounter')", 0);
             await refused(gate, 'PUBLISH', 'pass-issued:TEN_TRIP', '{}');
-            await refused(gate, 'PUBLISH', 'image-index:new', '1700000000');
+            await refused(gate, 'PUBLISH', 'image-index:new', ORIGINAL_IMAGE_ID);
         });
     });
 
@@ -416,9 +419,9 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
             await refused(gallery, 'EXPIRE', `image:${id}`, 1);
             await refused(gallery, 'ZREM', 'image-index', id);
             await refused(gallery, 'ZADD', 'image-index', 1, 'fake');
-            await refused(gallery, 'SET', 'image:1700000000', 'x');
+            await refused(gallery, 'SET', `image:${ORIGINAL_IMAGE_ID}`, 'x');
             await refused(gallery, 'EVAL', "return redis.call('DEL', KEYS[1])", 1, `image:${id}`);
-            await refused(gallery, 'PUBLISH', 'image-index:new', '1700000000');
+            await refused(gallery, 'PUBLISH', 'image-index:new', ORIGINAL_IMAGE_ID);
             // Listing every key name (cards included) is not a gallery's business.
             await refused(gallery, 'SCAN', 0);
             await refused(gallery, 'HGETALL', pass(newCard()));

@@ -67,6 +67,8 @@ export class PlaybackQueue {
     private readonly waiting: Job[] = [];
     private current: { job: Job; child?: ChildProcess; exited: Promise<void> } | undefined;
     private stopped = false;
+    // `until` is on the monotonic clock (performance.now): a wall clock stepped back by NTP
+    // would otherwise keep the sound card counted as missing for as long as the step.
     private noDevice: { until: number; result: PlayResult } | undefined;
 
     constructor(private readonly options: PlaybackOptions) {}
@@ -134,7 +136,7 @@ export class PlaybackQueue {
             finish({ outcome: 'no-player', detail: candidatePlayers(choice, sound.type).join(' or ') });
             return undefined;
         }
-        if (this.noDevice && Date.now() < this.noDevice.until && this.noDevice.result.player === player.name) {
+        if (this.noDevice && performance.now() < this.noDevice.until && this.noDevice.result.player === player.name) {
             finish(this.noDevice.result);
             return undefined;
         }
@@ -143,7 +145,7 @@ export class PlaybackQueue {
                 playbackLimitMs(sound, this.options), this.options.killAfterMs ?? DEFAULT_KILL_AFTER_MS,
                 (result) => {
                     const outcome = { ...result, player: player.name };
-                    this.noDevice = result.outcome === 'no-sound-device' ? { until: Date.now() + NO_DEVICE_RECHECK_MS, result: outcome } : undefined;
+                    this.noDevice = result.outcome === 'no-sound-device' ? { until: performance.now() + NO_DEVICE_RECHECK_MS, result: outcome } : undefined;
                     finish(outcome);
                 });
         } catch (err) {

@@ -12,7 +12,12 @@ export interface ImageSummary {
     timestamp: string;
     mime_type: string;
     lux: string | null;
+    /** Capture time by the camera's clock, ms. */
     ts_ms: number;
+    /** When Redis stored it, by Redis's clock (ms): the gallery's order and its time filters. */
+    stored_ms: number;
+    /** Capture minus stored time (ms) when the camera's clock was wrong by more than a few minutes. */
+    clock_skew_ms: number | null;
     size: number | null;
     width: number | null;
     height: number | null;
@@ -24,7 +29,7 @@ export interface ListQuery {
     /** The last id of the previous page. */
     cursor?: string;
     limit?: number;
-    /** Oldest and newest capture time, unix ms, inclusive. */
+    /** Oldest and newest time stored (Redis's clock, the index's score), unix ms, inclusive. */
     from?: number;
     to?: number;
     camera?: string;
@@ -37,9 +42,12 @@ export interface ImagePage {
 }
 
 export const MAX_PAGE = 200;
-const FIELDS = ['timestamp', 'mime_type', 'lux', 'ts_ms', 'size', 'width', 'height', 'camera', 'thumbnail_size'] as const;
+const FIELDS = ['timestamp', 'mime_type', 'lux', 'ts_ms', 'stored_ms', 'clock_skew_ms', 'size', 'width', 'height', 'camera', 'thumbnail_size'] as const;
 
-/** The index score of an id: new ids start with their ms, legacy ids are seconds. */
+/**
+ * The index score of an id: new ids start with the ms Redis stored them at, legacy ids
+ * (the original capture script's) are the camera's seconds.
+ */
 function scoreOfId(id: string): number {
     const dash = id.indexOf('-');
     return dash < 0 ? Number(id) * 1000 : Number(id.slice(0, dash));
@@ -52,7 +60,7 @@ function numberOrNull(value: string | null): number | null {
 }
 
 function summary(id: string, values: Array<string | null>): ImageSummary {
-    const [timestamp, mime, lux, tsMs, size, width, height, camera, thumbSize] = values;
+    const [timestamp, mime, lux, tsMs, storedMs, skewMs, size, width, height, camera, thumbSize] = values;
     const seconds = timestamp ?? String(Math.floor(scoreOfId(id) / 1000));
     return {
         id,
@@ -60,6 +68,9 @@ function summary(id: string, values: Array<string | null>): ImageSummary {
         mime_type: mime ?? 'image/jpeg',
         lux: lux ?? null,
         ts_ms: numberOrNull(tsMs) ?? Number(seconds) * 1000,
+        // Legacy pictures have no stored time: they are indexed by their own timestamp.
+        stored_ms: numberOrNull(storedMs) ?? scoreOfId(id),
+        clock_skew_ms: numberOrNull(skewMs),
         size: numberOrNull(size),
         width: numberOrNull(width),
         height: numberOrNull(height),

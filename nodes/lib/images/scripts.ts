@@ -9,6 +9,13 @@
 
 import { REDIS_CLOCK } from '../redis/lua';
 
+/**
+ * How far a camera's capture time may be from Redis's clock before the picture is flagged
+ * as taken by a wrong clock: more than capture-to-store delays and NTP's corrections, far
+ * less than the days a Pi without a real-time clock can be off after a boot.
+ */
+export const CLOCK_SKEW_LIMIT_MS = 5 * 60 * 1000;
+
 const SHARED = `${REDIS_CLOCK}
 -- Removes one image everywhere: hash, main and camera indexes, size record, byte count.
 local function forget(prefix, index, sizes, bytes, cameras, id)
@@ -33,11 +40,18 @@ end
 
 /**
  * KEYS: index, seq, bytes, sizes, cameras, camera index.
- * ARGV: key prefix, camera, capture ms (0: Redis time), max count, max bytes, max age ms,
+ * ARGV: key prefix, camera, capture ms (0: none given), max count, max bytes, max age ms,
  *       stored size (image + thumbnail), deadline (Redis clock ms, 0: none), then
  *       field/value pairs for the hash.
- * Returns the new id. Publishes it on `<index>:new`. A store that arrives after its
- * deadline (its caller was told it failed) writes nothing and answers a LATE error.
+ * Returns {new id, camera clock skew ms (0 when within CLOCK_SKEW_LIMIT_MS)}, and publishes
+ * the id on `<index>:new`. A store that arrives after its deadline (its caller was told it
+ * failed) writes nothing and answers a LATE error.
+ *
+ * The id, the index's order and age retention all use Redis's clock at the moment of
+ * storing: a Pi has no real-time clock and can be days behind until NTP answers, and a
+ * picture must not be evicted (or sorted) by a clock that is wrong. The camera's capture
+ * time is kept as metadata (`timestamp`, `ts_ms`); when it is more than the limit away
+ * from Redis's clock, `clock_skew_ms` (capture minus stored) flags it.
  */
 export const STORE_SCRIPT = `${SHARED}
 local index, seq, bytes, sizes, cameras, camera_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
@@ -51,16 +65,23 @@ if too_late(now, ARGV[8]) then
   return redis.error_reply('LATE the picture reached Redis after its caller gave up; nothing was stored')
 end
 if ts <= 0 then ts = now end
+local skew = ts - now
+if math.abs(skew) <= ${CLOCK_SKEW_LIMIT_MS} then skew = 0 end
 -- The sequence is zero-padded so that, between images of the same millisecond (same
 -- score), the index's lexical order is the order they were stored in.
-local id = string.format('%.0f-%012d', ts, redis.call('INCR', seq))
+local id = string.format('%.0f-%012d', now, redis.call('INCR', seq))
 local key = prefix .. id
-local fields = {'timestamp', string.format('%.0f', math.floor(ts / 1000)), 'ts_ms', string.format('%.0f', ts), 'camera', camera}
+local fields = {'timestamp', string.format('%.0f', math.floor(ts / 1000)), 'ts_ms', string.format('%.0f', ts),
+  'stored_ms', string.format('%.0f', now), 'camera', camera}
+if skew ~= 0 then
+  fields[#fields + 1] = 'clock_skew_ms'
+  fields[#fields + 1] = string.format('%.0f', skew)
+end
 for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', key, unpack(fields))
 if max_age > 0 then redis.call('PEXPIRE', key, max_age) end
-redis.call('ZADD', index, ts, id)
-redis.call('ZADD', camera_index, ts, id)
+redis.call('ZADD', index, now, id)
+redis.call('ZADD', camera_index, now, id)
 redis.call('SADD', cameras, camera)
 redis.call('HSET', sizes, id, size)
 redis.call('HSET', sizes .. ':camera', id, camera)
@@ -78,7 +99,7 @@ while true do
   forget(prefix, index, sizes, bytes, cameras, oldest[1])
 end
 redis.call('PUBLISH', index .. ':new', id)
-return id
+return {id, skew}
 `;
 
 /**

@@ -34,7 +34,7 @@ export interface ImageStoreSettings extends Partial<RetentionSettings> {
 export interface ImageMetadata {
     camera?: unknown;
     lux?: unknown;
-    /** Capture time, unix ms (a Date is accepted too). */
+    /** Capture time by the camera's clock, unix ms (a Date is accepted too); kept as metadata. */
     timestamp?: unknown;
 }
 
@@ -46,10 +46,15 @@ export interface StoredImage {
     height?: number;
     thumbnailSize?: number;
     camera: string;
+    /**
+     * Capture time minus Redis's time at storing, in ms, when the camera's clock is more
+     * than CLOCK_SKEW_LIMIT_MS away from Redis's (negative: behind); absent otherwise.
+     */
+    clockSkewMs?: number;
 }
 
 interface ImageCommands {
-    imageStore(...args: Array<string | number | Buffer>): Promise<string>;
+    imageStore(...args: Array<string | number | Buffer>): Promise<[string, number]>;
     imageForgetDangling(...args: Array<string | number>): Promise<number>;
     imageAdopt(...args: Array<string | number>): Promise<number>;
     imageCacheThumbnail(...args: Array<string | number | Buffer>): Promise<number>;
@@ -65,7 +70,8 @@ const imageCommands = scriptCommands<ImageCommands>({
 
 function captureMs(timestamp: unknown): number {
     const ms = timestamp instanceof Date ? timestamp.getTime() : typeof timestamp === 'number' ? timestamp : NaN;
-    // Ids need 13 digits of ms; anything else (seconds, junk, absent) means "now, by Redis".
+    // 13 digits of ms; anything else (seconds, junk, absent) means "none given": the
+    // picture's capture time is then Redis's time at storing.
     return Number.isSafeInteger(ms) && ms >= 1e12 && ms < 1e13 ? ms : 0;
 }
 
@@ -139,12 +145,13 @@ export class ImageStore {
         if (thumbnail) fields.push('thumbnail', thumbnail, 'thumbnail_size', String(thumbnail.length));
         const stored = bytes.length + (thumbnail?.length ?? 0);
         const k = this.keys;
-        const id = await imageCommands(this.client).imageStore(
+        const [id, skew] = await imageCommands(this.client).imageStore(
             k.index, k.seq, k.bytes, k.sizes, k.cameras, k.camera(camera),
             k.keyPrefix, camera, captureMs(meta.timestamp), this.retention.maxCount, this.retention.maxBytes, this.retention.maxAgeMs, stored, this.deadline(),
             ...fields,
         );
-        return { id: String(id), mimeType, size: bytes.length, width, height, thumbnailSize: thumbnail?.length, camera };
+        const clockSkewMs = Number(skew) || undefined;
+        return { id: String(id), mimeType, size: bytes.length, width, height, thumbnailSize: thumbnail?.length, camera, clockSkewMs };
     }
 
     /** Indexes images written by the original capture script; returns how many were new. */

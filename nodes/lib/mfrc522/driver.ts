@@ -117,11 +117,11 @@ export class Mfrc522 {
 
     async softReset(): Promise<void> {
         await this.writeRegister(Reg.Command, PcdCommand.SoftReset);
-        const deadline = Date.now() + 150;
+        const deadline = performance.now() + 150;
         do {
             await delay(2);
             if (((await this.readRegister(Reg.Command)) & COMMAND_POWER_DOWN) === 0) return;
-        } while (Date.now() < deadline);
+        } while (performance.now() < deadline);
         throw new ChipError('MFRC522 did not come out of soft reset');
     }
 
@@ -191,11 +191,11 @@ export class Mfrc522 {
 
     /** Polls an interrupt register until one of the done bits (or the timeout bit) is set. */
     private async waitForIrq(reg: number, doneMask: number, timeoutMask: number, what: string): Promise<number> {
-        const deadline = Date.now() + this.commandTimeoutMs;
+        const deadline = performance.now() + this.commandTimeoutMs;
         for (let attempt = 0; ; attempt++) {
             const value = await this.readRegister(reg);
             if (value & (doneMask | timeoutMask)) return value;
-            if (Date.now() > deadline) throw new ChipError(`MFRC522 did not finish ${what}`);
+            if (performance.now() > deadline) throw new ChipError(`MFRC522 did not finish ${what}`);
             // Most commands finish within the first reads; after that, poll once a millisecond so
             // waiting for the receive timeout costs a few SPI transfers, not hundreds.
             if (attempt >= 2) await delay(1);

@@ -191,7 +191,7 @@ export class ReaderSession extends EventEmitter<SessionEvents> {
     }
 
     private async sleepUntil(condition: () => boolean, maxMs: number): Promise<void> {
-        const deadline = Date.now() + maxMs;
-        while (!this.closed && !condition() && Date.now() < deadline) await this.sleep(10);
+        const deadline = performance.now() + maxMs;
+        while (!this.closed && !condition() && performance.now() < deadline) await this.sleep(10);
     }
 }

@@ -26,6 +26,7 @@ export interface Mfrc522CardReaderOptions {
 }
 
 export class Mfrc522CardReader implements CardReader {
+    // Monotonic (performance.now): a wall clock stepped back by NTP would stop the checks.
     private lastHealthCheck = 0;
     private readonly healthCheckInterval: number;
 
@@ -35,7 +36,7 @@ export class Mfrc522CardReader implements CardReader {
 
     async init(): Promise<ChipInfo> {
         const info = await this.chip.init();
-        this.lastHealthCheck = Date.now();
+        this.lastHealthCheck = performance.now();
         return info;
     }
 
@@ -59,9 +60,9 @@ export class Mfrc522CardReader implements CardReader {
     }
 
     private async checkHealth(): Promise<void> {
-        if (Date.now() - this.lastHealthCheck < this.healthCheckInterval) return;
+        if (performance.now() - this.lastHealthCheck < this.healthCheckInterval) return;
         const version = await this.chip.version();
         if (version === 0x00 || version === 0xff) throw new ChipError('the MFRC522 stopped answering on SPI');
-        this.lastHealthCheck = Date.now();
+        this.lastHealthCheck = performance.now();
     }
 }

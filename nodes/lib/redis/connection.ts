@@ -79,7 +79,12 @@ export class RedisConnection extends EventEmitter {
     private healthTimer?: NodeJS.Timeout;
     private failedPings = 0;
     private readonly subscriberWatch = new SubscriberWatch();
-    /** Redis clock minus ours, in ms, measured by the health check; undefined until known. */
+    /**
+     * Redis's wall clock minus this process's monotonic clock (performance.now), in ms,
+     * measured by the health check; undefined until known. Monotonic, so that a host whose
+     * wall clock is wrong, or is stepped by NTP between two checks, still computes the
+     * right deadline on Redis's clock.
+     */
     private clockOffset?: number;
     // Listeners per channel and per pattern: many nodes share one subscriber client,
     // and a channel is unsubscribed only when its last listener goes.
@@ -322,7 +327,7 @@ export class RedisConnection extends EventEmitter {
      * commands that sat in a paused server's socket buffer. 0 while the offset is unknown.
      */
     deadline(): number {
-        return this.clockOffset === undefined ? 0 : Date.now() + this.clockOffset + this.settings.commandTimeout;
+        return this.clockOffset === undefined ? 0 : Math.round(performance.now() + this.clockOffset + this.settings.commandTimeout);
     }
 
     // A paused or half-open Redis keeps the socket up while answering nothing; only a
@@ -334,11 +339,11 @@ export class RedisConnection extends EventEmitter {
         this.subscriberHealthCheck().catch(() => undefined);
         if (this.closed || this.command.status !== 'ready') return;
         try {
-            const sent = Date.now();
+            const sent = performance.now();
             const [seconds, micros] = await this.command.time();
-            const received = Date.now();
-            const serverMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-            this.clockOffset = serverMs - Math.round((sent + received) / 2);
+            const received = performance.now();
+            const serverMs = Number(seconds) * 1000 + Number(micros) / 1000;
+            this.clockOffset = serverMs - (sent + received) / 2;
             this.failedPings = 0;
             if (this._state !== 'connected') this.setState('connected');
         } catch (err) {

@@ -63,7 +63,9 @@ export class DisplaySession extends EventEmitter<SessionEvents> {
     private chip: SimulatedTm1637 | undefined;
     private opening: Promise<void> = Promise.resolve();
     private faulted = false;
-    private lastOpenAttempt = 0;
+    // Monotonic (performance.now), like every interval here: a Pi's wall clock jumps when NTP
+    // first answers, and a jump back would hold the next retry for as long as the jump.
+    private lastOpenAttempt = -Infinity;
     private closed = false;
 
     constructor(readonly settings: DisplaySettings, private readonly openPort: PortOpener = (pins) => openGpioPort(pins)) {
@@ -142,7 +144,7 @@ export class DisplaySession extends EventEmitter<SessionEvents> {
         let reason = 'simulated mode';
         let error: string | undefined;
         if (mode === 'auto') {
-            this.lastOpenAttempt = Date.now();
+            this.lastOpenAttempt = performance.now();
             const opened: PortOpening & { failed?: boolean } = await this.openPort([clk, dio])
                 .catch((err: Error) => ({ reason: err.message, failed: true }));
             if (this.closed) {
@@ -188,9 +190,9 @@ export class DisplaySession extends EventEmitter<SessionEvents> {
     }
 
     private async reopen(): Promise<Tm1637> {
-        const wait = (this.settings.retryInterval ?? 1000) - (Date.now() - this.lastOpenAttempt);
+        const wait = (this.settings.retryInterval ?? 1000) - (performance.now() - this.lastOpenAttempt);
         if (wait > 0) throw new Error(`GPIO ${this.settings.clk}/${this.settings.dio} unavailable; retrying in ${Math.ceil(wait / 100) / 10} s`);
-        this.lastOpenAttempt = Date.now();
+        this.lastOpenAttempt = performance.now();
         const opened = await this.openPort([this.settings.clk, this.settings.dio]);
         if (!opened.port) throw new Error(opened.reason);
         if (this.closed) {

@@ -25,8 +25,15 @@
         return node;
     }
 
+    // When Redis stored the picture: the order of the gallery and of its filters. The camera's
+    // own capture time can be days off (a Pi has no real-time clock until NTP answers).
     function when(image) {
-        return new Date(Number(image.ts_ms) || Number(image.timestamp) * 1000);
+        return new Date(Number(image.stored_ms) || Number(image.ts_ms) || Number(image.timestamp) * 1000);
+    }
+
+    function clockNote(image) {
+        if (!image.clock_skew_ms) return null;
+        return 'camera clock said ' + new Date(Number(image.ts_ms)).toLocaleString();
     }
 
     function imageUrl(kind, id) {
@@ -64,6 +71,8 @@
         caption.appendChild(el('strong', null, when(image).toLocaleString()));
         var details = [image.camera, image.lux !== null && image.lux !== undefined ? image.lux + ' lux' : null].filter(Boolean).join(' · ');
         caption.appendChild(el('span', null, details));
+        var note = clockNote(image);
+        if (note) caption.appendChild(el('span', 'clock-note', note));
         button.appendChild(img);
         button.appendChild(caption);
         button.addEventListener('click', function () { openViewer(image); });

@@ -7,6 +7,7 @@ import { findOnPath } from '../../../nodes/lib/child-process';
 import { resolveSound, Sound } from '../../../nodes/lib/audio/sounds';
 import { FakeSoundCard, isRunning, makeFakeSoundCard, realAplay } from './fake-sound-card';
 import { silentMp3, wavBytes } from './sound-files';
+import { DAY_MS, withWallClockStepped } from '../../support/wall-clock';
 
 const realPath = () => path.dirname(realAplay());
 
@@ -26,6 +27,14 @@ describe('audio/playback: one sound at a time', function () {
 
     const queue = (options: Partial<PlaybackOptions>) => new PlaybackQueue({ player: 'auto', device: 'null', ...options });
 
+    /** An aplay that says what aplay says on a machine without a sound card, and logs each run. */
+    function aplayWithoutSoundCard(): { bin: string; runs: string } {
+        const bin = fs.mkdtempSync(path.join(tmp, 'bin-'));
+        const runs = path.join(bin, 'runs.log');
+        fs.writeFileSync(path.join(bin, 'aplay'), `#!/bin/sh\necho run >> ${runs}\necho 'aplay: main:831: audio open error: No such file or directory' >&2\nexit 1\n`, { mode: 0o755 });
+        return { bin, runs };
+    }
+
     it('plays a shipped sound with the real aplay on the null device', async () => {
         const result = await queue({ searchPath: realPath() }).play(chime);
         assert.deepEqual(result, { outcome: 'played', player: 'aplay' });
@@ -41,15 +50,30 @@ describe('audio/playback: one sound at a time', function () {
     it('after finding no sound device, does not start the player again for every sound', async () => {
         // Starting a player stalls Node-RED for tens of ms at a large heap; a gate without a
         // speaker would pay that on every tap.
-        const bin = fs.mkdtempSync(path.join(tmp, 'bin-'));
-        const runs = path.join(bin, 'runs.log');
-        fs.writeFileSync(path.join(bin, 'aplay'), `#!/bin/sh\necho run >> ${runs}\necho 'aplay: main:831: audio open error: No such file or directory' >&2\nexit 1\n`, { mode: 0o755 });
+        const { bin, runs } = aplayWithoutSoundCard();
         const q = queue({ searchPath: bin });
         const first = await q.play(chime);
         const second = await q.play(buzzer);
         assert.equal(first.outcome, 'no-sound-device');
         assert.deepEqual(second, first);
         assert.equal(fs.readFileSync(runs, 'utf8'), 'run\n', 'the player ran once');
+    });
+
+    it('looks for a sound card again a minute later by the monotonic clock, whatever NTP does to the wall clock', async () => {
+        const { bin, runs } = aplayWithoutSoundCard();
+        const q = queue({ searchPath: bin });
+        assert.equal((await q.play(chime)).outcome, 'no-sound-device');
+        // A minute passes while the wall clock is stepped back ten days (a Pi's first NTP answer
+        // after a boot can step it either way): the queue tries the player again.
+        const monotonic = performance.now;
+        const minuteLater = monotonic.call(performance) + 61_000;
+        performance.now = () => minuteLater;
+        try {
+            await withWallClockStepped(-10 * DAY_MS, () => q.play(buzzer));
+        } finally {
+            performance.now = monotonic;
+        }
+        assert.equal(fs.readFileSync(runs, 'utf8'), 'run\nrun\n', 'the player ran again');
     });
 
     it('reports a file the player rejects as a failure, with its complaint', async () => {

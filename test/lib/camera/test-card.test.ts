@@ -13,6 +13,7 @@ const near = (got: number[], want: readonly number[], what: string) =>
     got.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 24, `${what}: ${got} is not near ${want}`));
 
 describe('camera test card', () => {
+    // fixed date: the time drawn on the card, a rendering case; nothing ages it.
     const time = new Date(2026, 4, 17, 9, 5, 3);
 
     for (const [width, height] of [[1280, 720], [640, 480], [320, 240], [17, 33]]) {
@@ -46,7 +47,7 @@ describe('camera test card', () => {
     });
 
     it('formats the time as local YYYY-MM-DD HH:MM:SS', () => {
-        assert.equal(cardTime(time), '2026-05-17 09:05:03');
+        assert.equal(cardTime(time), '2026-05-17 09:05:03'); // fixed date: the rendering of `time` above
     });
 
     it('follows the quality setting', () => {

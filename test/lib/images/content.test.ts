@@ -30,7 +30,9 @@ describe('images: content, ids and HTTP helpers', function () {
     });
 
     it('accepts only real ids: new <ms>-<seq> and the original ten-digit seconds', function () {
+        // fixed date: ids checked for their shape only; nothing stores or ages them.
         for (const id of ['1795300000123-7', '1681844748', '1795300000123-123456789012345']) assert.ok(isImageId(id), id);
+        // fixed date: the same, malformed.
         for (const id of ['', '../image-index', 'image-index', '1681844748 ', '168184474', '1795300000123', '1795300000123-', 'abc', '1795300000123-7/..', '1795300000123-1234567890123456']) {
             assert.ok(!isImageId(id), id);
         }
@@ -56,7 +58,9 @@ describe('images: content, ids and HTTP helpers', function () {
         assert.ok(etagMatches('W/"b"', '"b"'));
         assert.ok(etagMatches('*', '"b"'));
         assert.ok(!etagMatches('"c"', '"b"'));
+        // fixed date: parser cases; the parser only reads them, nothing ages them.
         assert.strictEqual(parseTime('1795300000123'), 1795300000123);
+        // fixed date: as above.
         assert.strictEqual(parseTime('2026-01-02T03:04:05Z'), Date.UTC(2026, 0, 2, 3, 4, 5));
         assert.strictEqual(parseTime('soon'), undefined);
     });

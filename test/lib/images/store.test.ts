@@ -4,8 +4,16 @@ import { imageKeys } from '../../../nodes/lib/images/ids';
 import { listImages } from '../../../nodes/lib/images/list';
 import { adoptLegacy, ImageStore } from '../../../nodes/lib/images/store';
 import { sharedRedis } from '../../support/global-redis';
+import { redisNowMs, storedMsOf } from '../../support/redis-time';
 import { scanKeys } from '../../support/scan-keys';
 import { freshNames, makeJpeg, makePng } from './fixtures';
+
+const DAY_MS = 86_400_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// fixed date: the original capture script's ids are its camera's unix seconds; these stand for
+// pictures it wrote long ago. Adoption indexes them by their own timestamp, and no store in
+// these tests has an age limit that could evict them.
+const ORIGINAL_IDS = { lux: '1681844748', older: '1681844700', notAHash: '1681844999' };
 
 describe('images: store script, retention and listing (real Redis)', function () {
     let redis: Redis;
@@ -23,19 +31,27 @@ describe('images: store script, retention and listing (real Redis)', function ()
         sub.on('message', (_c, m: string) => heard.push(m));
         try {
             const jpeg = makeJpeg(640, 480);
-            const at = 1795300000123;
+            // A camera whose clock agrees with Redis's, taking the picture a second before storing.
+            const before = await redisNowMs(redis);
+            const at = before - 1000;
             const stored = await store.store(jpeg, { camera: 'porch', lux: 117.8, timestamp: at });
-            assert.match(stored.id, /^1795300000123-\d+$/);
+            const after = await redisNowMs(redis);
+            assert.match(stored.id, /^\d{13}-\d{12}$/);
+            // The id and the index's score are Redis's time at storing; the capture time is metadata.
+            const storedAt = storedMsOf(stored.id);
+            assert.ok(storedAt >= before && storedAt <= after, `stored at ${storedAt}, between ${before} and ${after}`);
+            assert.strictEqual(stored.clockSkewMs, undefined);
             const hash = await redis.hgetallBuffer(`${names.keyPrefix}${stored.id}`);
             assert.ok(hash.image_data.equals(jpeg));
             assert.deepStrictEqual(
-                ['timestamp', 'mime_type', 'ts_ms', 'size', 'width', 'height', 'camera', 'lux'].map((f) => hash[f].toString()),
-                ['1795300000', 'image/jpeg', String(at), String(jpeg.length), '640', '480', 'porch', '117'],
+                ['timestamp', 'mime_type', 'ts_ms', 'stored_ms', 'size', 'width', 'height', 'camera', 'lux'].map((f) => hash[f].toString()),
+                [String(Math.floor(at / 1000)), 'image/jpeg', String(at), String(storedAt), String(jpeg.length), '640', '480', 'porch', '117'],
             );
+            assert.strictEqual(hash.clock_skew_ms, undefined, 'a right clock is not flagged');
             assert.deepStrictEqual(hash.thumbnail.subarray(0, 3), Buffer.from([0xff, 0xd8, 0xff]));
             assert.strictEqual(Number(hash.thumbnail_size), hash.thumbnail.length);
-            assert.strictEqual(await redis.zscore(names.index, stored.id), String(at));
-            assert.strictEqual(await redis.zscore(`${names.index}:camera:porch`, stored.id), String(at));
+            assert.strictEqual(await redis.zscore(names.index, stored.id), String(storedAt));
+            assert.strictEqual(await redis.zscore(`${names.index}:camera:porch`, stored.id), String(storedAt));
             assert.strictEqual(Number(await redis.get(`${names.index}:bytes`)), jpeg.length + hash.thumbnail.length);
             const ttl = await redis.pttl(`${names.keyPrefix}${stored.id}`);
             assert.ok(ttl > 86000 * 1000 && ttl <= 86400 * 1000, `ttl ${ttl}`);
@@ -103,15 +119,52 @@ describe('images: store script, retention and listing (real Redis)', function ()
         assert.ok(real <= 20000 && real > 20000 - 2 * (jpeg.length + 1000), `${real} bytes in ${count} images`);
     });
 
-    it('evicts images older than maxAge on the next store, and sets the TTL backstop', async function () {
+    it('evicts images stored longer ago than maxAge (by Redis\'s clock) on the next store, and sets the TTL backstop', async function () {
         const names = freshNames();
-        const store = new ImageStore(redis, { ...names, maxCount: 0, maxBytes: 0, maxAgeMs: 60000 });
-        const old = await store.store(makeJpeg(), { timestamp: Date.now() - 120000 });
+        const maxAgeMs = 400;
+        const store = new ImageStore(redis, { ...names, maxCount: 0, maxBytes: 0, maxAgeMs });
+        const old = await store.store(makeJpeg());
         assert.strictEqual(await redis.exists(`${names.keyPrefix}${old.id}`), 1);
-        const fresh = await store.store(makeJpeg(), { timestamp: Date.now() });
+        const ttl = await redis.pttl(`${names.keyPrefix}${old.id}`);
+        assert.ok(ttl > 0 && ttl <= maxAgeMs, `ttl ${ttl}`);
+        await sleep(maxAgeMs + 100);
+        // Its hash may be gone by its TTL already; its index entry, size and bytes go on this store.
+        const fresh = await store.store(makeJpeg());
         assert.deepStrictEqual(await redis.zrange(names.index, '0', '-1'), [fresh.id]);
         assert.strictEqual(await redis.exists(`${names.keyPrefix}${old.id}`), 0);
-        assert.ok((await redis.pttl(`${names.keyPrefix}${fresh.id}`)) > 50000);
+        assert.strictEqual(await redis.hget(`${names.index}:sizes`, old.id), null);
+        assert.strictEqual(Number(await redis.get(`${names.index}:bytes`)), Number(await redis.hget(`${names.index}:sizes`, fresh.id)));
+    });
+
+    it('keeps every picture of a camera whose clock is 10 days behind, newest stored first, and flags it', async function () {
+        // A Pi after a boot without NTP: fake-hwclock restored the time of its last shutdown.
+        const names = freshNames();
+        const store = new ImageStore(redis, { ...names, maxCount: 0, maxBytes: 0, maxAgeMs: DAY_MS });
+        const behind = (await redisNowMs(redis)) - 10 * DAY_MS;
+        const results = [];
+        for (let i = 0; i < 5; i++) {
+            results.push(await store.store(makeJpeg(16, 16, i * 40), { camera: 'porch', timestamp: behind + i * 30_000 }));
+            await sleep(2);
+        }
+        const page = await listImages(redis, imageKeys(names.keyPrefix, names.index), {});
+        assert.deepStrictEqual(page.images.map((i) => i.id), results.map((r) => r.id).reverse(), 'all five kept, newest stored first');
+        for (const [i, r] of results.entries()) {
+            const skew = r.clockSkewMs;
+            assert.strictEqual(skew, behind + i * 30_000 - storedMsOf(r.id), `picture ${i}: capture minus stored time`);
+            const hash = await redis.hgetall(`${names.keyPrefix}${r.id}`);
+            assert.deepStrictEqual([hash.ts_ms, hash.timestamp, hash.clock_skew_ms],
+                [String(behind + i * 30_000), String(Math.floor((behind + i * 30_000) / 1000)), String(skew)], 'the camera\'s time kept');
+            assert.ok((await redis.pttl(`${names.keyPrefix}${r.id}`)) > DAY_MS - 60_000, 'expires a day after storing, not after capture');
+        }
+        assert.strictEqual(page.images[0].clock_skew_ms, results[4].clockSkewMs);
+        assert.strictEqual(page.images[0].stored_ms, storedMsOf(results[4].id));
+        // A camera a year ahead is kept and flagged the same way; within the limit, not flagged.
+        const now = await redisNowMs(redis);
+        const ahead = await store.store(makeJpeg(), { camera: 'porch', timestamp: now + 365 * DAY_MS });
+        assert.ok((ahead.clockSkewMs ?? 0) > 364 * DAY_MS, `ahead: ${ahead.clockSkewMs}`);
+        const slightlyOff = await store.store(makeJpeg(), { camera: 'porch', timestamp: now - 2 * 60_000 });
+        assert.strictEqual(slightlyOff.clockSkewMs, undefined);
+        assert.strictEqual(await redis.zcard(names.index), 7);
     });
 
     it('gives unique ids to 200 concurrent stores in the same millisecond from several connections', async function () {
@@ -119,11 +172,14 @@ describe('images: store script, retention and listing (real Redis)', function ()
         const clients = Array.from({ length: 5 }, () => new Redis(sharedRedis().port));
         try {
             const jpeg = makeJpeg(16, 16);
-            const at = 1795300000999;
-            const stores = clients.map((c) => new ImageStore(c, { ...names, maxCount: 0, maxBytes: 0, maxAgeMs: 0 }));
+            // No thumbnails: the 200 scripts then reach Redis together, many in the same millisecond.
+            const stores = clients.map((c) => new ImageStore(c, { ...names, maxCount: 0, maxBytes: 0, maxAgeMs: 0, thumbnailWidth: 0 }));
+            // Every picture also claims the same capture millisecond.
+            const at = Date.now();
             const results = await Promise.all(Array.from({ length: 200 }, (_, i) => stores[i % 5].store(jpeg, { timestamp: at })));
             const ids = new Set(results.map((r) => r.id));
             assert.strictEqual(ids.size, 200);
+            assert.ok(new Set(results.map((r) => storedMsOf(r.id))).size < 200, 'some stored in the same millisecond');
             assert.strictEqual(await redis.zcard(names.index), 200);
             assert.strictEqual((await scanKeys(redis, `${names.keyPrefix}*`)).length, 200);
             // Paging through 200 images in the same millisecond: every one exactly once.
@@ -146,9 +202,12 @@ describe('images: store script, retention and listing (real Redis)', function ()
         const names = freshNames();
         const keys = imageKeys(names.keyPrefix, names.index);
         const store = new ImageStore(redis, { ...names, maxCount: 0, maxBytes: 0, maxAgeMs: 0 });
-        const t0 = 1795300000000;
         const ids: string[] = [];
-        for (let i = 0; i < 10; i++) ids.push((await store.store(makeJpeg(8, 8), { timestamp: t0 + i * 1000, camera: i % 2 ? 'odd' : 'even' })).id);
+        for (let i = 0; i < 10; i++) {
+            ids.push((await store.store(makeJpeg(8, 8), { camera: i % 2 ? 'odd' : 'even' })).id);
+            // Each in a millisecond of its own, so that a time range can pick them out.
+            while (storedMsOf(ids[i]) >= await redisNowMs(redis)) await sleep(1);
+        }
         const first = await listImages(redis, keys, { limit: 4 });
         assert.deepStrictEqual(first.images.map((i) => i.id), ids.slice(6).reverse());
         assert.strictEqual(first.nextCursor, ids[6]);
@@ -157,7 +216,7 @@ describe('images: store script, retention and listing (real Redis)', function ()
         const last = await listImages(redis, keys, { limit: 4, cursor: second.nextCursor });
         assert.deepStrictEqual(last.images.map((i) => i.id), ids.slice(0, 2).reverse());
         assert.strictEqual(last.nextCursor, undefined);
-        const ranged = await listImages(redis, keys, { from: t0 + 2000, to: t0 + 5000 });
+        const ranged = await listImages(redis, keys, { from: storedMsOf(ids[2]), to: storedMsOf(ids[5]) });
         assert.deepStrictEqual(ranged.images.map((i) => i.id), ids.slice(2, 6).reverse());
         const odd = await listImages(redis, keys, { camera: 'odd', limit: 3 });
         assert.deepStrictEqual(odd.images.map((i) => i.id), [ids[9], ids[7], ids[5]]);
@@ -177,22 +236,24 @@ describe('images: store script, retention and listing (real Redis)', function ()
         const names = freshNames();
         const keys = imageKeys(names.keyPrefix, names.index);
         const jpeg = makeJpeg(20, 10);
-        await redis.hset(`${names.keyPrefix}1681844748`, { image_data: jpeg, timestamp: '1681844748', mime_type: 'image/jpeg', lux: '117' });
-        await redis.hset(`${names.keyPrefix}1681844700`, { image_data: jpeg, timestamp: '1681844700', mime_type: 'image/jpeg' });
-        await redis.set(`${names.keyPrefix}1681844999`, 'a string, not an image');
+        const { lux, older, notAHash } = ORIGINAL_IDS;
+        // What capture.py writes: image_data, timestamp (its id), mime_type and, from v0.0.2, lux.
+        await redis.hset(`${names.keyPrefix}${lux}`, { image_data: jpeg, timestamp: lux, mime_type: 'image/jpeg', lux: '117' });
+        await redis.hset(`${names.keyPrefix}${older}`, { image_data: jpeg, timestamp: older, mime_type: 'image/jpeg' });
+        await redis.set(`${names.keyPrefix}${notAHash}`, 'a string, not an image');
         await redis.hset(`${names.keyPrefix}notanid`, { image_data: 'x' });
         assert.strictEqual(await adoptLegacy(redis, keys), 2);
         assert.strictEqual(await adoptLegacy(redis, keys), 0);
         const page = await listImages(redis, keys, {});
-        assert.deepStrictEqual(page.images.map((i) => [i.id, i.timestamp, i.mime_type, i.lux]), [
-            ['1681844748', '1681844748', 'image/jpeg', '117'],
-            ['1681844700', '1681844700', 'image/jpeg', null],
-        ]);
+        assert.deepStrictEqual(page.images.map((i) => [i.id, i.timestamp, i.mime_type, i.lux, i.stored_ms]), [
+            [lux, lux, 'image/jpeg', '117', Number(lux) * 1000],
+            [older, older, 'image/jpeg', null, Number(older) * 1000],
+        ], 'indexed by their own timestamp: they have no stored time');
         assert.strictEqual(Number(await redis.get(keys.bytes)), 2 * jpeg.length);
         // A new store's retention counts adopted images too.
         const store = new ImageStore(redis, { ...names, maxCount: 2, maxBytes: 0, maxAgeMs: 0 });
         await store.store(makeJpeg(8, 8));
-        assert.strictEqual(await redis.exists(`${names.keyPrefix}1681844700`), 0);
+        assert.strictEqual(await redis.exists(`${names.keyPrefix}${older}`), 0);
         assert.strictEqual(await redis.zcard(names.index), 2);
     });
 });

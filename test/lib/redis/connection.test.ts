@@ -3,6 +3,9 @@ import { sharedRedis } from '../../support/global-redis';
 import { waitFor } from '../../support/flow';
 import { RedisConnection } from '../../../nodes/lib/redis/connection';
 import { storeForConnection } from '../../../nodes/lib/transit/store';
+import { uniqueCard } from '../../support/cards';
+import { redisNowMs } from '../../support/redis-time';
+import { DAY_MS, withWallClockStepped } from '../../support/wall-clock';
 
 describe('RedisConnection (real Redis)', function () {
     let connection: RedisConnection | undefined;
@@ -24,6 +27,28 @@ describe('RedisConnection (real Redis)', function () {
         const { at, outcome } = await sale;
         assert.strictEqual(outcome, 'NotReplicatedError');
         assert.ok(at - pingAt > 900, `the PING came back ${at - pingAt} ms before the sale's answer, not with it`);
+    });
+
+    it("keeps decisions on Redis's clock when this host's wall clock is stepped by days between two checks", async function () {
+        // A Pi's clock jumps when NTP first answers after a boot. The deadline each decision
+        // carries (on Redis's clock) must not jump with it: stepped back, every decision would
+        // arrive "late" and change nothing; stepped ahead, a late one would still act.
+        connection = new RedisConnection({ mode: 'standalone', host: '127.0.0.1', port: sharedRedis().port, db: 0, tls: false,
+            commandTimeout: 250, healthCheckInterval: 3_600_000 });
+        const { command } = connection;
+        // The check made when the client is ready is the only one in this test.
+        await waitFor(() => connection?.deadline() !== 0, 5000, 'the clock offset measured');
+        const store = storeForConnection(connection, 'conn-test:pass:', 'conn-test:events');
+        for (const stepDays of [-10, 10]) {
+            await withWallClockStepped(stepDays * DAY_MS, async () => {
+                const before = await redisNowMs(command);
+                const deadline = connection?.deadline() ?? 0;
+                assert.ok(deadline > before && deadline <= before + 250 + 50, `stepped ${stepDays} days: deadline ${deadline - before} ms after Redis's now`);
+                const card = uniqueCard('C10C');
+                const sale = await store.sell(card, 'TEN_TRIP', `s-${card}`, 't');
+                assert.strictEqual(sale.sold, true, `stepped ${stepDays} days: ${JSON.stringify(sale)}`);
+            });
+        }
     });
 
     it('sends decisions on the command client when none wait for replicas', function () {
