@@ -8,11 +8,11 @@ import path from 'path';
 import vm from 'vm';
 import { readFlowFile } from '../../scripts/demo/flows';
 import { REPO_ROOT } from '../../scripts/demo/paths';
+import { DAY_MS } from '../support/wall-clock';
 
 type Lights = { red: number; yellow: number; green: number };
 const RED = { red: 1, yellow: 0, green: 0 };
 const YELLOW = { red: 0, yellow: 1, green: 0 };
-const DAY_MS = 86_400_000;
 
 /** The sequencer with its own context, a virtual clock for its timers and a wall clock the test can step. */
 function sequencer() {

@@ -4,8 +4,8 @@ import { sharedRedis } from '../support/global-redis';
 import { catchNode, collect, FlowNode, helper, load, loggedBy, serverNode, statusOf, waitFor } from '../support/flow';
 import { redisNowMs, storedMsOf } from '../support/redis-time';
 import { freshNames, makeJpeg } from '../lib/images/fixtures';
+import { DAY_MS } from '../support/wall-clock';
 
-const DAY_MS = 86_400_000;
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const storeModule = require('../../nodes/redis-image-store/redis-image-store');

@@ -9,8 +9,8 @@ import { Worker } from 'worker_threads';
 import Redis from 'ioredis';
 import { sharedRedis } from '../support/global-redis';
 import { redisNowMs } from '../support/redis-time';
+import { DAY_MS } from '../support/wall-clock';
 
-const DAY_MS = 86_400_000;
 const SHIM = path.join(__dirname, '..', 'support', 'node-clock-ahead.js');
 const expectedAheadMs = Number(process.env.TEST_NODE_CLOCK_AHEAD_DAYS ?? 0) * DAY_MS;
 

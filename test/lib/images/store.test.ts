@@ -7,8 +7,8 @@ import { sharedRedis } from '../../support/global-redis';
 import { redisNowMs, storedMsOf } from '../../support/redis-time';
 import { scanKeys } from '../../support/scan-keys';
 import { freshNames, makeJpeg, makePng } from './fixtures';
+import { DAY_MS } from '../../support/wall-clock';
 
-const DAY_MS = 86_400_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // fixed date: the original capture script's ids are its camera's unix seconds; these stand for
 // pictures it wrote long ago. Adoption indexes them by their own timestamp, and no store in
