@@ -2,6 +2,7 @@
 // demo stack, prints where to look, and on Ctrl-C / SIGTERM stops Node-RED, then Redis.
 // Environment: REDIS_URL (use that Redis), PORT (Node-RED's port), HOST (listen address).
 import { demoStateDir, REPO_ROOT } from './paths';
+import { newestLineFor } from './node-red-line';
 import { describeRedisTarget } from './redis-url';
 import { DemoStack, startDemoStack } from './stack';
 
@@ -22,6 +23,7 @@ function describe(stack: DemoStack, stateDir: string): void {
     if (stack.userDir.flowsSource === 'kept') say(`keeping your deployed flows (delete ${stack.userDir.flowFile} to start again from flows/)`);
     const redisWhere = stack.redisServer ? ` (private, data in ${stateDir}/redis)` : ' (REDIS_URL)';
     say('');
+    say(`Node-RED:  ${stack.line.version} (${newestLineFor().why})`);
     say(`Redis:     ${describeRedisTarget(stack.redis)}${redisWhere}`);
     say(`Editor:    ${stack.nodeRed.editorUrl}`);
     say(`Dashboard: ${stack.nodeRed.dashboardUrl} (pages sales, gate, monitor and counter)`);

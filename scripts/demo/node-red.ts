@@ -1,11 +1,12 @@
-// Runs the repo's own Node-RED (node_modules/node-red/red.js) with the demo user dir
+// Runs one of the repo's own Node-RED lines (node-red-line.ts) with the demo user dir
 // and waits until the editor and the dashboard answer over HTTP.
 import { ChildProcess, spawn } from 'child_process';
-import path from 'path';
 import { isRunning, stopChild } from './child';
+import type { NodeRedLine } from './node-red-line';
 
 export interface NodeRedOptions {
     repoRoot: string;
+    line: NodeRedLine;
     userDir: string;
     port: number;
     host: string;
@@ -44,8 +45,7 @@ export class NodeRedProcess {
     }
 
     static async start(options: NodeRedOptions): Promise<NodeRedProcess> {
-        const redJs = path.join(options.repoRoot, 'node_modules', 'node-red', 'red.js');
-        const args = [redJs, '--userDir', options.userDir, '--port', String(options.port)];
+        const args = [options.line.redJs, '--userDir', options.userDir, '--port', String(options.port)];
         // Its own process group: on Ctrl-C the launcher stops Node-RED before Redis, so the
         // flows close while their Redis is still there.
         const child = spawn(process.execPath, args, {

@@ -3,6 +3,7 @@
 import path from 'path';
 import { FlowNode, flowFilesIn, mergeFlows, readFlowFile } from './flows';
 import { NodeRedProcess } from './node-red';
+import { LineName, newestLineFor, nodeRedLine, NodeRedLine } from './node-red-line';
 import { firstFreePort, isPortFree } from './ports';
 import { RedisServer } from './redis-server';
 import { parseRedisUrl, RedisTarget } from './redis-url';
@@ -18,6 +19,8 @@ export interface DemoOptions {
     port?: number;
     /** Address Node-RED listens on; 127.0.0.1 keeps the (unauthenticated) editor local. */
     host?: string;
+    /** The Node-RED line to run; the newest this Node.js can run when unset. */
+    line?: LineName;
     redisBinary?: string;
     onNodeRedOutput?: (text: string) => void;
     /** Aborting during start-up stops whatever has started and rejects. */
@@ -31,6 +34,7 @@ export interface DemoOptions {
 
 export interface DemoStack {
     nodeRed: NodeRedProcess;
+    line: NodeRedLine;
     /** Only when the demo started its own Redis; stop() stops whichever server this holds. */
     redisServer?: RedisServer;
     redis: RedisTarget;
@@ -61,6 +65,7 @@ export async function startDemoStack(options: DemoOptions): Promise<DemoStack> {
     const flows = options.adjustFlows ? options.adjustFlows(shipped.flows) : shipped.flows;
     const { conflicts } = shipped;
     const port = await choosePort(options.port, host);
+    const line = nodeRedLine(options.line ?? newestLineFor().line, options.repoRoot);
 
     let redisServer: RedisServer | undefined;
     let redis: RedisTarget;
@@ -80,10 +85,10 @@ export async function startDemoStack(options: DemoOptions): Promise<DemoStack> {
         if (options.signal?.aborted) throw new Error('start-up cancelled');
         const prepared = prepareUserDir({ userDir: dir, repoRoot: options.repoRoot, port, host, shippedFlows: flows, redis });
         const nodeRed = await NodeRedProcess.start({
-            repoRoot: options.repoRoot, userDir: dir, port, host, onOutput: options.onNodeRedOutput, signal: options.signal,
+            repoRoot: options.repoRoot, line, userDir: dir, port, host, onOutput: options.onNodeRedOutput, signal: options.signal,
         });
         const stack: DemoStack = {
-            nodeRed, redisServer, redis, flows, conflicts,
+            nodeRed, line, redisServer, redis, flows, conflicts,
             userDir: { ...prepared, dir },
             async stop() {
                 // Node-RED first, so its flows close while their Redis is still there.

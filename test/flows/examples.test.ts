@@ -8,7 +8,7 @@ import Redis from 'ioredis';
 import { FlowNode as ShippedNode, readFlowFile, SHARED_REDIS_ID } from '../../scripts/demo/flows';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { sharedRedis } from '../support/global-redis';
-import { collect, FlowNode, helper, load, Msg, nextMessage, statusOf, waitFor } from '../support/flow';
+import { collect, coreNode, FlowNode, helper, load, Msg, nextMessage, statusOf, waitFor } from '../support/flow';
 
 const modules = [
     require('../../nodes/redis-iot-server/redis-iot-server'),
@@ -16,8 +16,8 @@ const modules = [
     require('../../nodes/transit-gate/transit-gate'),
     require('../../nodes/transit-monitor/transit-monitor'),
     require('../../nodes/redis-counter/redis-counter'),
-    require('@node-red/nodes/core/common/20-inject.js'),
-    require('@node-red/nodes/core/common/90-comment.js'),
+    coreNode('common/20-inject.js'),
+    coreNode('common/90-comment.js'),
 ];
 
 let run = 0;

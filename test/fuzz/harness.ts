@@ -10,12 +10,12 @@ import assert from 'assert/strict';
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import type { Node } from 'node-red';
-import { catchNode, FlowNode, helper, load } from '../support/flow';
+import { catchNode, coreNode, FlowNode, helper, load } from '../support/flow';
 import { ownRedis } from '../support/redis-process';
 import { scanKeys } from '../support/scan-keys';
 import { POLLUTION_MARK } from './arbitraries';
 
-const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+const completeNode = coreNode('common/24-complete.js');
 
 export type Msg = Record<string, unknown>;
 

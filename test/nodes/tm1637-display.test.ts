@@ -5,12 +5,12 @@ import { readFlowFile } from '../../scripts/demo/flows';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import type { SimulatedTm1637 } from '../../nodes/lib/tm1637/simulated-chip';
 import { malformedRefreshes } from '../lib/tm1637/bus';
-import { catchNode, collect, FlowNode, helper, load, loggedBy, Msg, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, coreNode, FlowNode, helper, load, loggedBy, Msg, statusOf, waitFor } from '../support/flow';
 import { DAY_MS, withWallClockStepped } from '../support/wall-clock';
 
 const displayModule = require('../../nodes/tm1637-display/tm1637-display');
-const injectModule = require('@node-red/nodes/core/common/20-inject.js');
-const commentModule = require('@node-red/nodes/core/common/90-comment.js');
+const injectModule = coreNode('common/20-inject.js');
+const commentModule = coreNode('common/90-comment.js');
 
 type DisplayNode = Node & { simulator: SimulatedTm1637 | undefined };
 

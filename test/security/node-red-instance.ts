@@ -9,6 +9,7 @@ import path from 'path';
 import { isRunning, stopChild } from '../../scripts/demo/child';
 import { waitForHttp } from '../../scripts/demo/node-red';
 import { REPO_ROOT } from '../../scripts/demo/paths';
+import { testLine } from '../../scripts/demo/node-red-line';
 import { PACKAGE_NAME, settingsFile } from '../../scripts/demo/user-dir';
 import { freePort } from '../support/redis-process';
 
@@ -39,7 +40,7 @@ export class NodeRedInstance {
         const scope = path.join(userDir, 'node_modules', path.dirname(PACKAGE_NAME));
         fs.mkdirSync(scope, { recursive: true });
         fs.symlinkSync(REPO_ROOT, path.join(userDir, 'node_modules', PACKAGE_NAME), 'dir');
-        const child = spawn(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--port', String(port)],
+        const child = spawn(process.execPath, [testLine().redJs, '--userDir', userDir, '--port', String(port)],
             { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
         const instance = new NodeRedInstance(child, userDir, `http://127.0.0.1:${port}`, secret);
         try {

@@ -3,14 +3,14 @@
 // Node-RED's core tls-config node giving the redis-iot-server its CA, certificate and key.
 import assert from 'assert';
 import Redis from 'ioredis';
-import { catchNode, collect, FlowNode, helper, load, loggedBy, Msg, serverNode, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, coreNode, FlowNode, helper, load, loggedBy, Msg, serverNode, statusOf, waitFor } from '../support/flow';
 import { freePort, RedisProcess } from '../support/redis-process';
 import { settingsFromConfig, tlsChoice } from '../../nodes/lib/redis/settings';
 import { makeTestCertificates, TestCertificates, tlsServerArgs } from './certificates';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const counterModule = require('../../nodes/redis-counter/redis-counter');
-const tlsConfigModule = require('@node-red/nodes/core/network/05-tls.js');
+const tlsConfigModule = coreNode('network/05-tls.js');
 
 const KEY = 'tls:test:counter';
 const CLIENT_NAME = 'node-red:redis-test';

@@ -3,8 +3,16 @@
 // promises for "the next message on this helper node".
 import helper from 'node-red-node-test-helper';
 import type { Node } from 'node-red';
+import { coreNodeModule, testLine } from '../../scripts/demo/node-red-line';
 
-helper.init(require.resolve('node-red'));
+/** The Node-RED line under test (TEST_NODE_RED_LINE, set by scripts/test.sh). */
+export const nodeRedLine = testLine();
+helper.init(nodeRedLine.runtime);
+
+/** A core node of the line under test, e.g. coreNode('common/20-inject.js'). */
+export function coreNode(file: string): unknown {
+    return coreNodeModule(nodeRedLine, file);
+}
 
 export { helper };
 
@@ -84,7 +92,7 @@ export interface FlowNode {
 }
 
  
-export const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+export const catchNode = coreNode('common/25-catch.js');
 
 /** helper.load with our looser flow type. */
 export function load(modules: unknown[], flow: FlowNode[], credentials: Record<string, unknown> = {}): Promise<void> {
