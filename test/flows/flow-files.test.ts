@@ -162,6 +162,24 @@ describe('shipped flow files', function () {
         });
     }
 
+    it('says in each system\'s description what it needs and which dashboard page it opens', function () {
+        for (const file of systemFiles) {
+            const flows = readFlowFile(file);
+            const info = String(flows.find((n) => n.type === 'tab')?.info ?? '');
+            const name = path.basename(file);
+            assert.match(info, /\*\*Hardware\*\*: /, `${name} says what hardware it uses`);
+            assert.match(info, /a Redis server at 127\.0\.0\.1:6379 \(for another one, edit the \*127\.0\.0\.1:6379\* config node\)/, `${name} says what Redis it needs`);
+            assert.match(info, /Dashboard 2\.0 \(`@flowfuse\/node-red-dashboard`/, `${name} says it needs Dashboard 2.0`);
+            const dashboard = String(flows.find((n) => n.type === 'ui-base')?.path);
+            for (const page of flows.filter((n) => n.type === 'ui-page')) {
+                const named = `page **${String(page.name)}**, ${dashboard}${String(page.path)}`;
+                const at = info.indexOf(named);
+                // The whole path: /dashboard/gates must not pass for /dashboard/gate.
+                assert.ok(at !== -1 && !/[\w/-]/.test(info.charAt(at + named.length)), `${name} names its page ${String(page.name)}`);
+            }
+        }
+    });
+
     it('the systems share one Redis config node and one dashboard, identical in every file', function () {
         const files = systemFiles.map(readFlowFile);
         const { flows, conflicts } = mergeFlows(files);
