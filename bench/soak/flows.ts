@@ -1,7 +1,7 @@
 // The soak's own copy of the shipped flows: every node as shipped, plus HTTP driver nodes
 // that present a card to the entry gate or sell a pass at the sales terminal and answer
 // with the node's decision, and a camera that captures every second instead of every 30 s.
-// The files in flows/ are never changed. What the soak must know of the deployed flows
+// The shipped files (examples/*.json) are never changed. What the soak must know of the deployed flows
 // (their Redis names and caps) is read from them here too.
 import { monitorGroup } from '../../nodes/lib/transit/keys';
 import type { FlowNode } from '../../scripts/demo/flows';

@@ -1,6 +1,8 @@
-// The demo's flows.json is every flows/*.json merged. The files share their config
-// nodes (the Redis connection, the dashboard base and theme) under the same ids so each
-// file imports on its own; merging keeps one copy of each.
+// The five systems are the package's top-level examples (examples/*.json, offered by the
+// editor's Import > Examples; each node's own small example sits in examples/<type>/), and
+// the demo's flows.json is all of them merged. The files share their config nodes (the
+// Redis connection, the dashboard base and theme) under the same ids so each file imports
+// on its own; merging keeps one copy of each.
 import { createHash } from 'crypto';
 import fs from 'fs';
 import path from 'path';
@@ -27,6 +29,16 @@ export function readFlowFile(file: string): FlowNode[] {
         }
     });
     return parsed as FlowNode[];
+}
+
+/** The folder of the package's examples, which the editor's Import > Examples offers. */
+export function examplesDir(repoRoot: string): string {
+    return path.join(repoRoot, 'examples');
+}
+
+/** The systems' flow files: the top-level examples/*.json, by name. */
+export function systemFlowFiles(repoRoot: string): string[] {
+    return flowFilesIn(examplesDir(repoRoot));
 }
 
 /** Every *.json in dir, sorted by name so the tabs come out in a stable order. */

@@ -20,7 +20,7 @@ function say(line: string): void {
 function describe(stack: DemoStack, stateDir: string): void {
     for (const id of stack.conflicts) say(`warning: config node ${id} differs between flow files; the first copy is used`);
     if (stack.userDir.backup) say(`the shipped flows changed: your previous flows are in ${stack.userDir.backup}`);
-    if (stack.userDir.flowsSource === 'kept') say(`keeping your deployed flows (delete ${stack.userDir.flowFile} to start again from flows/)`);
+    if (stack.userDir.flowsSource === 'kept') say(`keeping your deployed flows (delete ${stack.userDir.flowFile} to start again from the shipped systems in examples/)`);
     const redisWhere = stack.redisServer ? ` (private, data in ${stateDir}/redis)` : ' (REDIS_URL)';
     say('');
     say(`Node-RED:  ${stack.line.version} (${newestLineFor().why})`);

@@ -1,7 +1,7 @@
 // The whole demo in one call, shared by `npm start` (main.ts) and the flow tests:
 // a Redis (private, or the one REDIS_URL names), the user dir, then Node-RED.
 import path from 'path';
-import { FlowNode, flowFilesIn, mergeFlows, readFlowFile } from './flows';
+import { FlowNode, mergeFlows, readFlowFile, systemFlowFiles } from './flows';
 import { NodeRedProcess } from './node-red';
 import { LineName, newestLineFor, nodeRedLine, NodeRedLine } from './node-red-line';
 import { firstFreePort, isPortFree } from './ports';
@@ -27,7 +27,7 @@ export interface DemoOptions {
     signal?: AbortSignal;
     /**
      * Changes the merged shipped flows before they are deployed (e.g. the soak's driver
-     * nodes); `npm start` leaves it unset and deploys flows/*.json as they are.
+     * nodes); `npm start` leaves it unset and deploys the systems as they are.
      */
     adjustFlows?: (flows: FlowNode[]) => FlowNode[];
 }
@@ -47,15 +47,15 @@ export interface DemoStack {
 export const DEFAULT_NODE_RED_PORT = 1880;
 export const FIRST_REDIS_PORT = 6380;
 
-/** The demo's tabs in the order a rider meets them; any other flow file follows. */
-const TAB_ORDER = ['transit-sales-terminal.json', 'transit-entry-gate.json', 'transit-monitor.json'];
+/** The demo's tabs start with the transit parts in the order a rider meets them; the other systems follow by name. */
+const TAB_ORDER = ['Transit ticketing 1 - sales terminal.json', 'Transit ticketing 2 - entry gate.json', 'Transit ticketing 3 - monitor.json'];
 
 export function loadShippedFlows(repoRoot: string): { flows: FlowNode[]; conflicts: string[] } {
     const rank = (file: string) => {
         const index = TAB_ORDER.indexOf(path.basename(file));
         return index === -1 ? TAB_ORDER.length : index;
     };
-    const files = flowFilesIn(path.join(repoRoot, 'flows')).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+    const files = systemFlowFiles(repoRoot).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
     return mergeFlows(files.map(readFlowFile));
 }
 

@@ -81,7 +81,7 @@ function linkPackage(userDir: string, repoRoot: string): void {
 }
 
 /**
- * flows.json comes from flows/*.json when it is missing or when the shipped flows have
+ * flows.json comes from the systems (examples/*.json) when it is missing or when the shipped flows have
  * changed since it was written; otherwise the user's deployed edits are kept. Either
  * way the shared Redis config node is pointed at this run's Redis.
  */

@@ -1,18 +1,22 @@
-// Every flow this package ships (flows/*.json for the demo, examples/**/*.json for the
-// editor's Import › Examples menu) must import cleanly into a stock Node-RED with this
-// package, the dashboard and pi-gpio: a JSON array of nodes of known types whose
-// references (tabs, groups, wires, config nodes) all resolve inside the same file.
+// Every flow this package ships is one of its examples, which the editor's Import ›
+// Examples menu offers: the five systems (examples/*.json, which the demo also runs) and one
+// small example per node (examples/<type>/*.json). Each must import cleanly into a stock
+// Node-RED with this package, the dashboard and pi-gpio: a JSON array of nodes of known
+// types whose references (tabs, groups, wires, config nodes) all resolve inside the same file.
 import assert from 'assert';
 import fs from 'fs';
 import path from 'path';
 import vm from 'vm';
-import { FlowNode, flowFilesIn, mergeFlows, readFlowFile, SHARED_REDIS_ID } from '../../scripts/demo/flows';
+import { examplesDir, FlowNode, mergeFlows, readFlowFile, SHARED_REDIS_ID, systemFlowFiles } from '../../scripts/demo/flows';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { knownTypes, packageNodeHtmlFiles } from './known-types';
 import { jsonFilesUnder } from '../support/json-files';
 
-const FLOWS_DIR = path.join(REPO_ROOT, 'flows');
-const EXAMPLES_DIR = path.join(REPO_ROOT, 'examples');
+const EXAMPLES_DIR = examplesDir(REPO_ROOT);
+
+/** The systems, as the Import › Examples menu lists them (files after folders, by name). */
+const SYSTEMS = ['Camera gallery.json', 'Synchronised counter.json', 'Transit ticketing 1 - sales terminal.json',
+    'Transit ticketing 2 - entry gate.json', 'Transit ticketing 3 - monitor.json'];
 
 /** Outputs of this package's nodes (fixed by the spec), to check wires arrays. */
 const OUTPUTS: Record<string, number> = {
@@ -114,7 +118,8 @@ function problemsIn(flows: FlowNode[], types: Set<string>): string[] {
 
 describe('shipped flow files', function () {
     const { ours, all } = knownTypes();
-    const flowFiles = flowFilesIn(FLOWS_DIR);
+    const systemFiles = systemFlowFiles(REPO_ROOT);
+    // Every example once, systems included: nothing below lists a file a second time.
     const exampleFiles = jsonFilesUnder(EXAMPLES_DIR);
 
     it('this package registers every node type package.json declares', function () {
@@ -124,12 +129,26 @@ describe('shipped flow files', function () {
         }
     });
 
-    it('ships the five demo flows', function () {
-        assert.deepStrictEqual(flowFiles.map((f) => path.basename(f)).sort(),
-            ['camera.json', 'counter.json', 'transit-entry-gate.json', 'transit-monitor.json', 'transit-sales-terminal.json']);
+    it('ships the five systems as top-level examples, listed in the menu as SYSTEMS', function () {
+        // The editor sorts each menu level's files with localeCompare (red.js loadLibraryFolder).
+        assert.deepStrictEqual(systemFiles.map((f) => path.basename(f)).sort((a, b) => a.localeCompare(b)), SYSTEMS);
     });
 
-    for (const file of [...flowFiles, ...exampleFiles]) {
+    it('every example is a system with its own tab, or a node\'s example in the folder of its type', function () {
+        const nodeTypes = [...ours].filter((t) => t !== 'redis-iot-server');
+        for (const file of exampleFiles) {
+            const where = path.relative(EXAMPLES_DIR, file);
+            const tabs = readFlowFile(file).filter((n) => n.type === 'tab').length;
+            if (path.dirname(where) === '.') assert.strictEqual(tabs, 1, `${where}: a system has one tab`);
+            else {
+                assert.ok(nodeTypes.includes(path.dirname(where)), `${where}: examples/<folder>/ is named after a node type`);
+                // The editor imports a node's example into the tab that is open.
+                assert.strictEqual(tabs, 0, `${where}: a node's example has no tab`);
+            }
+        }
+    });
+
+    for (const file of exampleFiles) {
         const name = path.relative(REPO_ROOT, file);
         it(`${name} is a valid, self-contained flow`, function () {
             const flows = readFlowFile(file);
@@ -143,17 +162,32 @@ describe('shipped flow files', function () {
         });
     }
 
-    it('the demo flows share one Redis config node and one dashboard, identical in every file', function () {
-        const files = flowFiles.map(readFlowFile);
+    it('says in each system\'s description what it needs and which dashboard page it opens', function () {
+        for (const file of systemFiles) {
+            const flows = readFlowFile(file);
+            const info = String(flows.find((n) => n.type === 'tab')?.info ?? '');
+            const name = path.basename(file);
+            assert.match(info, /\*\*Hardware\*\*: /, `${name} says what hardware it uses`);
+            assert.match(info, /a Redis server at 127\.0\.0\.1:6379 \(for another one, edit the \*127\.0\.0\.1:6379\* config node\)/, `${name} says what Redis it needs`);
+            assert.match(info, /Dashboard 2\.0 \(`@flowfuse\/node-red-dashboard`/, `${name} says it needs Dashboard 2.0`);
+            const dashboard = String(flows.find((n) => n.type === 'ui-base')?.path);
+            for (const page of flows.filter((n) => n.type === 'ui-page')) {
+                const named = `page **${String(page.name)}**, ${dashboard}${String(page.path)}`;
+                const at = info.indexOf(named);
+                // The whole path: /dashboard/gates must not pass for /dashboard/gate.
+                assert.ok(at !== -1 && !/[\w/-]/.test(info.charAt(at + named.length)), `${name} names its page ${String(page.name)}`);
+            }
+        }
+    });
+
+    it('the systems share one Redis config node and one dashboard, identical in every file', function () {
+        const files = systemFiles.map(readFlowFile);
         const { flows, conflicts } = mergeFlows(files);
         assert.deepStrictEqual(conflicts, []);
         for (const type of ['redis-iot-server', 'ui-base', 'ui-theme']) {
             assert.strictEqual(flows.filter((n) => n.type === type).length, 1, `one ${type} after merging`);
         }
         assert.ok(flows.some((n) => n.id === SHARED_REDIS_ID && n.type === 'redis-iot-server'));
-        for (const [index, file] of files.entries()) {
-            assert.strictEqual(file.filter((n) => n.type === 'tab').length, 1, `${flowFiles[index]} has one tab`);
-        }
         const pagePaths = flows.filter((n) => n.type === 'ui-page').map((n) => n.path);
         assert.deepStrictEqual(pagePaths.sort(), ['/camera', '/counter', '/gate', '/monitor', '/sales']);
         assert.deepStrictEqual(problemsIn(flows, all), []);
@@ -185,8 +219,8 @@ describe('shipped flow files', function () {
         }
     });
 
-    describe('the Counter flow', function () {
-        const flows = readFlowFile(path.join(FLOWS_DIR, 'counter.json'));
+    describe('the Synchronised counter', function () {
+        const flows = readFlowFile(path.join(EXAMPLES_DIR, 'Synchronised counter.json'));
         const ofType = (type: string) => flows.filter((n) => n.type === type);
 
         it('counts in the original\'s key mycounter, on the shared Redis', function () {

@@ -1,4 +1,4 @@
-// The entry gate flow's light sequencer (a function node in flows/transit-entry-gate.json),
+// The entry gate flow's light sequencer (a function node in examples/Transit ticketing 2 - entry gate.json),
 // run as Node-RED runs it, with timers on a virtual clock: green for 5 s after a grant, red
 // flashing after a denial, then the resting light, red while Redis is there and yellow
 // while it is away. Its wall clock can jump (a Pi's does when NTP first answers): the
@@ -6,7 +6,7 @@
 import assert from 'assert';
 import path from 'path';
 import vm from 'vm';
-import { readFlowFile } from '../../scripts/demo/flows';
+import { examplesDir, readFlowFile } from '../../scripts/demo/flows';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { DAY_MS } from '../support/wall-clock';
 
@@ -16,7 +16,7 @@ const YELLOW = { red: 0, yellow: 1, green: 0 };
 
 /** The sequencer with its own context, a virtual clock for its timers and a wall clock the test can step. */
 function sequencer() {
-    const node = readFlowFile(path.join(REPO_ROOT, 'flows', 'transit-entry-gate.json')).find((n) => n.name === 'light sequencer');
+    const node = readFlowFile(path.join(examplesDir(REPO_ROOT), 'Transit ticketing 2 - entry gate.json')).find((n) => n.name === 'light sequencer');
     assert.ok(node, 'the gate flow has its light sequencer');
     let now = 0;
     let wallStep = 0;

@@ -8,6 +8,7 @@ import path from 'path';
 import vm from 'vm';
 import Redis from 'ioredis';
 import { decryptCredentials } from '../../scripts/demo/credentials';
+import { examplesDir } from '../../scripts/demo/flows';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { helper, waitFor } from '../support/flow';
 import { RedisProcess } from '../support/redis-process';
@@ -58,7 +59,8 @@ function editorDefinition(htmlFile: string, type: string): Record<string, unknow
 
 describe('credentials never exported', function () {
     describe('the shipped flows', function () {
-        const files = [...jsonFilesUnder(path.join(REPO_ROOT, 'flows')), ...jsonFilesUnder(path.join(REPO_ROOT, 'examples'))];
+        // The systems (examples/*.json) and every node's example (examples/<type>/*.json).
+        const files = jsonFilesUnder(examplesDir(REPO_ROOT));
 
         it('are all checked', function () {
             assert.ok(files.length >= 15, `found only ${files.length} flow files`);

@@ -17,10 +17,13 @@ const ADMIN_HEADERS = { Accept: 'application/json', 'Node-RED-API-Version': 'v2'
 
 export class NodeRedInstance {
     private output = '';
+    /** All the output there has been, of which `output` keeps the end. */
+    private outputLength = 0;
 
     private constructor(private readonly child: ChildProcess, readonly userDir: string, readonly baseUrl: string, readonly credentialSecret: string) {
         const keep = (text: string) => {
             this.output = (this.output + text).slice(-20000);
+            this.outputLength += text.length;
         };
         child.stdout?.setEncoding('utf8').on('data', keep);
         child.stderr?.setEncoding('utf8').on('data', keep);
@@ -29,6 +32,18 @@ export class NodeRedInstance {
     /** Node-RED's console output so far (the end of it), for failure messages. */
     get log(): string {
         return this.output;
+    }
+
+    /** A place in the output, for logSince. */
+    get logMark(): number {
+        return this.outputLength;
+    }
+
+    /** The output after a mark from logMark; throws when its start is no longer kept. */
+    logSince(mark: number): string {
+        const dropped = this.outputLength - this.output.length;
+        if (mark < dropped) throw new Error(`the output since the mark is longer than the ${this.output.length} characters kept`);
+        return this.output.slice(mark - dropped);
     }
 
     static async start(): Promise<NodeRedInstance> {
