@@ -3,16 +3,16 @@
 // does, so that nothing of this repository's node_modules is in its reach), run on an empty
 // user dir, and driven through its admin HTTP API the way the editor drives it: the palette
 // manager's module upload and install, the examples library, deploys, and node statuses
-// from the editor's comms socket.
+// from the editor's comms socket (NodeStatuses).
 import { ChildProcess, execFile, spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { promisify } from 'util';
-import WebSocket from 'ws';
 import { isRunning, stopChild } from '../../scripts/demo/child';
 import { waitForHttp } from '../../scripts/demo/node-red';
 import type { NodeRedLine } from '../../scripts/demo/node-red-line';
+import { NodeStatuses } from '../support/node-red-comms';
 import { freePort } from '../support/redis-process';
 
 const run = promisify(execFile);
@@ -57,13 +57,10 @@ export interface NodeSet {
     err?: string;
 }
 
-export type Status = { fill?: string; shape?: string; text?: string };
-
 export class PaletteNodeRed {
     private output = '';
-    /** The latest status of every node, from the comms socket. */
-    readonly statuses = new Map<string, Status>();
-    private comms?: WebSocket;
+    /** Every node's status, as the editor shows it. */
+    statuses!: NodeStatuses;
 
     private child!: ChildProcess;
 
@@ -79,7 +76,7 @@ export class PaletteNodeRed {
         child.stderr?.setEncoding('utf8').on('data', keep);
         try {
             await waitForHttp(`${this.baseUrl}/`, 120_000, () => isRunning(child));
-            await this.watchStatuses();
+            this.statuses = await NodeStatuses.connect(this.baseUrl);
         } catch (err) {
             await this.stop();
             throw new Error(`${(err as Error).message}\n${this.log}`, { cause: err });
@@ -113,7 +110,6 @@ export class PaletteNodeRed {
     /** What the owner does after installing: `sudo systemctl restart nodered`. */
     async restart(): Promise<void> {
         await this.stop();
-        this.statuses.clear();
         await this.run();
     }
 
@@ -161,27 +157,8 @@ export class PaletteNodeRed {
         if (response.status !== 200) throw new Error(`deploy answered ${response.status}: ${await response.text()}`);
     }
 
-    /** The editor's comms socket, subscribed to every node status (Node-RED sends the current ones first). */
-    private watchStatuses(): Promise<void> {
-        return new Promise((resolve, reject) => {
-            const socket = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}/comms`);
-            this.comms = socket;
-            socket.on('open', () => {
-                socket.send(JSON.stringify({ subscribe: 'status/#' }));
-                resolve();
-            });
-            socket.on('error', reject);
-            socket.on('message', (raw) => {
-                const parsed = JSON.parse(String(raw)) as Array<{ topic: string; data: Status }> | { topic: string; data: Status };
-                for (const { topic, data } of Array.isArray(parsed) ? parsed : [parsed]) {
-                    if (topic.startsWith('status/')) this.statuses.set(topic.slice('status/'.length), data ?? {});
-                }
-            });
-        });
-    }
-
     async stop(): Promise<void> {
-        this.comms?.terminate();
+        await this.statuses?.close();
         await stopChild(this.child, 'SIGINT', 20000);
     }
 }
