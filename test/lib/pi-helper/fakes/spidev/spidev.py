@@ -1,5 +1,25 @@
-"""Stand-in for py-spidev's SpiDev: open(bus, device), mode, max_speed_hz, xfer2, close."""
+"""Stand-in for py-spidev's SpiDev: open(bus, device), mode, max_speed_hz, xfer2, close.
+
+With FAKE_PI_CHATTY set it prints to stdout on import and at every transfer, from Python and
+below it, as a noisy library might. A transfer the test refuses with CRASH ends the process
+with a last word on stderr, as a crashing library would.
+"""
+import os
+import sys
+
 import fake_pi_link as link
+
+CHATTY = bool(os.environ.get('FAKE_PI_CHATTY'))
+
+
+def chatter(text):
+    if CHATTY:
+        print(text)
+        sys.stdout.flush()
+        os.write(1, (text + ' (from below Python)\n').encode())
+
+
+chatter('spidev stand-in loaded')
 
 
 class SpiDev:
@@ -21,9 +41,13 @@ class SpiDev:
         object.__setattr__(self, name, value)
 
     def xfer2(self, values):
+        chatter('xfer2 %r' % (values,))
         try:
             return list(link.call(b'S', bytes(values)))
         except link.Refused as refused:
+            if refused.code == 'CRASH':
+                os.write(2, b'spidev: fatal bus fault\n')
+                os._exit(7)
             raise refused.os_error()
 
     def close(self):
