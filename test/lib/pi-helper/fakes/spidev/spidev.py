@@ -2,7 +2,9 @@
 
 With FAKE_PI_CHATTY set it prints to stdout on import and at every transfer, from Python and
 below it, as a noisy library might. A transfer the test refuses with CRASH ends the process
-with a last word on stderr, as a crashing library would.
+with a last word on stderr, as a crashing library would. With FAKE_PI_SPI_LOCAL set,
+transfers answer zeros here instead of going to the test process: the benchmark uses that
+to time the helper's own round trip.
 """
 import os
 import sys
@@ -10,6 +12,7 @@ import sys
 import fake_pi_link as link
 
 CHATTY = bool(os.environ.get('FAKE_PI_CHATTY'))
+LOCAL = bool(os.environ.get('FAKE_PI_SPI_LOCAL'))
 
 
 def chatter(text):
@@ -42,6 +45,8 @@ class SpiDev:
 
     def xfer2(self, values):
         chatter('xfer2 %r' % (values,))
+        if LOCAL:
+            return [0] * len(values)
         try:
             return list(link.call(b'S', bytes(values)))
         except link.Refused as refused:
