@@ -155,14 +155,19 @@ class Chip:
 
 
 def load_library():
+    lgpio_failed = None
     try:
         import lgpio
         return LgpioLibrary(lgpio)
     except ImportError:
         pass
+    except Exception as err:  # installed, but it could not start (its notification pipe): gpiod may do
+        lgpio_failed = err
     try:
         import gpiod
     except ImportError as err:
+        if lgpio_failed:
+            raise SetupFailed('failed', 'lgpio: ' + str(lgpio_failed))
         raise SetupFailed('module', str(err), module='lgpio', package='python3-lgpio')
     if hasattr(gpiod, 'request_lines'):
         return GpiodV2Library(gpiod)

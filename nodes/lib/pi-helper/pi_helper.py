@@ -8,7 +8,11 @@ package needs no native addon: nothing to compile at install and nothing to rebu
 Node.js is upgraded. The frames it speaks are described in helper_protocol.py.
 """
 import argparse
+import os
+import shutil
+import signal
 import sys
+import tempfile
 
 from helper_protocol import DONE, ERROR, FATAL, READY, Channel, SetupFailed
 
@@ -40,6 +44,22 @@ def open_device(args):
 def main(argv):
     args = arguments(argv)
     channel = Channel()
+    # SIGTERM (Node-RED's second try at ending us) unwinds like end of input: device released.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # lgpio makes a named pipe in the working directory when it is imported (and its C part in
+    # LG_WD), and fails where that is not writable, as Node-RED's may not be (joan2937/lg#22,
+    # gpiozero#1106). A directory of our own is writable, and shared with no other helper.
+    workdir = tempfile.mkdtemp(prefix='redis-iot-helper-')
+    os.environ['LG_WD'] = workdir
+    os.chdir(workdir)
+    try:
+        return serve(args, channel)
+    finally:
+        os.chdir('/')
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def serve(args, channel):
     try:
         device = open_device(args)
     except SetupFailed as failed:

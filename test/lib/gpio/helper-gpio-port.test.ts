@@ -2,7 +2,9 @@
 // each Python library it can use (lgpio; gpiod with the libgpiod v1 API of Bookworm and the
 // v2 API of Trixie), to the TM1637 model in this process, which decodes what the pins do.
 import assert from 'assert/strict';
+import fs from 'fs';
 import os from 'os';
+import path from 'path';
 import type { Level } from '../../../nodes/lib/gpio/gpio-port';
 import { HelperGpioPort, openHelperGpioPort } from '../../../nodes/lib/gpio/helper-gpio-port';
 import { HelperStopped } from '../../../nodes/lib/pi-helper/helper-process';
@@ -13,6 +15,14 @@ import { SimulatedTm1637 } from '../../../nodes/lib/tm1637/simulated-chip';
 import { FakeModule, FakePi, FakePiOptions, python3OrSkip } from '../pi-helper/fake-pi';
 
 const PINS = { clk: 23, dio: 24 };
+
+async function waitUntil(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+        if (Date.now() > deadline) throw new Error('timed out');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+}
 
 describe('GPIO through the hardware helper', function () {
     let pi: FakePi | undefined;
@@ -144,6 +154,31 @@ describe('GPIO through the hardware helper', function () {
         assert.ok(err instanceof Error && !(err instanceof SetupProblem), String(err));
         assert.match(err.message, /cannot use GPIO 23 and 24 on gpiochip0: GPIO busy/);
         assert.deepEqual(fake.released.map((r) => r.pin), [23]);
+    });
+
+    it('gives each helper a working directory of its own, as lgpio needs, and removes it', async () => {
+        // Two displays at once: lgpio's notification pipes would collide in a shared directory,
+        // and the Node-RED process's own may not even be writable.
+        const { fake, chip } = await display();
+        const first = await open(fake);
+        const second = await openHelperGpioPort([5, 6], fake.host);
+        assert.ok(second instanceof HelperGpioPort, JSON.stringify(second));
+        assert.equal(fake.helperDirs().length, 2);
+        assert.equal(fs.existsSync(path.join(process.cwd(), '.lgd-nfy0')), false);
+        await new Tm1637(first, PINS).write({ segments: textContent('2').segments, brightness: 0, on: true });
+        assert.equal(chip.text, '2   ');
+        await second.close();
+        assert.equal(fake.helperDirs().length, 1);
+    });
+
+    it('releases the lines and removes its directory when it is terminated', async () => {
+        const { fake } = await display();
+        await open(fake);
+        const [pid] = fake.pids;
+        process.kill(pid, 'SIGTERM');
+        await waitUntil(() => fake.runningHelpers().length === 0);
+        assert.deepEqual(fake.released.map((r) => r.pin).sort(), [23, 24]);
+        assert.deepEqual(fake.helperDirs(), []);
     });
 
     it('rejects flushes with HelperStopped once the helper is killed', async () => {

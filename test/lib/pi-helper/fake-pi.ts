@@ -74,7 +74,8 @@ export class FakePi {
         this.host = {
             modelFile: path.join(root, 'model'),
             devDir: path.join(root, 'dev'),
-            env: { ...process.env, PYTHONPATH: this.pythonPath(), FAKE_PI_SOCKET: path.join(root, 'socket') },
+            // TMPDIR: the helpers make their working directories here, where a test can see them.
+            env: { ...process.env, PYTHONPATH: this.pythonPath(), FAKE_PI_SOCKET: path.join(root, 'socket'), TMPDIR: path.join(root, 'tmp') },
         };
     }
 
@@ -82,6 +83,7 @@ export class FakePi {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-pi-'));
         const dev = path.join(root, 'dev');
         fs.mkdirSync(dev);
+        fs.mkdirSync(path.join(root, 'tmp'));
         const model = options.model === undefined ? 'Raspberry Pi 5 Model B Rev 1.0' : options.model;
         if (model !== null) fs.writeFileSync(path.join(root, 'model'), `${model}\0`);
         const chips = options.chips ?? PI_5;
@@ -137,6 +139,11 @@ export class FakePi {
                 // gone already
             }
         }
+    }
+
+    /** The helpers' working directories that exist now. */
+    helperDirs(): string[] {
+        return fs.readdirSync(path.join(this.root, 'tmp'));
     }
 
     /** The helpers still running. */

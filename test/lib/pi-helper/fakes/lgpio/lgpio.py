@@ -1,5 +1,15 @@
-"""Stand-in for lgpio: the chip and output calls the hardware helper makes, errors as lgpio.error."""
+"""Stand-in for lgpio: the chip and output calls the hardware helper makes, errors as lgpio.error.
+
+Like lgpio, it makes its notification pipe when imported: its C part in LG_WD (else the
+working directory), its Python part then opening '.lgd-nfy0' in the working directory. So
+it fails, as lgpio does, where that directory is not writable or LG_WD points elsewhere.
+"""
+import os
+
 import fake_pi_link as link
+
+os.mkfifo(os.path.join(os.environ.get('LG_WD', '.'), '.lgd-nfy0'))
+_notify = os.open('.lgd-nfy0', os.O_RDONLY | os.O_NONBLOCK)
 
 SET_OPEN_DRAIN = 8
 SET_PULL_UP = 32
