@@ -157,9 +157,10 @@ describe('mfrc522-reader node', function () {
         afterEach(async () => {
             await helper.unload();
             restore();
-            assert.deepEqual(pi?.runningHelpers() ?? [], [], 'no helper outlives the flow');
+            const left = pi?.runningHelpers() ?? [];
             await pi?.close();
             pi = undefined;
+            assert.deepEqual(left, [], 'no helper outlives the flow');
         });
 
         /** A fake Pi with an MFRC522 on SPI, serving as the nodes' piHost. */

@@ -220,9 +220,10 @@ describe('tm1637-display node', function () {
         afterEach(async () => {
             await helper.unload();
             restore();
-            assert.deepEqual(pi?.runningHelpers() ?? [], [], 'no helper outlives the flow');
+            const left = pi?.runningHelpers() ?? [];
             await pi?.close();
             pi = undefined;
+            assert.deepEqual(left, [], 'no helper outlives the flow');
         });
 
         /** A fake Pi 5 whose GPIO 23 and 24 drive a TM1637 model, serving as the nodes' piHost. */

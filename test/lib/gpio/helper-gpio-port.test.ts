@@ -35,9 +35,10 @@ describe('GPIO through the hardware helper', function () {
     afterEach(async () => {
         await port?.close();
         port = undefined;
-        assert.deepEqual(pi?.runningHelpers() ?? [], [], 'no helper is left running');
+        const left = pi?.runningHelpers() ?? [];
         await pi?.close();
         pi = undefined;
+        assert.deepEqual(left, [], 'no helper is left running');
     });
 
     /** A fake Pi whose pins feed a TM1637 model. */

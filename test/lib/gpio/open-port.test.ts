@@ -20,8 +20,8 @@ describe('choosing a gpio port', function () {
         const opening = await openGpioPort([23, 24], 1, pi.host);
         assert.match(opening.reason ?? '', /^not a Raspberry Pi/);
         const laptop = await FakePi.start({ model: 'Dell Inc. XPS 13' });
-        assert.match((await openGpioPort([23, 24], 1, laptop.host)).reason ?? '', /^not a Raspberry Pi/);
-        await laptop.close();
+        const onLaptop = await openGpioPort([23, 24], 1, laptop.host).finally(() => laptop.close());
+        assert.match(onLaptop.reason ?? '', /^not a Raspberry Pi/);
         assert.equal(pi.pids.size, 0);
     });
 

@@ -23,9 +23,10 @@ describe('the hardware helper process', function () {
     afterEach(async () => {
         await bus?.close();
         bus = undefined;
-        assert.deepEqual(pi?.runningHelpers() ?? [], [], 'no helper is left running');
+        const left = pi?.runningHelpers() ?? [];
         await pi?.close();
         pi = undefined;
+        assert.deepEqual(left, [], 'no helper is left running');
     });
 
     async function reader(env: Record<string, string> = {}): Promise<{ fake: FakePi; spi: SpiBus }> {

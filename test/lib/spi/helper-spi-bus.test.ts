@@ -26,9 +26,10 @@ describe('SPI through the hardware helper', function () {
     afterEach(async () => {
         await bus?.close();
         bus = undefined;
-        assert.deepEqual(pi?.runningHelpers() ?? [], [], 'no helper is left running');
+        const left = pi?.runningHelpers() ?? [];
         await pi?.close();
         pi = undefined;
+        assert.deepEqual(left, [], 'no helper is left running');
     });
 
     async function piWithReader(options: FakePiOptions = {}): Promise<FakePi> {
