@@ -1,4 +1,4 @@
-// `npm run bench`: every benchmark against a private redis-server started here, printed
+// `npm run bench`: every benchmark (the Redis ones against a private redis-server started here), printed
 // as one table (each figure beside its comparison) and written to bench/results/:
 // latest.json (every figure and the table's rows) and latest.md (the table for the README).
 import fs from 'fs';
@@ -6,6 +6,7 @@ import os from 'os';
 import path from 'path';
 import { RedisProcess } from '../test/support/redis-process';
 import { benchCounter } from './counter';
+import { benchHardware } from './hardware';
 import { benchImages } from './images';
 import { progress, RESULTS_DIR, thisMachine } from './stats';
 import { markdownTable, textTable } from './table';
@@ -26,7 +27,8 @@ async function main(): Promise<void> {
         await redis.destroy();
     }
     const images = await benchImages();
-    const rows = [...transit.rows, ...counter.rows, ...images.rows];
+    const hardware = await benchHardware();
+    const rows = [...transit.rows, ...counter.rows, ...images.rows, ...hardware.rows];
     const seconds = (performance.now() - started) / 1000;
 
     console.log(`\n${textTable(rows)}\n`);
@@ -36,7 +38,7 @@ async function main(): Promise<void> {
     const json = path.join(RESULTS_DIR, 'latest.json');
     const results = {
         machine: { ...machine, loadAverageAtEnd: os.loadavg()[0], seconds },
-        transit: transit.results, counter: counter.results, images: images.results,
+        transit: transit.results, counter: counter.results, images: images.results, hardware: hardware.results,
         table: rows,
     };
     fs.writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);

@@ -16,7 +16,13 @@ export function connectionStatus(RED: NodeAPI, state: ConnectionState, detail: s
     }
 }
 
+/**
+ * A red ring with the error's message, cut short; or, for an error that says what its
+ * status should read (a SetupProblem: the command that fixes it), exactly that.
+ */
 export function errorStatus(err: unknown): NodeStatus {
+    const said = (err as { statusText?: unknown } | undefined)?.statusText;
+    if (typeof said === 'string') return { fill: 'red', shape: 'ring', text: said };
     return { fill: 'red', shape: 'ring', text: shorten(err instanceof Error ? err.message : String(err)) };
 }
 

@@ -6,6 +6,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { handleInput, refuseInput } from '../common/input';
 import { errorStatus, shorten } from '../common/status';
 import { normaliseCardId } from '../lib/card-id';
+import { SetupProblem } from '../lib/pi-helper/setup-problem';
 import { integerSetting } from '../lib/settings';
 import { cardId, IdFormat, uidFromHex, uidHex } from '../lib/mfrc522/card-id';
 import type { CardRead } from '../lib/mfrc522/reader';
@@ -106,8 +107,13 @@ export = function register(RED: NodeAPI): void {
             node.send([null, message('removed', card)]);
         });
         session.on('fault', (err) => {
-            // One log line per outage; the session keeps retrying on its own.
-            if (!faulted) node.error(RED._('mfrc522-reader.errors.reader', { error: err.message }));
+            // One log line per outage; the session keeps retrying on its own. A missing
+            // prerequisite shows its fix as the status (errorStatus), and in the log.
+            if (!faulted) {
+                node.error(err instanceof SetupProblem
+                    ? RED._('mfrc522-reader.errors.setup', { problem: err.problem, fix: err.fix })
+                    : RED._('mfrc522-reader.errors.reader', { error: err.message }));
+            }
             faulted = true;
             node.status(errorStatus(err));
         });

@@ -9,6 +9,7 @@ import { errorStatus, shorten } from '../common/status';
 import { DisplayInputError, OVERFLOW_POLICIES, OverflowPolicy } from '../lib/tm1637/content';
 import { DisplaySession, DisplaySettings } from '../lib/tm1637/display-session';
 import type { SimulatedTm1637 } from '../lib/tm1637/simulated-chip';
+import { SetupProblem } from '../lib/pi-helper/setup-problem';
 import { integerSetting } from '../lib/settings';
 
 interface DisplayDef extends NodeDef {
@@ -90,13 +91,17 @@ export = function register(RED: NodeAPI): void {
                 node.status(idle(RED._('tm1637-display.status.ready')));
                 return;
             }
-            if (info.error) node.warn(RED._('tm1637-display.log.unavailable', { error: info.error }));
-            else node.log(RED._('tm1637-display.log.simulated', { reason: info.reason ?? '' }));
+            node.log(RED._('tm1637-display.log.simulated', { reason: info.reason ?? '' }));
             node.status(idle(RED._('tm1637-display.status.simulated')));
         });
         session.on('fault', (err) => {
-            // One log line per outage; the next frame tries the lines again.
-            if (!faulted) node.error(RED._('tm1637-display.errors.display', { error: err.message }));
+            // One log line per outage; the next frame tries the lines again. A missing
+            // prerequisite shows its fix as the status (errorStatus), and in the log.
+            if (!faulted) {
+                node.error(err instanceof SetupProblem
+                    ? RED._('tm1637-display.errors.setup', { problem: err.problem, fix: err.fix })
+                    : RED._('tm1637-display.errors.display', { error: err.message }));
+            }
             faulted = true;
             cancelValueStatus();
             node.status(errorStatus(err));

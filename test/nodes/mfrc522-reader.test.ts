@@ -1,8 +1,10 @@
 import assert from 'assert/strict';
 import fs from 'fs';
 import type { Node } from 'node-red';
-import type { SimulatedMfrc522 } from '../../nodes/lib/mfrc522/simulated-chip';
+import { SimulatedMfrc522 } from '../../nodes/lib/mfrc522/simulated-chip';
 import { SimulatedPicc } from '../../nodes/lib/mfrc522/simulated-picc';
+import { isRaspberryPi, piHost } from '../../nodes/lib/pi-helper/pi-host';
+import { FakePi, FakePiOptions, python3OrSkip } from '../lib/pi-helper/fake-pi';
 import { catchNode, collect, FlowNode, helper, load, loggedBy, Msg, statusOf, waitFor } from '../support/flow';
 
  
@@ -43,8 +45,8 @@ describe('mfrc522-reader node', function () {
         assert.ok((helper.getNode('reader') as ReaderNode).simulator);
     });
 
-    it('falls back to simulated in auto mode where there is no /dev/spidev0.0', async function () {
-        if (fs.existsSync('/dev/spidev0.0')) this.skip();
+    it('falls back to simulated in auto mode off a Raspberry Pi without /dev/spidev0.0', async function () {
+        if (fs.existsSync('/dev/spidev0.0') || isRaspberryPi(piHost)) this.skip();
         await loaded({ mode: 'auto' });
         assert.equal(statusOf('reader').fill, 'grey');
     });
@@ -142,5 +144,86 @@ describe('mfrc522-reader node', function () {
         const frames = chip.framesSent;
         await sleep(250);
         assert.equal(chip.framesSent, frames, 'no polls after close');
+    });
+
+    describe('on a Raspberry Pi, through the hardware helper', function () {
+        let pi: FakePi | undefined;
+        let restore: () => void = () => undefined;
+
+        before(function () {
+            python3OrSkip(this);
+        });
+
+        afterEach(async () => {
+            await helper.unload();
+            restore();
+            const left = pi?.runningHelpers() ?? [];
+            await pi?.close();
+            pi = undefined;
+            assert.deepEqual(left, [], 'no helper outlives the flow');
+        });
+
+        /** A fake Pi with an MFRC522 on SPI, serving as the nodes' piHost. */
+        async function raspberryPi(options: FakePiOptions = {}): Promise<FakePi & { spi: SimulatedMfrc522 }> {
+            const fake = await FakePi.start({ spiDevices: ['spidev0.0'], modules: ['spidev'], ...options });
+            pi = fake;
+            fake.spi = new SimulatedMfrc522();
+            restore = fake.useAsPiHost();
+            return fake as FakePi & { spi: SimulatedMfrc522 };
+        }
+
+        // RST not wired: on a real Pi, pinctrl would otherwise drive BCM 25 during the test.
+        const onPi = { mode: 'auto', rstPin: '' };
+
+        it('reads a card on the reader, 7-byte UID and all, with a green status', async () => {
+            const fake = await raspberryPi();
+            const { taps, removed } = await loaded(onPi);
+            assert.deepEqual(statusOf('reader'), { fill: 'green', shape: 'dot', text: 'mfrc522-reader.status.ready' });
+            const card = fake.spi.placeCard(new SimulatedPicc(Buffer.from('04A1B2C3D4E5F6', 'hex')));
+            await waitFor(() => taps.length === 1, 3000, 'tap');
+            assert.deepEqual({ payload: taps[0].payload, card: taps[0].card }, {
+                payload: '04A1B2C3D4E5F6',
+                card: { uid: '04A1B2C3D4E5F6', uidLength: 7, sak: 0, atqa: 0x0044, source: 'reader' },
+            });
+            assert.deepEqual(statusOf('reader'), { fill: 'green', shape: 'dot', text: '04A1B2C3D4E5F6' });
+            fake.spi.removeCard(card);
+            await waitFor(() => removed.length === 1, 3000, 'removed');
+        });
+
+        it('names the command in its status when python3-spidev is missing, says it once, and reads once it is installed', async () => {
+            const fake = await raspberryPi({ modules: [] });
+            const { taps } = await loaded(onPi);
+            assert.deepEqual(statusOf('reader'), { fill: 'red', shape: 'ring', text: 'sudo apt install python3-spidev' });
+            await sleep(1200); // a retry or two
+            fake.install('spidev');
+            await waitFor(() => statusOf('reader').fill === 'green', 5000, () => `green status, not ${JSON.stringify(statusOf('reader'))}`);
+            fake.spi.placeCard(new SimulatedPicc(Buffer.from('DEADBEEF', 'hex')));
+            await waitFor(() => taps.length === 1, 3000, 'tap');
+            assert.deepEqual(loggedBy('reader', 20).map((e) => e.msg), ['mfrc522-reader.errors.setup'], 'said once, not at every retry');
+        });
+
+        it('names raspi-config in its status when SPI is off, and reads once it is on', async () => {
+            const fake = await raspberryPi({ spiDevices: [] });
+            await loaded(onPi);
+            assert.deepEqual(statusOf('reader'), { fill: 'red', shape: 'ring', text: 'sudo raspi-config nonint do_spi 0' });
+            fake.addSpiDevice('spidev0.0');
+            await waitFor(() => statusOf('reader').fill === 'green', 5000, 'green status');
+        });
+
+        it('shows a killed helper as a failure, reopens the reader, and does not tap the card on it again', async () => {
+            const fake = await raspberryPi();
+            const { taps } = await loaded(onPi);
+            fake.spi.placeCard(new SimulatedPicc(Buffer.from('04A1B2C3', 'hex')));
+            await waitFor(() => taps.length === 1, 3000, 'tap');
+            const first = [...fake.pids];
+            fake.killHelpers();
+            await waitFor(() => statusOf('reader').fill === 'red', 3000, 'red status');
+            assert.match(statusOf('reader').text ?? '', /^the hardware helper stopp/);
+            await waitFor(() => statusOf('reader').fill === 'green', 5000, 'green status again');
+            assert.ok([...fake.pids].some((pid) => !first.includes(pid)), 'a new helper runs');
+            fake.spi.placeCard(new SimulatedPicc(Buffer.from('DEADBEEF', 'hex')));
+            await waitFor(() => taps.length === 2, 3000, 'the next card');
+            assert.deepEqual(taps.map((t) => t.payload), ['04A1B2C3', 'DEADBEEF']);
+        });
     });
 });

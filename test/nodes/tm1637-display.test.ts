@@ -3,7 +3,9 @@ import path from 'path';
 import type { Node } from 'node-red';
 import { readFlowFile } from '../../scripts/demo/flows';
 import { REPO_ROOT } from '../../scripts/demo/paths';
-import type { SimulatedTm1637 } from '../../nodes/lib/tm1637/simulated-chip';
+import { isRaspberryPi, piHost } from '../../nodes/lib/pi-helper/pi-host';
+import { SimulatedTm1637 } from '../../nodes/lib/tm1637/simulated-chip';
+import { FakePi, FakePiOptions, python3OrSkip } from '../lib/pi-helper/fake-pi';
 import { malformedRefreshes } from '../lib/tm1637/bus';
 import { catchNode, collect, coreNode, FlowNode, helper, load, loggedBy, Msg, statusOf, waitFor } from '../support/flow';
 import { DAY_MS, withWallClockStepped } from '../support/wall-clock';
@@ -13,6 +15,8 @@ const injectModule = coreNode('common/20-inject.js');
 const commentModule = coreNode('common/90-comment.js');
 
 type DisplayNode = Node & { simulator: SimulatedTm1637 | undefined };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function displayFlow(props: Record<string, unknown> = {}): FlowNode[] {
     return [
@@ -48,12 +52,12 @@ describe('tm1637-display node', function () {
         assert.ok(display.simulator);
     });
 
-    it('falls back to simulated in auto mode where there is no GPIO, saying why in one log line', async () => {
-        const { display } = await loaded({ mode: 'auto' });
-        if (!display.simulator) return; // a Raspberry Pi with a TM1637 backend: nothing to fall back from
-        assert.equal(statusOf('display').fill, 'grey');
-        // Info or more severe (40): the reason may be a warning (30) or an info line.
-        const said = loggedBy('display', 40).filter((e) => /tm1637-display\.log\.(simulated|unavailable)/.test(String(e.msg)));
+    it('falls back to simulated in auto mode off a Raspberry Pi, saying why in one log line', async function () {
+        if (isRaspberryPi(piHost)) this.skip();
+        await loaded({ mode: 'auto' });
+        assert.deepEqual(statusOf('display'), { fill: 'grey', shape: 'dot', text: 'tm1637-display.status.simulated' });
+        // Info or more severe (40).
+        const said = loggedBy('display', 40).filter((e) => /tm1637-display\.log\.simulated/.test(String(e.msg)));
         assert.equal(said.length, 1);
     });
 
@@ -203,5 +207,84 @@ describe('tm1637-display node', function () {
         }
         assert.deepEqual(texts, ['  42', '  -7', '12:34', '12:34', '9999', '    ']);
         assert.equal(display.simulator.brightness, 7);
+    });
+
+    describe('on a Raspberry Pi, through the hardware helper', function () {
+        let pi: FakePi | undefined;
+        let restore: () => void = () => undefined;
+
+        before(function () {
+            python3OrSkip(this);
+        });
+
+        afterEach(async () => {
+            await helper.unload();
+            restore();
+            const left = pi?.runningHelpers() ?? [];
+            await pi?.close();
+            pi = undefined;
+            assert.deepEqual(left, [], 'no helper outlives the flow');
+        });
+
+        /** A fake Pi 5 whose GPIO 23 and 24 drive a TM1637 model, serving as the nodes' piHost. */
+        async function raspberryPi(options: FakePiOptions = {}): Promise<{ fake: FakePi; chip: SimulatedTm1637 }> {
+            const fake = await FakePi.start({ modules: ['gpiod-v2'], ...options });
+            pi = fake;
+            const chip = new SimulatedTm1637({ clk: 23, dio: 24 });
+            fake.onLevel = chip.pinChanged;
+            restore = fake.useAsPiHost();
+            return { fake, chip };
+        }
+
+        it('shows 12:34, colon and all, on the display through the pins, with a green status', async () => {
+            const { chip } = await raspberryPi();
+            const { display, sent } = await loaded({ mode: 'auto' });
+            assert.equal(display.simulator, undefined);
+            assert.deepEqual(statusOf('display'), { fill: 'green', shape: 'dot', text: 'tm1637-display.status.ready' });
+            send('12:34', { brightness: 3 });
+            await waitFor(() => sent.length === 1, 3000, 'output');
+            assert.deepEqual(chip.errors, []);
+            assert.equal(chip.text, '12:34');
+            assert.equal(chip.brightness, 3);
+            assert.equal((sent[0].display as { shown: boolean }).shown, true);
+            await waitFor(() => statusOf('display').text === '12:34', 2000, 'value status');
+            await helper.unload();
+            assert.equal(chip.displayOn, false, 'blanked and switched off when the flow stops');
+        });
+
+        it('names the command in its status when no GPIO module is installed, fails values with it, and shows them once it is', async () => {
+            const { fake, chip } = await raspberryPi({ modules: [] });
+            const { sent, caught } = await loaded({ mode: 'auto' });
+            const fix = { fill: 'red', shape: 'ring', text: 'sudo apt install python3-lgpio' };
+            assert.deepEqual(statusOf('display'), fix);
+            send(1);
+            await waitFor(() => caught.length === 1, 3000, 'caught error');
+            assert.match((caught[0].error as { message: string }).message, /the Python module lgpio is not installed: run sudo apt install python3-lgpio/);
+            assert.deepEqual(statusOf('display'), fix);
+            fake.install('lgpio');
+            await sleep(1100); // the retry interval
+            send(2);
+            await waitFor(() => sent.length === 1, 3000, 'output');
+            assert.equal(chip.text, '   2');
+            assert.deepEqual(loggedBy('display', 20).map((e) => e.msg), ['tm1637-display.errors.setup'], 'said once');
+        });
+
+        it('shows a killed helper as a failure, and drives the display again through a new one', async () => {
+            const { fake, chip } = await raspberryPi();
+            const { sent, caught } = await loaded({ mode: 'auto' });
+            send(1);
+            await waitFor(() => sent.length === 1, 3000, 'first value');
+            fake.killHelpers();
+            await sleep(100);
+            send(2);
+            await waitFor(() => caught.length === 1, 3000, 'caught error');
+            assert.match(statusOf('display').text ?? '', /^the hardware helper stopp/);
+            await sleep(1100); // the retry interval
+            send(3);
+            await waitFor(() => sent.length === 2, 3000, 'value after the restart');
+            assert.equal(chip.text, '   3');
+            assert.deepEqual(chip.errors, [], 'the frame cut short by the kill is ended cleanly');
+            assert.equal(fake.pids.size, 2);
+        });
     });
 });

@@ -1,13 +1,13 @@
 // A few GPIO lines driven together for a bit-banged protocol (the TM1637 display's CLK and
 // DIO). Unlike OutputLine, where every write is a promise (and may be a process), set() is
 // synchronous and only queues the level: a backend applies the levels in call order, and
-// flush() tells when they are all on the pins. So a slow backend (a gpioset process) can
-// take a whole frame in one go, and a fast one (a native binding) applies each at once.
+// flush() tells when they are all on the pins. So a backend in another process (the hardware
+// helper) takes a whole transaction in one message rather than one per edge.
 
 export type Level = 0 | 1;
 
 export interface GpioPort {
-    /** Which backend drives the pins, for logs: 'node-libgpiod', 'gpioset', 'simulated'. */
+    /** Which backend drives the pins, for logs: 'python3 lgpio', 'simulated'... */
     readonly backend: string;
     /** Drives `pin` (one of the pins the port was opened with) low (0) or high (1), after every earlier set(). */
     set(pin: number, level: Level): void;

@@ -1,42 +1,25 @@
-// Chooses how to drive fast GPIO lines on this machine: the node-libgpiod binding where it
-// is installed (Bookworm, libgpiod v1), else a `gpioset --interactive` process (libgpiod v2
-// tools built with that mode). Both find the header chip by label. When neither can, the
-// answer says why in words a log line can carry, and the caller runs simulated.
-import { CommandRunner, systemCommands } from './output-line';
+// Chooses how to drive fast GPIO lines on this machine. On a Raspberry Pi that is the
+// hardware helper, over the lgpio or gpiod Python module Raspberry Pi OS installs (Bookworm
+// and Trixie, libgpiod v1 or v2 alike). The earlier backends are gone: node-libgpiod needed
+// a compiler and built only against libgpiod v1, and `gpioset --interactive` is missing from
+// Trixie's libgpiod 2 build, so neither adds anything where the helper runs. Off a Pi the
+// answer is a reason, and the caller runs simulated.
 import type { GpioPort, Level } from './gpio-port';
-import { openGpiosetPort, gpiosetIsInteractive, Spawner, spawnPiped } from './gpioset-port';
-import { headerChipFromGpiodetect, NO_HEADER_CHIP } from './header-chip';
-import { LibgpiodModule, loadLibgpiod, openLibgpiodPort } from './libgpiod-port';
-
-/** What the chooser may use; tests substitute their own. */
-export interface PortEnvironment {
-    loadLibgpiod(): LibgpiodModule | undefined;
-    commands: CommandRunner;
-    spawn: Spawner;
-}
-
-export const systemEnvironment: PortEnvironment = { loadLibgpiod, commands: systemCommands, spawn: spawnPiped };
+import { checkBcmPin } from './header-chip';
+import { openHelperGpioPort } from './helper-gpio-port';
+import { isRaspberryPi, PiHost, piHost } from '../pi-helper/pi-host';
 
 export type PortOpening = { port: GpioPort; reason?: undefined } | { port?: undefined; reason: string };
 
 /**
  * Opens `pins` (BCM) as outputs at `initial`. Resolves { reason } when this machine cannot
- * drive them (not a Pi, no backend installed); rejects when it should but failed (lines busy,
- * no permission), with the system's message.
+ * drive them (not a Pi, no header chip); rejects when it should but cannot yet, with a
+ * SetupProblem naming the fix (python3, the lgpio module, the gpio group) or the system's
+ * error (lines busy).
  */
-export async function openGpioPort(pins: number[], initial: Level = 1, env: PortEnvironment = systemEnvironment): Promise<PortOpening> {
-    const gpiod = env.loadLibgpiod();
-    if (gpiod) {
-        const opened = openLibgpiodPort(gpiod, pins, { initial });
-        return 'reason' in opened ? { reason: opened.reason } : { port: opened };
-    }
-    const detected = await env.commands.run('gpiodetect', []).catch(() => undefined);
-    if (detected === undefined) return { reason: 'node-libgpiod is not installed and the libgpiod tools (gpiodetect, gpioset) are missing' };
-    const chip = headerChipFromGpiodetect(detected);
-    if (!chip) return { reason: NO_HEADER_CHIP };
-    const help = await env.commands.run('gpioset', ['--help']).catch(() => '');
-    if (!gpiosetIsInteractive(help)) {
-        return { reason: 'node-libgpiod is not installed and this gpioset has no --interactive mode' };
-    }
-    return { port: await openGpiosetPort(chip, pins, { initial, spawn: env.spawn }) };
+export async function openGpioPort(pins: number[], initial: Level = 1, host: PiHost = piHost): Promise<PortOpening> {
+    pins.forEach(checkBcmPin);
+    if (!isRaspberryPi(host)) return { reason: `not a Raspberry Pi (no Raspberry Pi model in ${host.modelFile})` };
+    const opened = await openHelperGpioPort(pins, host, { initial });
+    return 'reason' in opened ? { reason: opened.reason } : { port: opened };
 }

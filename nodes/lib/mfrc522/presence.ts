@@ -14,6 +14,8 @@ export interface PresenceOptions {
     missesBeforeRemoved?: number;
     /** Pause before re-initialising a failed reader, ms (default 1000). */
     retryInterval?: number;
+    /** A card known to be on the reader already (kept across a reopened device): not reported again. */
+    present?: CardRead;
 }
 
 export interface PresenceEvents {
@@ -43,6 +45,7 @@ export class PresenceMonitor extends EventEmitter<PresenceEvents> {
         this.pollInterval = Math.max(0, options.pollInterval);
         this.missesBeforeRemoved = Math.max(1, options.missesBeforeRemoved ?? 2);
         this.retryInterval = options.retryInterval ?? 1000;
+        this.current = options.present;
     }
 
     /** The card on the reader right now, as far as the monitor knows. */

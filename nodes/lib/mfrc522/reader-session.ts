@@ -1,9 +1,11 @@
 // Everything one mfrc522-reader node runs, without Node-RED: it opens the real reader
 // (spidev + RST pin) or, when there is none or simulation is asked for, the simulated
-// chip; it runs the presence monitor, keeps retrying a reader that fails, and queues
-// virtual card presentations on the simulated chip so they take the real driver path.
+// chip; it runs the presence monitor, keeps retrying a reader that fails (opening the SPI
+// device afresh when the hardware helper behind it stopped), and queues virtual card
+// presentations on the simulated chip so they take the real driver path.
 import { EventEmitter } from 'events';
 import { OutputLine, openOutputLine, SimulatedOutputLine } from '../gpio/output-line';
+import { HelperStopped } from '../pi-helper/helper-process';
 import { openSpiDevice, SpiBus, spiDevicePath } from '../spi/spi-bus';
 import { ChipInfo, Mfrc522 } from './driver';
 import { PiccError } from './errors';
@@ -61,6 +63,8 @@ export class ReaderSession extends EventEmitter<SessionEvents> {
     private presentations: Promise<void> = Promise.resolve();
     private readonly pending = new Set<() => void>();
     private firstAttempt: Promise<void> | undefined;
+    /** The card on the reader when its device was last let go of, so that reopening does not make it a new tap. */
+    private carried: CardRead | undefined;
 
     constructor(readonly settings: ReaderSettings, private readonly hardware: SessionHardware = realHardware) {
         super();
@@ -155,15 +159,35 @@ export class ReaderSession extends EventEmitter<SessionEvents> {
             pollInterval: settings.pollInterval,
             missesBeforeRemoved: settings.missesBeforeRemoved,
             retryInterval: settings.retryInterval ?? 2000,
+            present: this.carried,
         });
+        this.carried = undefined;
         const simulated = this.simulated;
         monitor.on('ready', (info) => this.emit('ready', { ...info, simulated, reason }));
         monitor.on('present', (card) => this.emit('present', card));
         monitor.on('removed', (card) => this.emit('removed', card));
-        monitor.on('fault', (err) => this.emit('fault', err));
+        monitor.on('fault', (err) => {
+            this.emit('fault', err);
+            // Re-initialising the chip over a bus whose helper is gone cannot work: start again from opening it.
+            if (err instanceof HelperStopped) void this.reopenLater();
+        });
         monitor.on('unreadable', (err) => this.emit('unreadable', err));
         this.monitor = monitor;
         monitor.start();
+    }
+
+    /** Lets go of the reader and opens it again after the retry interval, as after a failed open. */
+    private async reopenLater(): Promise<void> {
+        const monitor = this.monitor;
+        this.monitor = undefined;
+        await monitor?.stop();
+        this.carried = monitor?.card;
+        await this.releaseEarly();
+        this.bus = undefined;
+        this.line = undefined;
+        if (this.closed) return;
+        this.retryTimer = setTimeout(() => this.start(), this.settings.retryInterval ?? 2000);
+        this.retryTimer.unref();
     }
 
     /** Opening the SPI device failed (permissions, missing module): report and try again later. */

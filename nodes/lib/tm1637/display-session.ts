@@ -1,8 +1,10 @@
 // Everything one tm1637-display node runs, without Node-RED: it opens the two GPIO lines
 // (or, when this machine has none or simulation is asked for, a simulated TM1637), keeps
 // what the display should show, and writes it frame by frame through the FrameQueue, so
-// updates never interleave and bursts collapse to the latest value. A real port that fails
-// is reopened on a later frame; close() can blank the display and switch it off.
+// updates never interleave and bursts collapse to the latest value. Lines that cannot be
+// opened yet (a module to install, a group to join) or that fail later are a fault, not a
+// reason to simulate: they are opened again on a later frame, at most once per retry
+// interval. close() can blank the display and switch it off.
 import { EventEmitter } from 'events';
 import type { GpioPort } from '../gpio/gpio-port';
 import { SimulatedGpioPort } from '../gpio/gpio-port';
@@ -42,8 +44,8 @@ export interface Shown {
 
 export interface SessionEvents {
     /** The lines are open (real) or the simulated chip is in place, and why it is simulated. */
-    ready: [info: { simulated: boolean; backend: string; reason?: string; error?: string }];
-    /** Writing a frame failed; the next frame tries again. */
+    ready: [info: { simulated: boolean; backend: string; reason?: string }];
+    /** The lines could not be opened, or writing a frame failed; a later frame tries again. */
     fault: [error: Error];
     /** A frame got through after a fault. */
     recovered: [];
@@ -63,6 +65,9 @@ export class DisplaySession extends EventEmitter<SessionEvents> {
     private chip: SimulatedTm1637 | undefined;
     private opening: Promise<void> = Promise.resolve();
     private faulted = false;
+    /** Why the lines last failed to open: repeated to frames that come before the next attempt. */
+    private openFailure: Error | undefined;
+    private announced = false;
     // Monotonic (performance.now), like every interval here: a Pi's wall clock jumps when NTP
     // first answers, and a jump back would hold the next retry for as long as the jump.
     private lastOpenAttempt = -Infinity;
@@ -142,32 +147,42 @@ export class DisplaySession extends EventEmitter<SessionEvents> {
     private async open(): Promise<void> {
         const { clk, dio, mode } = this.settings;
         let reason = 'simulated mode';
-        let error: string | undefined;
         if (mode === 'auto') {
             this.lastOpenAttempt = performance.now();
-            const opened: PortOpening & { failed?: boolean } = await this.openPort([clk, dio])
-                .catch((err: Error) => ({ reason: err.message, failed: true }));
+            let opened: PortOpening;
+            try {
+                opened = await this.openPort([clk, dio]);
+            } catch (err) {
+                // The lines are there but cannot be used yet: say why (the node shows the fix)
+                // and leave the driver unset, so that a later frame opens them again.
+                if (this.closed) return;
+                this.openFailure = err instanceof Error ? err : new Error(String(err));
+                this.faulted = true;
+                this.emit('fault', this.openFailure);
+                return;
+            }
             if (this.closed) {
                 await opened.port?.close();
                 return;
             }
             if (opened.port) {
                 this.usePort(opened.port);
-                this.emit('ready', { simulated: false, backend: opened.port.backend });
                 return;
             }
             reason = opened.reason;
-            if (opened.failed) error = opened.reason;
         }
         const chip = new SimulatedTm1637({ clk, dio });
         this.chip = chip;
-        this.usePort(new SimulatedGpioPort([clk, dio], chip.pinChanged));
-        this.emit('ready', { simulated: true, backend: 'simulated', reason, error });
+        this.usePort(new SimulatedGpioPort([clk, dio], chip.pinChanged), reason);
     }
 
-    private usePort(port: GpioPort): void {
+    /** Drives `port` from now on; the first port a session gets is announced with 'ready'. */
+    private usePort(port: GpioPort, reason?: string): void {
         this.port = port;
         this.driver = new Tm1637(port, { clk: this.settings.clk, dio: this.settings.dio });
+        if (this.announced) return;
+        this.announced = true;
+        this.emit('ready', this.simulated ? { simulated: true, backend: 'simulated', reason } : { simulated: false, backend: port.backend });
     }
 
     private async writeFrame(frame: Frame): Promise<void> {
@@ -191,14 +206,23 @@ export class DisplaySession extends EventEmitter<SessionEvents> {
 
     private async reopen(): Promise<Tm1637> {
         const wait = (this.settings.retryInterval ?? 1000) - (performance.now() - this.lastOpenAttempt);
-        if (wait > 0) throw new Error(`GPIO ${this.settings.clk}/${this.settings.dio} unavailable; retrying in ${Math.ceil(wait / 100) / 10} s`);
+        if (wait > 0) {
+            throw this.openFailure ?? new Error(`GPIO ${this.settings.clk}/${this.settings.dio} unavailable; retrying in ${Math.ceil(wait / 100) / 10} s`);
+        }
         this.lastOpenAttempt = performance.now();
-        const opened = await this.openPort([this.settings.clk, this.settings.dio]);
+        let opened: PortOpening;
+        try {
+            opened = await this.openPort([this.settings.clk, this.settings.dio]);
+        } catch (err) {
+            this.openFailure = err instanceof Error ? err : new Error(String(err));
+            throw this.openFailure;
+        }
         if (!opened.port) throw new Error(opened.reason);
         if (this.closed) {
             await opened.port.close();
             throw new Error('the display is closing');
         }
+        this.openFailure = undefined;
         this.usePort(opened.port);
         return this.driver as Tm1637;
     }

@@ -1,77 +1,42 @@
 import assert from 'assert/strict';
-import { spawn } from 'child_process';
-import path from 'path';
-import { openGpioPort, PortEnvironment } from '../../../nodes/lib/gpio/open-port';
-import type { LibgpiodModule } from '../../../nodes/lib/gpio/libgpiod-port';
-import type { CommandRunner } from '../../../nodes/lib/gpio/output-line';
+import { openGpioPort } from '../../../nodes/lib/gpio/open-port';
+import { SetupProblem } from '../../../nodes/lib/pi-helper/setup-problem';
+import { FakePi, pathWithoutPython, python3OrSkip } from '../pi-helper/fake-pi';
 
-const FAKE_GPIOSET = path.join(__dirname, 'fake-gpioset.js');
-const PI5 = 'gpiochip0 [pinctrl-rp1] (54 lines)\ngpiochip10 [gpio-brcmstb@107d508500] (32 lines)\n';
-const V2_INTERACTIVE_HELP = 'Usage: gpioset [OPTIONS] <line=value>...\n  -i, --interactive\tset the lines then wait for additional set commands\n';
-const V1_HELP = 'Usage: gpioset [OPTIONS] <chip name/number> <offset1>=<value1> ...\n  -m, --mode=[exit|wait|time|signal]\n';
+describe('choosing a gpio port', function () {
+    let pi: FakePi | undefined;
 
-/** Commands answer from `answers` (missing = not installed); gpioset itself is the fake script. */
-function environment(answers: Record<string, string>, gpiod?: LibgpiodModule): PortEnvironment & { spawned: string[][] } {
-    const spawned: string[][] = [];
-    const commands: CommandRunner = {
-        run: async (file, args) => {
-            const answer = answers[[file, ...args].join(' ')];
-            if (answer === undefined) throw new Error(`spawn ${file} ENOENT`);
-            return answer;
-        },
-        start: () => { throw new Error('not used'); },
-    };
-    return {
-        loadLibgpiod: () => gpiod,
-        commands,
-        spawn: (_file, args) => {
-            spawned.push(args);
-            return spawn(process.execPath, [FAKE_GPIOSET, ...args], { stdio: 'pipe' });
-        },
-        spawned,
-    };
-}
+    before(function () {
+        python3OrSkip(this);
+    });
 
-const fakeBinding = (label: string): LibgpiodModule => ({
-    getChipNames: () => ['gpiochip0'],
-    Chip: class {
-        readonly label = label;
-        getLine() {
-            return { requestOutputModeFlags: () => undefined, setValue: () => undefined, release: () => undefined };
-        }
-    },
-});
+    afterEach(async () => {
+        await pi?.close();
+        pi = undefined;
+    });
 
-describe('choosing a gpio port', () => {
-    it('uses node-libgpiod when it is installed', async () => {
-        const env = environment({ gpiodetect: PI5, 'gpioset --help': V2_INTERACTIVE_HELP });
-        const opening = await openGpioPort([23, 24], 1, { ...env, loadLibgpiod: () => fakeBinding('pinctrl-rp1') });
-        assert.equal(opening.port?.backend, 'node-libgpiod');
-        assert.deepEqual(env.spawned, []);
+    it('runs nothing off a Raspberry Pi and says why, so the display runs simulated', async () => {
+        pi = await FakePi.start({ model: null });
+        const opening = await openGpioPort([23, 24], 1, pi.host);
+        assert.match(opening.reason ?? '', /^not a Raspberry Pi/);
+        const laptop = await FakePi.start({ model: 'Dell Inc. XPS 13' });
+        const onLaptop = await openGpioPort([23, 24], 1, laptop.host).finally(() => laptop.close());
+        assert.match(onLaptop.reason ?? '', /^not a Raspberry Pi/);
+        assert.equal(pi.pids.size, 0);
+    });
+
+    it('drives the lines through the hardware helper on a Raspberry Pi', async () => {
+        pi = await FakePi.start({ model: 'Raspberry Pi 3 Model B Plus Rev 1.3', chips: { gpiochip0: 'pinctrl-bcm2835' } });
+        const opening = await openGpioPort([23, 24], 0, pi.host);
+        assert.equal(opening.port?.backend, 'python3 lgpio');
+        assert.deepEqual(pi.claims.map((c) => c.initial), [0, 0]);
         await opening.port?.close();
     });
 
-    it('says so when node-libgpiod sees no Raspberry Pi chip', async () => {
-        const opening = await openGpioPort([23, 24], 1, environment({}, fakeBinding('gpio-mockup-A')));
-        assert.match(opening.reason ?? '', /no Raspberry Pi GPIO chip/);
-    });
-
-    it('falls back to gpioset --interactive on the chip found by label', async () => {
-        const env = environment({ gpiodetect: PI5, 'gpioset --help': V2_INTERACTIVE_HELP });
-        const opening = await openGpioPort([23, 24], 1, env);
-        assert.equal(opening.port?.backend, 'gpioset');
-        assert.ok(env.spawned[0].includes('gpiochip0'));
-        await opening.port?.close();
-    });
-
-    it('gives a reason, and starts nothing, where neither can drive the lines', async () => {
-        const none = await openGpioPort([23, 24], 1, environment({}));
-        assert.match(none.reason ?? '', /node-libgpiod is not installed and the libgpiod tools .* are missing/);
-        const notPi = await openGpioPort([23, 24], 1, environment({ gpiodetect: 'gpiochip0 [gpio-mockup-A] (8 lines)\n' }));
-        assert.match(notPi.reason ?? '', /no Raspberry Pi GPIO chip/);
-        const env = environment({ gpiodetect: PI5, 'gpioset --help': V1_HELP });
-        const v1 = await openGpioPort([23, 24], 1, env);
-        assert.match(v1.reason ?? '', /no --interactive mode/);
-        assert.deepEqual(env.spawned, []);
+    it('names the fix on a Raspberry Pi that cannot run the helper', async () => {
+        pi = await FakePi.start();
+        const err = await openGpioPort([23, 24], 1, { ...pi.host, searchPath: pathWithoutPython(pi.root) }).catch((e: unknown) => e);
+        assert.ok(err instanceof SetupProblem, String(err));
+        assert.equal(err.statusText, 'sudo apt install python3');
     });
 });

@@ -4,6 +4,7 @@ import type { CardRead } from '../../../nodes/lib/mfrc522/reader';
 import { ReaderSession, ReaderSettings, SessionHardware } from '../../../nodes/lib/mfrc522/reader-session';
 import { SimulatedMfrc522 } from '../../../nodes/lib/mfrc522/simulated-chip';
 import { SimulatedPicc } from '../../../nodes/lib/mfrc522/simulated-picc';
+import { HelperStopped } from '../../../nodes/lib/pi-helper/helper-process';
 import type { SpiBus } from '../../../nodes/lib/spi/spi-bus';
 import { hex, sleep, waitFor } from './sim-bench';
 
@@ -46,6 +47,9 @@ describe('mfrc522 reader session', () => {
         session.start();
         await session.opened;
         assert.equal(session.simulated, true);
+        // The first poll comes after init's RST pulse and 50 ms oscillator start-up: a 60 ms
+        // presentation made before it could come and go unseen on a busy machine.
+        await waitFor(() => ready.length === 1);
         const uid = Buffer.from('04A1B2C3D4E5F6', 'hex');
         await Promise.all([session.presentCard(uid, 60), session.presentCard(uid, 60)]);
         assert.deepEqual(ready, [true]);
@@ -87,6 +91,41 @@ describe('mfrc522 reader session', () => {
         assert.equal(session.simulated, false);
         assert.deepEqual(lines[0].levels, [0, 1]);
         await assert.rejects(session.presentCard(Buffer.from('04A1B2C3', 'hex'), 10), /simulated/);
+    });
+
+    it('opens the SPI device and RST pin afresh when the helper behind the bus stopped, keeping the card it had', async () => {
+        const chip = new SimulatedMfrc522();
+        // Each open is a bus of its own whose helper can die, as HelperSpiBus's does.
+        const opened: Array<{ dead: boolean; closed: boolean }> = [];
+        const lines: SimulatedOutputLine[] = [];
+        const hardware: SessionHardware = {
+            openSpi: async () => {
+                const handle = { dead: false, closed: false };
+                opened.push(handle);
+                return {
+                    transfer: (tx) => (handle.dead ? Promise.reject(new HelperStopped('the hardware helper stopped (SIGKILL)')) : chip.transfer(tx)),
+                    close: async () => { handle.closed = true; },
+                };
+            },
+            openLine: pluggedIn(chip, lines).openLine,
+        };
+        session = new ReaderSession(settings({ mode: 'auto' }), hardware);
+        const events = record(session);
+        const log: string[] = [];
+        session.on('fault', (err) => log.push(`fault: ${err.message}`));
+        session.on('ready', () => log.push('ready'));
+        session.start();
+        await waitFor(() => log.length === 1);
+        chip.placeCard(new SimulatedPicc(Buffer.from('04A1B2C3', 'hex')));
+        await waitFor(() => events.length === 1);
+        opened[0].dead = true;
+        await waitFor(() => log.length === 3, 2000, 'the fault and the second ready');
+        assert.deepEqual(log, ['ready', 'fault: the hardware helper stopped (SIGKILL)', 'ready']);
+        assert.equal(opened.length, 2, 'the device was opened again');
+        assert.equal(opened[0].closed, true, 'and the dead bus closed');
+        assert.equal(lines[0].closed, true, 'the RST line too');
+        await sleep(50);
+        assert.deepEqual(events, ['present:04A1B2C3'], 'the card still on the reader is not a new tap');
     });
 
     it('lets only one session poll an SPI device, and hands it over when that one closes', async () => {

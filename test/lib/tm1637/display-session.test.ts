@@ -1,5 +1,6 @@
 import assert from 'assert/strict';
 import { DisplayInputError } from '../../../nodes/lib/tm1637/content';
+import { SetupProblem } from '../../../nodes/lib/pi-helper/setup-problem';
 import { DisplaySession, DisplaySettings, PortOpener } from '../../../nodes/lib/tm1637/display-session';
 import { malformedRefreshes, PINS, simulatedBus } from './bus';
 
@@ -7,7 +8,7 @@ const SETTINGS: DisplaySettings = { ...PINS, mode: 'simulated', brightness: 0, o
 
 async function started(settings: Partial<DisplaySettings> = {}, openPort?: PortOpener) {
     const session = new DisplaySession({ ...SETTINGS, ...settings }, openPort);
-    const ready: Array<{ simulated: boolean; backend: string; reason?: string; error?: string }> = [];
+    const ready: Array<{ simulated: boolean; backend: string; reason?: string }> = [];
     session.on('ready', (info) => ready.push(info));
     await session.start();
     return { session, ready };
@@ -22,7 +23,7 @@ function commandsOf(session: DisplaySession): number[][] {
 describe('tm1637 display session', () => {
     it('runs simulated when asked, and shows a number through the driver', async () => {
         const { session, ready } = await started();
-        assert.deepEqual(ready, [{ simulated: true, backend: 'simulated', reason: 'simulated mode', error: undefined }]);
+        assert.deepEqual(ready, [{ simulated: true, backend: 'simulated', reason: 'simulated mode' }]);
         const result = await session.show({ payload: 42 });
         assert.deepEqual(result, { segments: [0, 0, 0x66, 0x5b], text: '  42', brightness: 0, colon: false, outcome: 'written' });
         assert.equal(session.simulator?.text, '  42');
@@ -90,7 +91,7 @@ describe('tm1637 display session', () => {
         await session.close(false);
     });
 
-    it('writes to real lines when the port opens, and falls back to simulated with the reason when not', async () => {
+    it('writes to real lines when the port opens, and runs simulated with the reason where there are none', async () => {
         const hardware = simulatedBus(); // stands in for a display on real GPIO
         const real = await started({ mode: 'auto' }, async () => ({ port: hardware.port }));
         assert.equal(real.session.simulated, false);
@@ -101,15 +102,34 @@ describe('tm1637 display session', () => {
         await real.session.close(false);
 
         const absent = await started({ mode: 'auto' }, async () => ({ reason: 'no Raspberry Pi GPIO chip found' }));
-        assert.deepEqual(absent.ready, [{ simulated: true, backend: 'simulated', reason: 'no Raspberry Pi GPIO chip found', error: undefined }]);
+        assert.deepEqual(absent.ready, [{ simulated: true, backend: 'simulated', reason: 'no Raspberry Pi GPIO chip found' }]);
         await absent.session.close(false);
+    });
 
-        const broken = await started({ mode: 'auto' }, async () => { throw new Error('EACCES: /dev/gpiochip0'); });
-        assert.equal(broken.ready[0].simulated, true);
-        assert.equal(broken.ready[0].error, 'EACCES: /dev/gpiochip0');
-        await broken.session.show({ payload: 1 });
-        assert.equal(broken.session.simulator?.text, '   1');
-        await broken.session.close(false);
+    it('does not pretend with a simulated chip when the lines exist but cannot be opened yet: a fault, retried by later frames', async () => {
+        const hardware = simulatedBus();
+        const problem = new SetupProblem('the Python module lgpio is not installed', 'sudo apt install python3-lgpio');
+        let installed = false;
+        const events: string[] = [];
+        const session = new DisplaySession({ ...SETTINGS, mode: 'auto', retryInterval: 100 }, async () => {
+            if (!installed) throw problem;
+            return { port: hardware.port };
+        });
+        session.on('fault', (err) => events.push(`fault: ${err.message}`));
+        session.on('ready', (info) => events.push(`ready: ${info.backend}`));
+        session.on('recovered', () => events.push('recovered'));
+        await session.start();
+        assert.equal(session.simulated, false);
+        // Within the retry interval, every frame fails with the same advice, so the status keeps showing the fix.
+        await assert.rejects(session.show({ payload: 1 }), (err) => err === problem);
+        installed = true;
+        await new Promise((resolve) => setTimeout(resolve, 120));
+        await session.show({ payload: 2 });
+        assert.equal(hardware.chip.text, '   2');
+        assert.deepEqual(events, [
+            `fault: ${problem.message}`, `fault: ${problem.message}`, 'ready: simulated', 'recovered',
+        ]);
+        await session.close(false);
     });
 
     it('reports a failing port, reopens it after the retry interval and recovers', async () => {
