@@ -217,8 +217,8 @@ describe('demo launcher', function () {
         });
 
         it('asks for no login without one; with one: adminAuth, httpNodeAuth and the dashboard socket guard, in a 0600 settings.js', function () {
-            // As an earlier version left it: readable by everyone.
-            fs.mkdirSync(dir, { recursive: true });
+            // As an earlier version left them: readable by everyone.
+            fs.chmodSync(dir, 0o755);
             fs.writeFileSync(path.join(dir, 'settings.js'), 'module.exports = {};\n', { mode: 0o644 });
             prepare();
             const open = loadSettings();

@@ -13,7 +13,7 @@ import type { Browser } from 'playwright-core';
 import { adminToken } from '../../scripts/demo/admin-token';
 import { loginNotice } from '../../scripts/demo/login';
 import { REPO_ROOT } from '../../scripts/demo/paths';
-import { DemoStack, startDemoStack } from '../../scripts/demo/stack';
+import { DemoStack, LAUNCHER_USER, startDemoStack } from '../../scripts/demo/stack';
 import { freePort } from '../support/redis-process';
 import { launchChromiumOrSkip } from './chromium';
 import { joinDashboardSocket } from './dashboard-socket';
@@ -165,6 +165,9 @@ describe('demo login beyond loopback (HOST=0.0.0.0)', function () {
         // What Node-RED compares the password with is the hash login.json keeps.
         const { hash } = JSON.parse(fs.readFileSync(path.join(stateDir, 'login.json'), 'utf8')) as { hash: string };
         assert.ok(fs.readFileSync(path.join(userDir, 'settings.js'), 'utf8').includes(JSON.stringify(hash)));
+        // The launcher's start-up token was revoked once it had checked the flows.
+        const sessions = JSON.parse(fs.readFileSync(path.join(userDir, '.sessions.json'), 'utf8')) as Record<string, { user: string }>;
+        assert.deepStrictEqual(Object.values(sessions).filter((session) => session.user === LAUNCHER_USER), []);
     });
 
     describe('in a browser', function () {
