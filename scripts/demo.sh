@@ -3,7 +3,8 @@
 # installs the npm packages when needed, builds, makes sure redis-server is there, then
 # hands over to dist/scripts/demo/main.js (private Redis + Node-RED with the demo flows).
 # Environment: REDIS_URL=redis://[user:pass@]host:port/db uses that Redis instead of a
-# private one; PORT=1880 picks Node-RED's port; HOST=0.0.0.0 opens it to the network.
+# private one; PORT=1880 picks Node-RED's port; HOST=0.0.0.0 opens it to the network, behind a
+# login (AUTH=off: without one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

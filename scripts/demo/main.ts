@@ -1,6 +1,8 @@
 // `npm start` after scripts/demo.sh has checked node, npm and redis-server: starts the
 // demo stack, prints where to look, and on Ctrl-C / SIGTERM stops Node-RED, then Redis.
-// Environment: REDIS_URL (use that Redis), PORT (Node-RED's port), HOST (listen address).
+// Environment: REDIS_URL (use that Redis), PORT (Node-RED's port), HOST (listen address),
+// AUTH (on/off: a login whatever HOST is, or none; unset: a login beyond loopback only).
+import { loginNotice, parseAuthSetting } from './login';
 import { demoStateDir, REPO_ROOT } from './paths';
 import { newestLineFor } from './node-red-line';
 import { describeRedisTarget } from './redis-url';
@@ -31,6 +33,9 @@ function describe(stack: DemoStack, stateDir: string): void {
     say('Off a Raspberry Pi the card readers, buttons, lights, display and sounds are simulated.');
     say('The "GPIO pin … already set" warnings are expected: on real hardware the sales terminal');
     say('and the entry gate are separate Pis, both using BCM 19, 13 and 26.');
+    const notice = loginNotice(stack.login);
+    if (notice.length > 0) say('');
+    for (const line of notice) say(line);
     say('Press Ctrl-C to stop.');
 }
 
@@ -64,6 +69,7 @@ async function main(): Promise<void> {
             redisUrl: process.env.REDIS_URL || undefined,
             port: portFromEnv(process.env.PORT),
             host: process.env.HOST || '127.0.0.1',
+            auth: parseAuthSetting(process.env.AUTH),
             signal: starting.signal,
         });
     } catch (err) {

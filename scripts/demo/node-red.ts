@@ -1,8 +1,20 @@
 // Runs one of the repo's own Node-RED lines (node-red-line.ts) with the demo user dir
 // and waits until the editor and the dashboard answer over HTTP.
 import { ChildProcess, spawn } from 'child_process';
+import { AdminLogin, adminToken, revokeAdminToken } from './admin-token';
 import { isRunning, stopChild } from './child';
 import type { NodeRedLine } from './node-red-line';
+
+/** Where this machine reaches a Node-RED that listens on host: a wildcard address is reached on loopback. */
+export function localBaseUrl(host: string, port: number): string {
+    const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+/** A dashboard route behind httpNodeAuth (base is localBaseUrl's answer). */
+export function dashboardCheckUrl(base: string): string {
+    return `${base}/dashboard/_setup`;
+}
 
 export interface NodeRedOptions {
     repoRoot: string;
@@ -16,6 +28,8 @@ export interface NodeRedOptions {
     startTimeoutMs?: number;
     /** Aborting stops the wait (and Node-RED), e.g. on Ctrl-C during start-up. */
     signal?: AbortSignal;
+    /** With adminAuth on: a read-only login for the start-up check of the deployed flows. */
+    startupLogin?: AdminLogin;
 }
 
 export class NodeRedProcess {
@@ -44,6 +58,16 @@ export class NodeRedProcess {
         return `${this.baseUrl}/dashboard`;
     }
 
+    /**
+     * The engine.io handshake of the dashboard's socket.io server. It answers 200 without
+     * a login (the login is checked when the client joins, see dashboard-login.ts), and the
+     * dashboard makes the server in the same step as its page routes: so it tells when the
+     * dashboard is up whether or not httpNodeAuth hides its pages behind a 401.
+     */
+    get dashboardSocketUrl(): string {
+        return `${this.dashboardUrl}/socket.io/?EIO=4&transport=polling`;
+    }
+
     static async start(options: NodeRedOptions): Promise<NodeRedProcess> {
         const args = [options.line.redJs, '--userDir', options.userDir, '--port', String(options.port)];
         // Its own process group: on Ctrl-C the launcher stops Node-RED before Redis, so the
@@ -59,8 +83,7 @@ export class NodeRedProcess {
             child.stdout?.setEncoding('utf8').on('data', forward);
             child.stderr?.setEncoding('utf8').on('data', forward);
         }
-        const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
-        const nodeRed = new NodeRedProcess(child, `http://${host.includes(':') ? `[${host}]` : host}:${options.port}`);
+        const nodeRed = new NodeRedProcess(child, localBaseUrl(options.host, options.port));
         try {
             const timeout = options.startTimeoutMs ?? 90000;
             const alive = () => {
@@ -70,9 +93,9 @@ export class NodeRedProcess {
             await waitForHttp(nodeRed.editorUrl, timeout, alive);
             // Flows with a type no installed node provides never start (nor does the
             // dashboard): say which types instead of waiting for /dashboard in vain.
-            const missing = await missingTypes(nodeRed.baseUrl);
+            const missing = await missingTypesAs(nodeRed.baseUrl, options.startupLogin);
             if (missing.length > 0) throw new Error(`Node-RED has no node for these types in the flows: ${missing.join(', ')} (see its log)`);
-            await waitForHttp(nodeRed.dashboardUrl, timeout, alive);
+            await waitForHttp(nodeRed.dashboardSocketUrl, timeout, alive);
         } catch (err) {
             await nodeRed.stop();
             throw err;
@@ -105,9 +128,20 @@ export async function waitForHttp(url: string, timeoutMs: number, alive: () => b
     throw new Error(`${url} did not answer within ${Math.round(timeoutMs / 1000)} s (${last})`);
 }
 
+/** missingTypes, logged in with a token that is revoked straight after when login is given. */
+async function missingTypesAs(baseUrl: string, login: AdminLogin | undefined): Promise<string[]> {
+    if (!login) return missingTypes(baseUrl);
+    const token = await adminToken(baseUrl, login, 'read');
+    try {
+        return await missingTypes(baseUrl, { Authorization: `Bearer ${token}` });
+    } finally {
+        await revokeAdminToken(baseUrl, token);
+    }
+}
+
 /** Types used in the deployed flows that no enabled, loaded node set provides. */
-export async function missingTypes(baseUrl: string): Promise<string[]> {
-    const headers = { Accept: 'application/json', 'Node-RED-API-Version': 'v2' };
+export async function missingTypes(baseUrl: string, auth: Record<string, string> = {}): Promise<string[]> {
+    const headers = { Accept: 'application/json', 'Node-RED-API-Version': 'v2', ...auth };
     const flows = (await (await fetch(`${baseUrl}/flows`, { headers })).json()) as { flows: Array<{ type: string }> };
     const sets = (await (await fetch(`${baseUrl}/nodes`, { headers })).json()) as Array<{ types: string[]; enabled: boolean; err?: string }>;
     const available = new Set(['tab', 'group', 'junction', ...sets.filter((set) => set.enabled && !set.err).flatMap((set) => set.types)]);

@@ -7,7 +7,10 @@ import fs from 'fs';
 import path from 'path';
 import { CredentialMap, decryptCredentials, encryptCredentials } from './credentials';
 import { FlowNode, hashFlows, pointAtRedis, SHARED_REDIS_ID } from './flows';
+import type { StoredLogin } from './login';
+import { dashboardCheckUrl, localBaseUrl } from './node-red';
 import type { RedisTarget } from './redis-url';
+import { writeSecretFile } from './secret-file';
 
 export const PACKAGE_NAME = '@redis-iot/node-red';
 
@@ -19,6 +22,19 @@ export interface UserDirOptions {
     /** The merged shipped flows, before they are pointed at Redis. */
     shippedFlows: FlowNode[];
     redis: RedisTarget;
+    /** When set, settings.js asks for a login (see SettingsLogin); without it nothing does. */
+    login?: SettingsLogin;
+}
+
+/** The hashes settings.js needs for a login; never a password. */
+export interface SettingsLogin {
+    /** The person's login: editor and admin API (adminAuth), httpNode routes and the dashboard. */
+    user: StoredLogin;
+    /**
+     * The launcher's own read-only admin login for its start-up check of the deployed
+     * flows: a new random password every run, which only the launcher's memory holds.
+     */
+    launcher: StoredLogin;
 }
 
 export interface PreparedUserDir {
@@ -32,8 +48,11 @@ export interface PreparedUserDir {
 export function prepareUserDir(options: UserDirOptions): PreparedUserDir {
     const { userDir } = options;
     fs.mkdirSync(userDir, { recursive: true });
+    // Node-RED writes the admin sessions (.sessions.json, live access tokens) with the
+    // default umask: a folder only its owner can enter keeps them from other local users.
+    fs.chmodSync(userDir, 0o700);
     const secret = credentialSecret(userDir);
-    fs.writeFileSync(path.join(userDir, 'settings.js'), settingsFile(options.port, options.host, secret));
+    writeSecretFile(path.join(userDir, 'settings.js'), settingsFile(options.port, options.host, secret, options.login));
     linkPackage(userDir, options.repoRoot);
     const prepared = writeFlows(userDir, options.shippedFlows, options.redis);
     writeCredentials(userDir, secret, options.redis);
@@ -45,11 +64,11 @@ function credentialSecret(userDir: string): string {
     const file = path.join(userDir, '.credential-secret');
     if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
     const secret = randomBytes(24).toString('hex');
-    fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+    writeSecretFile(file, `${secret}\n`);
     return secret;
 }
 
-export function settingsFile(port: number, host: string, secret: string): string {
+export function settingsFile(port: number, host: string, secret: string, login?: SettingsLogin): string {
     return `// Written by scripts/demo (npm start) on every run; edits here are overwritten.
 module.exports = {
     uiPort: ${port},
@@ -61,9 +80,31 @@ module.exports = {
     editorTheme: { tours: false },
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: true, ui: false },
-    logging: { console: { level: 'info', metrics: false, audit: false } },
+    logging: { console: { level: 'info', metrics: false, audit: false } },${login ? loginSettings(login, dashboardCheckUrl(localBaseUrl(host, port))) : ''}
 };
 `;
+}
+
+/**
+ * adminAuth (editor and admin API), httpNodeAuth (every httpNode route: the dashboard's
+ * pages, the gallery, the counter) and a guard on the dashboard's socket, all for the same
+ * user. Node-RED compares the bcrypt hashes; the guard asks httpNodeAuth (dashboard-login.ts).
+ */
+function loginSettings(login: SettingsLogin, checkUrl: string): string {
+    const guard = path.join(__dirname, 'dashboard-login.js');
+    return `
+    // The demo's login (scripts/demo/login.ts): the editor, its API and every httpNode route ask for it.
+    adminAuth: {
+        type: 'credentials',
+        users: [
+            { username: ${JSON.stringify(login.user.user)}, password: ${JSON.stringify(login.user.hash)}, permissions: '*' },
+            // The demo launcher's start-up check of the flows; its password changes every run.
+            { username: ${JSON.stringify(login.launcher.user)}, password: ${JSON.stringify(login.launcher.hash)}, permissions: 'read' },
+        ],
+    },
+    httpNodeAuth: { user: ${JSON.stringify(login.user.user)}, pass: ${JSON.stringify(login.user.hash)} },
+    // Dashboard 2.0's socket.io bypasses httpNodeAuth; this lets in only a login httpNodeAuth accepts.
+    dashboard: { ioMiddleware: require(${JSON.stringify(guard)}).dashboardSocketGuard(${JSON.stringify(checkUrl)}) },`;
 }
 
 function linkPackage(userDir: string, repoRoot: string): void {
@@ -140,5 +181,5 @@ function writeCredentials(userDir: string, secret: string, redis: RedisTarget): 
         fs.rmSync(credFile, { force: true });
         return;
     }
-    fs.writeFileSync(credFile, `${JSON.stringify(encryptCredentials(secret, credentials))}\n`, { mode: 0o600 });
+    writeSecretFile(credFile, `${JSON.stringify(encryptCredentials(secret, credentials))}\n`);
 }

@@ -1,14 +1,19 @@
 // The pieces of the demo launcher (scripts/demo) on their own: REDIS_URL parsing, the
-// flow merge, and the user dir it prepares for Node-RED.
+// flow merge, the login it asks for beyond loopback, and the user dir it prepares for Node-RED.
 import assert from 'assert';
+import { spawnSync } from 'child_process';
 import fs from 'fs';
 import { createRequire } from 'module';
 import os from 'os';
 import path from 'path';
+import { bcryptHash } from '../../scripts/demo/bcrypt';
 import { FlowNode, mergeFlows, pointAtRedis, SHARED_REDIS_ID } from '../../scripts/demo/flows';
+import { ensureLogin, isLoopbackHost, LOGIN_FILE, loginRequired, parseAuthSetting, StoredLogin } from '../../scripts/demo/login';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { describeRedisTarget, parseRedisUrl, RedisTarget } from '../../scripts/demo/redis-url';
-import { PACKAGE_NAME, prepareUserDir } from '../../scripts/demo/user-dir';
+import { startDemoStack } from '../../scripts/demo/stack';
+import { PACKAGE_NAME, prepareUserDir, SettingsLogin } from '../../scripts/demo/user-dir';
+import { freePort } from '../support/redis-process';
 
 interface NodeRedCredentials {
     init(runtime: unknown): void;
@@ -34,6 +39,24 @@ async function readWithNodeRed(userDir: string): Promise<NodeRedCredentials> {
     await credentials.load(JSON.parse(fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8')));
     return credentials;
 }
+
+interface NodeRedUsers {
+    init(adminAuth: unknown): void;
+    authenticate(username: string, password: string): Promise<{ username: string } | null>;
+}
+
+/** Whether Node-RED's own adminAuth check (@node-red/editor-api's users) lets this password in. */
+async function nodeRedAccepts(login: StoredLogin, password: string): Promise<boolean> {
+    const users = createRequire(path.join(REPO_ROOT, 'package.json'))('@node-red/editor-api/lib/auth/users') as NodeRedUsers;
+    users.init({ type: 'credentials', users: [{ username: login.user, password: login.hash, permissions: '*' }] });
+    try {
+        return (await users.authenticate(login.user, password))?.username === login.user;
+    } finally {
+        users.init({});
+    }
+}
+
+const modeOf = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
 
 const LOCAL: RedisTarget = { host: '127.0.0.1', port: 6391, db: 0, tls: false };
 
@@ -94,6 +117,71 @@ describe('demo launcher', function () {
         });
     });
 
+    describe('login', function () {
+        let dir: string;
+        beforeEach(function () {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-iot-login-'));
+        });
+        afterEach(function () {
+            fs.rmSync(dir, { recursive: true, force: true });
+        });
+
+        it('is asked for beyond loopback only, unless AUTH says otherwise', function () {
+            const loopback = ['127.0.0.1', '127.8.9.10', 'localhost', 'LOCALHOST', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'];
+            const beyond = ['0.0.0.0', '::', '192.168.1.20', '10.0.0.1', '128.0.0.1', 'fe80::1', '::ffff:192.168.1.20', 'raspberrypi.local', 'localhost.example.com'];
+            assert.deepStrictEqual(loopback.filter((host) => !isLoopbackHost(host)), []);
+            assert.deepStrictEqual(beyond.filter(isLoopbackHost), []);
+            assert.deepStrictEqual([loginRequired('127.0.0.1', 'auto'), loginRequired('0.0.0.0', 'auto')], [false, true]);
+            assert.deepStrictEqual([loginRequired('0.0.0.0', 'off'), loginRequired('127.0.0.1', 'on')], [false, true]);
+            assert.deepStrictEqual([undefined, '', 'auto', 'ON', ' off '].map(parseAuthSetting), ['auto', 'auto', 'auto', 'on', 'off']);
+            assert.throws(() => parseAuthSetting('false'), /AUTH must be on, off or auto, got "false"/);
+        });
+
+        it('is made once: a generated password, kept only as a bcrypt hash Node-RED accepts, in a 0600 file', async function () {
+            const first = ensureLogin(dir);
+            const password = first.newPassword;
+            assert.ok(password && password.length >= 24, 'a long generated password');
+            const file = path.join(dir, LOGIN_FILE);
+            assert.strictEqual(first.file, file);
+            assert.strictEqual(modeOf(file), '600');
+            assert.ok(!fs.readFileSync(file, 'utf8').includes(password));
+            assert.strictEqual(await nodeRedAccepts(first.login, password), true);
+            assert.strictEqual(await nodeRedAccepts(first.login, `${password}x`), false);
+
+            const again = ensureLogin(dir);
+            assert.deepStrictEqual(again, { kind: 'required', login: first.login, file }, 'read back, with no new password');
+            assert.notStrictEqual(ensureLogin(fs.mkdtempSync(path.join(dir, 'other-'))).newPassword, password, 'random, not fixed');
+        });
+
+        it('takes a user and a hash of one\'s own, and says what is wrong with a broken login.json', async function () {
+            const file = path.join(dir, LOGIN_FILE);
+            // What the README tells the user to run, the password typed on its standard input.
+            const printed = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'node-red', 'red.js'), 'admin', 'hash-pw'],
+                { input: 'correct horse battery staple\n', encoding: 'utf8', timeout: 20000 });
+            const hash = /\$2[aby]\$\S+/.exec(printed.stdout)?.[0];
+            assert.ok(hash, `node-red admin hash-pw printed a hash: ${printed.stdout}${printed.stderr}`);
+            const own = { user: 'pi', hash };
+            fs.writeFileSync(file, JSON.stringify(own));
+            assert.deepStrictEqual(ensureLogin(dir), { kind: 'required', login: own, file });
+            assert.strictEqual(await nodeRedAccepts(own, 'correct horse battery staple'), true);
+            for (const [text, problem] of [
+                ['{', /is not JSON.*delete it/],
+                [JSON.stringify({ ...own, hash: 'correct horse battery staple' }), /"hash" must be a bcrypt hash, as 'npx node-red admin hash-pw' prints it/],
+                [JSON.stringify({ ...own, user: 'a b' }), /"user" must be a user name/],
+            ] as const) {
+                fs.writeFileSync(file, text);
+                assert.throws(() => ensureLogin(dir), problem);
+            }
+        });
+
+        it('forgets a password it generated when the demo then fails to start, since nobody saw it', async function () {
+            await assert.rejects(startDemoStack({
+                repoRoot: REPO_ROOT, stateDir: dir, port: await freePort(), host: '0.0.0.0', redisBinary: path.join(dir, 'no-redis-server'),
+            }), /could not run redis-server/);
+            assert.strictEqual(fs.existsSync(path.join(dir, LOGIN_FILE)), false);
+        });
+    });
+
     describe('Node-RED user dir', function () {
         let dir: string;
         beforeEach(function () {
@@ -103,8 +191,14 @@ describe('demo launcher', function () {
             fs.rmSync(dir, { recursive: true, force: true });
         });
 
-        const prepare = (shipped = shippedFlows(), redis = LOCAL) =>
-            prepareUserDir({ userDir: dir, repoRoot: REPO_ROOT, port: 18801, host: '127.0.0.1', shippedFlows: shipped, redis });
+        const prepare = (shipped = shippedFlows(), redis = LOCAL, login?: SettingsLogin) =>
+            prepareUserDir({ userDir: dir, repoRoot: REPO_ROOT, port: 18801, host: '127.0.0.1', shippedFlows: shipped, redis, login });
+        const loadSettings = () => {
+            const file = path.join(dir, 'settings.js');
+            const load = createRequire(path.join(dir, 'x.js'));
+            delete load.cache[file];
+            return load(file) as Record<string, unknown>;
+        };
         const readFlows = () => JSON.parse(fs.readFileSync(path.join(dir, 'flows.json'), 'utf8')) as FlowNode[];
 
         it('writes settings for a quiet local demo and links this package', function () {
@@ -120,6 +214,33 @@ describe('demo launcher', function () {
             const linked = JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', PACKAGE_NAME, 'package.json'), 'utf8')) as { name: string };
             assert.strictEqual(linked.name, PACKAGE_NAME);
             assert.strictEqual(fs.realpathSync(path.join(dir, 'node_modules', PACKAGE_NAME)), fs.realpathSync(REPO_ROOT));
+        });
+
+        it('asks for no login without one; with one: adminAuth, httpNodeAuth and the dashboard socket guard, in a 0600 settings.js', function () {
+            // As an earlier version left them: readable by everyone.
+            fs.chmodSync(dir, 0o755);
+            fs.writeFileSync(path.join(dir, 'settings.js'), 'module.exports = {};\n', { mode: 0o644 });
+            prepare();
+            const open = loadSettings();
+            assert.deepStrictEqual([open.adminAuth, open.httpNodeAuth, open.dashboard], [undefined, undefined, undefined]);
+            for (const name of ['settings.js', '.credential-secret']) assert.strictEqual(modeOf(path.join(dir, name)), '600', name);
+            assert.strictEqual(modeOf(dir), '700');
+
+            const user = { user: 'admin', hash: bcryptHash('person') };
+            const launcher = { user: 'demo-launcher', hash: bcryptHash('launcher') };
+            prepare(shippedFlows(), LOCAL, { user, launcher });
+            const settings = loadSettings();
+            assert.deepStrictEqual(settings.adminAuth, {
+                type: 'credentials',
+                users: [
+                    { username: 'admin', password: user.hash, permissions: '*' },
+                    { username: 'demo-launcher', password: launcher.hash, permissions: 'read' },
+                ],
+            });
+            assert.deepStrictEqual(settings.httpNodeAuth, { user: 'admin', pass: user.hash });
+            const guard = (settings.dashboard as { ioMiddleware: unknown }).ioMiddleware;
+            assert.ok(Array.isArray(guard) && guard.length === 2 && guard.every((f) => typeof f === 'function'));
+            assert.strictEqual(modeOf(path.join(dir, 'settings.js')), '600');
         });
 
         it('keeps the credential secret from one run to the next', function () {

@@ -10,6 +10,7 @@ import os from 'os';
 import path from 'path';
 import Redis from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
+import { LOGIN_FILE, loginNotice } from '../../scripts/demo/login';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { RedisServer } from '../../scripts/demo/redis-server';
 import { DemoStack, startDemoStack } from '../../scripts/demo/stack';
@@ -18,6 +19,7 @@ import { redisNowMs } from '../support/redis-time';
 import { DAY_MS } from '../support/wall-clock';
 import { freePort, RedisProcess } from '../support/redis-process';
 import { launchChromiumOrSkip } from './chromium';
+import { joinDashboardSocket } from './dashboard-socket';
 import { ImageStore } from '../../nodes/lib/images/store';
 import { makeTestCard } from '../../nodes/lib/camera/test-card';
 import { SseClient } from './sse-client';
@@ -112,6 +114,16 @@ describe('demo stack (npm start)', function () {
         assert.deepStrictEqual(missing, []);
         const broken = sets.filter((s) => s.err && /redis-iot|dashboard|pi-gpio/.test(s.id)).map((s) => `${s.id}: ${s.err}`);
         assert.deepStrictEqual(broken, []);
+    });
+
+    it('asks for no login on loopback, as before', async function () {
+        assert.deepStrictEqual(stack.login, { kind: 'open' });
+        assert.deepStrictEqual(loginNotice(stack.login), []);
+        assert.strictEqual(fs.existsSync(path.join(stateDir, LOGIN_FILE)), false, 'no password was made');
+        // The editor's login endpoint offers no login form, and the API it loads answers as is.
+        assert.deepStrictEqual(await getJson<unknown>(`${stack.nodeRed.baseUrl}/auth/login`), {});
+        await getJson<unknown>(`${stack.nodeRed.baseUrl}/settings`);
+        assert.strictEqual((await joinDashboardSocket(stack.nodeRed.dashboardUrl)).joined, true);
     });
 
     it('serves the editor and the dashboard', async function () {
