@@ -46,7 +46,7 @@ export function nodeAtLeast(minimum: string, version: string = process.versions.
 /** The newest line this Node.js can run, and why, in one sentence for the demo's output. */
 export function newestLineFor(version: string = process.versions.node): { line: LineName; why: string } {
     return nodeAtLeast(MINIMUM_NODE[5], version)
-        ? { line: '5', why: `Node.js ${version} can run it` }
+        ? { line: '5', why: `the current line, which Node.js ${version} runs` }
         : { line: '4', why: `Node.js ${version} is older than ${MINIMUM_NODE[5]}, which Node-RED 5 needs` };
 }
 
