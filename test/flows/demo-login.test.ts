@@ -17,9 +17,9 @@ import { DemoStack, LAUNCHER_USER, startDemoStack } from '../../scripts/demo/sta
 import { freePort } from '../support/redis-process';
 import { launchChromiumOrSkip } from './chromium';
 import { joinDashboardSocket } from './dashboard-socket';
+import { ADMIN_HEADERS } from '../support/admin-api';
 
 const COUNTER_KEY = 'mycounter';
-const ADMIN_HEADERS = { Accept: 'application/json', 'Node-RED-API-Version': 'v2' };
 
 function basic(user: string, password: string): Record<string, string> {
     return { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };

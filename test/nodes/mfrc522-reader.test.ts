@@ -4,7 +4,7 @@ import type { Node } from 'node-red';
 import { SimulatedMfrc522 } from '../../nodes/lib/mfrc522/simulated-chip';
 import { SimulatedPicc } from '../../nodes/lib/mfrc522/simulated-picc';
 import { isRaspberryPi, piHost } from '../../nodes/lib/pi-helper/pi-host';
-import { FakePi, FakePiOptions, python3OrSkip } from '../lib/pi-helper/fake-pi';
+import { FakePi, FakePiOptions, onFakePi } from '../lib/pi-helper/fake-pi';
 import { catchNode, collect, FlowNode, helper, load, loggedBy, Msg, statusOf, waitFor } from '../support/flow';
 
  
@@ -147,26 +147,16 @@ describe('mfrc522-reader node', function () {
     });
 
     describe('on a Raspberry Pi, through the hardware helper', function () {
-        let pi: FakePi | undefined;
         let restore: () => void = () => undefined;
-
-        before(function () {
-            python3OrSkip(this);
-        });
-
-        afterEach(async () => {
+        const pis = onFakePi(async () => {
             await helper.unload();
             restore();
-            const left = pi?.runningHelpers() ?? [];
-            await pi?.close();
-            pi = undefined;
-            assert.deepEqual(left, [], 'no helper outlives the flow');
         });
 
         /** A fake Pi with an MFRC522 on SPI, serving as the nodes' piHost. */
         async function raspberryPi(options: FakePiOptions = {}): Promise<FakePi & { spi: SimulatedMfrc522 }> {
             const fake = await FakePi.start({ spiDevices: ['spidev0.0'], modules: ['spidev'], ...options });
-            pi = fake;
+            pis.current = fake;
             fake.spi = new SimulatedMfrc522();
             restore = fake.useAsPiHost();
             return fake as FakePi & { spi: SimulatedMfrc522 };

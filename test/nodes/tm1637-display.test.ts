@@ -5,7 +5,7 @@ import { readFlowFile } from '../../scripts/demo/flows';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { isRaspberryPi, piHost } from '../../nodes/lib/pi-helper/pi-host';
 import { SimulatedTm1637 } from '../../nodes/lib/tm1637/simulated-chip';
-import { FakePi, FakePiOptions, python3OrSkip } from '../lib/pi-helper/fake-pi';
+import { FakePi, FakePiOptions, onFakePi } from '../lib/pi-helper/fake-pi';
 import { malformedRefreshes } from '../lib/tm1637/bus';
 import { catchNode, collect, coreNode, FlowNode, helper, load, loggedBy, Msg, statusOf, waitFor } from '../support/flow';
 import { DAY_MS, withWallClockStepped } from '../support/wall-clock';
@@ -210,26 +210,16 @@ describe('tm1637-display node', function () {
     });
 
     describe('on a Raspberry Pi, through the hardware helper', function () {
-        let pi: FakePi | undefined;
         let restore: () => void = () => undefined;
-
-        before(function () {
-            python3OrSkip(this);
-        });
-
-        afterEach(async () => {
+        const pis = onFakePi(async () => {
             await helper.unload();
             restore();
-            const left = pi?.runningHelpers() ?? [];
-            await pi?.close();
-            pi = undefined;
-            assert.deepEqual(left, [], 'no helper outlives the flow');
         });
 
         /** A fake Pi 5 whose GPIO 23 and 24 drive a TM1637 model, serving as the nodes' piHost. */
         async function raspberryPi(options: FakePiOptions = {}): Promise<{ fake: FakePi; chip: SimulatedTm1637 }> {
             const fake = await FakePi.start({ modules: ['gpiod-v2'], ...options });
-            pi = fake;
+            pis.current = fake;
             const chip = new SimulatedTm1637({ clk: 23, dio: 24 });
             fake.onLevel = chip.pinChanged;
             restore = fake.useAsPiHost();

@@ -14,9 +14,9 @@ import { waitForHttp } from '../../scripts/demo/node-red';
 import type { NodeRedLine } from '../../scripts/demo/node-red-line';
 import { NodeStatuses } from '../support/node-red-comms';
 import { freePort } from '../support/redis-process';
+import { ADMIN_HEADERS, deployFull } from '../support/admin-api';
 
 const run = promisify(execFile);
-const ADMIN_HEADERS = { Accept: 'application/json', 'Node-RED-API-Version': 'v2' };
 
 /** The environment of a process run by the Node.js under test, npm included (Node-RED's installer runs `npm`). */
 function lineEnv(): NodeJS.ProcessEnv {
@@ -149,12 +149,7 @@ export class PaletteNodeRed {
 
     /** A full deploy, as the editor's Deploy button sends it. */
     async deploy(flows: unknown[]): Promise<void> {
-        const response = await fetch(`${this.baseUrl}/flows`, {
-            method: 'POST',
-            headers: { ...ADMIN_HEADERS, 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-            body: JSON.stringify({ flows }),
-        });
-        if (response.status !== 200) throw new Error(`deploy answered ${response.status}: ${await response.text()}`);
+        await deployFull(this.baseUrl, flows);
     }
 
     async stop(): Promise<void> {

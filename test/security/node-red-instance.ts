@@ -12,8 +12,8 @@ import { REPO_ROOT } from '../../scripts/demo/paths';
 import { testLine } from '../../scripts/demo/node-red-line';
 import { PACKAGE_NAME, settingsFile } from '../../scripts/demo/user-dir';
 import { freePort } from '../support/redis-process';
+import { ADMIN_HEADERS, deployFull } from '../support/admin-api';
 
-const ADMIN_HEADERS = { Accept: 'application/json', 'Node-RED-API-Version': 'v2' };
 
 export class NodeRedInstance {
     private output = '';
@@ -69,12 +69,7 @@ export class NodeRedInstance {
 
     /** A full deploy, as the editor's Deploy button sends it (credentials inside the nodes). */
     async deploy(flows: unknown[]): Promise<void> {
-        const response = await fetch(`${this.baseUrl}/flows`, {
-            method: 'POST',
-            headers: { ...ADMIN_HEADERS, 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-            body: JSON.stringify({ flows }),
-        });
-        if (response.status !== 200) throw new Error(`deploy answered ${response.status}: ${await response.text()}`);
+        await deployFull(this.baseUrl, flows);
     }
 
     /** An admin API GET: the status and the body as text. */

@@ -12,7 +12,7 @@ import { SetupProblem } from '../../../nodes/lib/pi-helper/setup-problem';
 import { textContent } from '../../../nodes/lib/tm1637/content';
 import { Tm1637 } from '../../../nodes/lib/tm1637/driver';
 import { SimulatedTm1637 } from '../../../nodes/lib/tm1637/simulated-chip';
-import { FakeModule, FakePi, FakePiOptions, python3OrSkip } from '../pi-helper/fake-pi';
+import { FakeModule, FakePi, FakePiOptions, onFakePi } from '../pi-helper/fake-pi';
 
 const PINS = { clk: 23, dio: 24 };
 
@@ -25,25 +25,16 @@ async function waitUntil(condition: () => boolean, timeoutMs = 3000): Promise<vo
 }
 
 describe('GPIO through the hardware helper', function () {
-    let pi: FakePi | undefined;
     let port: HelperGpioPort | undefined;
-
-    before(function () {
-        python3OrSkip(this);
-    });
-
-    afterEach(async () => {
+    const pis = onFakePi(async () => {
         await port?.close();
         port = undefined;
-        const left = pi?.runningHelpers() ?? [];
-        await pi?.close();
-        pi = undefined;
-        assert.deepEqual(left, [], 'no helper is left running');
     });
 
     /** A fake Pi whose pins feed a TM1637 model. */
     async function display(options: FakePiOptions = {}) {
-        pi = await FakePi.start({ modules: ['lgpio'], ...options });
+        const pi = await FakePi.start({ modules: ['lgpio'], ...options });
+        pis.current = pi;
         const chip = new SimulatedTm1637(PINS);
         pi.onLevel = chip.pinChanged;
         return { fake: pi, chip };

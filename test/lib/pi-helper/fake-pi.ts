@@ -3,6 +3,7 @@
 // ./fakes, which forward every call to a Unix socket served here. There the real device
 // models answer: SPI transfers go to a SimulatedMfrc522, line writes to whatever watches
 // `onLevel` (a SimulatedTm1637). So the real helper and the real drivers run end to end.
+import assert from 'assert';
 import fs from 'fs';
 import net from 'net';
 import os from 'os';
@@ -235,6 +236,26 @@ export function python3OrSkip(context: Mocha.Context): void {
     if (process.env.CI === 'true') throw new Error(message);
     console.warn(`      skipping the hardware helper tests: ${message}`);
     context.skip();
+}
+
+/**
+ * The mocha hooks of a suite on a fake Pi: it is skipped without python3 (see python3OrSkip),
+ * and after each test what the test opened is released (`release`), the fake Pi the test put
+ * in `current` is closed, and no helper may have outlived the test.
+ */
+export function onFakePi(release: () => Promise<void> | void = () => undefined): { current?: FakePi } {
+    const pis: { current?: FakePi } = {};
+    before(function () {
+        python3OrSkip(this);
+    });
+    afterEach(async () => {
+        await release();
+        const left = pis.current?.runningHelpers() ?? [];
+        await pis.current?.close();
+        pis.current = undefined;
+        assert.deepEqual(left, [], 'no helper outlives the test');
+    });
+    return pis;
 }
 
 /** A PATH with no python3 on it, for the tests of its absence. */

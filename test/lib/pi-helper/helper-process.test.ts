@@ -6,32 +6,22 @@ import { HelperProcess, HelperStopped } from '../../../nodes/lib/pi-helper/helpe
 import { encodeFrame, FrameReader } from '../../../nodes/lib/pi-helper/frames';
 import { SimulatedMfrc522 } from '../../../nodes/lib/mfrc522/simulated-chip';
 import { openSpiDevice, SpiBus } from '../../../nodes/lib/spi/spi-bus';
-import { FakePi, python3OrSkip } from './fake-pi';
+import { FakePi, onFakePi } from './fake-pi';
 
 const VERSION = Buffer.from([0xee, 0]);
 /** A READY frame, for stand-in helpers written in JavaScript. */
 const READY = encodeFrame('R', Buffer.from('{}')).toString('base64');
 
 describe('the hardware helper process', function () {
-    let pi: FakePi | undefined;
     let bus: SpiBus | undefined;
-
-    before(function () {
-        python3OrSkip(this);
-    });
-
-    afterEach(async () => {
+    const pis = onFakePi(async () => {
         await bus?.close();
         bus = undefined;
-        const left = pi?.runningHelpers() ?? [];
-        await pi?.close();
-        pi = undefined;
-        assert.deepEqual(left, [], 'no helper is left running');
     });
 
     async function reader(env: Record<string, string> = {}): Promise<{ fake: FakePi; spi: SpiBus }> {
         const fake = await FakePi.start({ spiDevices: ['spidev0.0'], modules: ['spidev'] });
-        pi = fake;
+        pis.current = fake;
         fake.spi = new SimulatedMfrc522();
         Object.assign(fake.host.env ?? {}, env);
         const opened = await openSpiDevice(0, 0, 1_000_000, fake.host);

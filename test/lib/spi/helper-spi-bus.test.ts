@@ -11,29 +11,20 @@ import { HelperStopped } from '../../../nodes/lib/pi-helper/helper-process';
 import { SetupProblem } from '../../../nodes/lib/pi-helper/setup-problem';
 import { HelperSpiBus } from '../../../nodes/lib/spi/helper-spi-bus';
 import { openSpiDevice, SpiBus } from '../../../nodes/lib/spi/spi-bus';
-import { FakePi, FakePiOptions, pathWithoutPython, python3OrSkip } from '../pi-helper/fake-pi';
+import { FakePi, FakePiOptions, onFakePi, pathWithoutPython } from '../pi-helper/fake-pi';
 
 const user = os.userInfo().username;
 
 describe('SPI through the hardware helper', function () {
-    let pi: FakePi | undefined;
     let bus: SpiBus | undefined;
-
-    before(function () {
-        python3OrSkip(this);
-    });
-
-    afterEach(async () => {
+    const pis = onFakePi(async () => {
         await bus?.close();
         bus = undefined;
-        const left = pi?.runningHelpers() ?? [];
-        await pi?.close();
-        pi = undefined;
-        assert.deepEqual(left, [], 'no helper is left running');
     });
 
     async function piWithReader(options: FakePiOptions = {}): Promise<FakePi> {
-        pi = await FakePi.start({ spiDevices: ['spidev0.0'], modules: ['spidev'], ...options });
+        const pi = await FakePi.start({ spiDevices: ['spidev0.0'], modules: ['spidev'], ...options });
+        pis.current = pi;
         pi.spi = new SimulatedMfrc522();
         return pi;
     }

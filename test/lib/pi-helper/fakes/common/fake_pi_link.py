@@ -52,3 +52,12 @@ def call(kind, payload=b''):
 def call_json(kind, **facts):
     facts['pid'] = os.getpid()
     return call(kind, json.dumps(facts).encode())
+
+
+def chip_name_and_label(path):
+    """What opening /dev/gpiochipN tells both gpiod stand-ins: its name, and the label the test gave it."""
+    name = os.path.basename(path)
+    try:
+        return name, call_json(b'I', chip=name).decode()
+    except Refused as refused:
+        raise refused.os_error()

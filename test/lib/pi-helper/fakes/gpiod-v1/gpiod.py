@@ -1,6 +1,4 @@
 """Stand-in for libgpiod v1's Python bindings (Bookworm): Chip, Line.request/set_value/release."""
-import os
-
 import fake_pi_link as link
 
 LINE_REQ_DIR_OUT = 3
@@ -10,11 +8,7 @@ LINE_REQ_FLAG_BIAS_PULL_UP = 32
 
 class Chip:
     def __init__(self, path):
-        self._name = os.path.basename(path)
-        try:
-            self._label = link.call_json(b'I', chip=self._name).decode()
-        except link.Refused as refused:
-            raise refused.os_error()
+        self._name, self._label = link.chip_name_and_label(path)
 
     def label(self):
         return self._label

@@ -14,11 +14,7 @@ class ChipInfo:
 
 class Chip:
     def __init__(self, path):
-        self._name = os.path.basename(path)
-        try:
-            self._label = link.call_json(b'I', chip=self._name).decode()
-        except link.Refused as refused:
-            raise refused.os_error()
+        self._name, self._label = link.chip_name_and_label(path)
 
     def get_info(self):
         return ChipInfo(self._name, self._label)
