@@ -4,11 +4,19 @@ import type { NodeAPI } from 'node-red';
 import type { RedisConnection } from '../lib/redis/connection';
 import type { RedisServerNode, RedisUser } from './types';
 
+/**
+ * The config node's message catalogue, named as Node-RED names it (its node set id,
+ * `<package>/<node>`). Each node's RED._ looks in its own catalogue unless told which, so
+ * without it the other nodes would show these messages as raw keys.
+ */
+export const SERVER_CATALOGUE = '@redis-iot/node-red/redis-iot-server';
+const serverText = (RED: NodeAPI, key: string) => RED._(`${SERVER_CATALOGUE}:redis-iot-server.${key}`);
+
 export function attachToServer(RED: NodeAPI, node: RedisUser, serverId: string | undefined): RedisConnection | undefined {
     const server = serverId ? (RED.nodes.getNode(serverId) as RedisServerNode | null) : null;
     if (!server || typeof server.register !== 'function') {
-        node.status({ fill: 'red', shape: 'ring', text: RED._('redis-iot-server.errors.missing-config') });
-        node.error(RED._('redis-iot-server.errors.missing-config'));
+        node.status({ fill: 'red', shape: 'ring', text: serverText(RED, 'errors.missing-config') });
+        node.error(serverText(RED, 'errors.missing-config'));
         return undefined;
     }
     let connection: RedisConnection;
@@ -18,7 +26,7 @@ export function attachToServer(RED: NodeAPI, node: RedisUser, serverId: string |
         // Settings the config node refused (or could not open a client with): show it on this
         // node, whose input then fails with its own "not ready" error, instead of throwing out
         // of the constructor, which leaves the node uncreated and its messages going nowhere.
-        node.status({ fill: 'red', shape: 'ring', text: RED._('redis-iot-server.status.bad-settings') });
+        node.status({ fill: 'red', shape: 'ring', text: serverText(RED, 'status.bad-settings') });
         node.error((err as Error).message);
         return undefined;
     }
@@ -34,6 +42,6 @@ export function attachToServer(RED: NodeAPI, node: RedisUser, serverId: string |
  */
 export function showSettingsError(RED: NodeAPI, node: RedisUser, type: string, err: Error): void {
     node.error(RED._(`${type}.errors.bad-config`, { error: err.message }));
-    node.status({ fill: 'red', shape: 'ring', text: RED._('redis-iot-server.status.bad-settings') });
+    node.status({ fill: 'red', shape: 'ring', text: serverText(RED, 'status.bad-settings') });
     node.onRedisState = () => undefined;
 }

@@ -134,4 +134,12 @@ describe('each system imported alone into an empty Node-RED', function () {
             assert.deepStrictEqual(problems(), [], 'every node of ours still shows all is well');
         });
     }
+
+    it('a node imported without its Redis config node says so in words, not as a message key', async function () {
+        // The config node's texts live in its own catalogue; the other nodes must name it to use them.
+        await nodeRed.deploy([{ id: 'lonely-tab', type: 'tab' }, { id: 'lonely-gate', type: 'transit-gate', z: 'lonely-tab', wires: [[], []] }]);
+        const words = catalogueText('redis-iot-server', 'errors.missing-config');
+        await waitFor(() => statuses.of('lonely-gate')?.fill === 'red', 10000, 'the gate\'s red status');
+        assert.ok(begins(statuses.of('lonely-gate'), [words]), `status "${statuses.of('lonely-gate')?.text}" reads ${words}`);
+    });
 });

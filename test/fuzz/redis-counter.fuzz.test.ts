@@ -9,6 +9,7 @@ import { integerInput } from '../../nodes/lib/counter/value';
 import { FlowNode, helper, serverNode, statusOf, waitFor } from '../support/flow';
 import { field, message, nastyValue, oddNumber, oddString, settingValue } from './arbitraries';
 import { allKeys, assertKeysMatch, describeValue, DUT, fuzzFlow, fuzzMessages, fuzzReporter, fuzzSuite, literal, loadFuzzFlow, Msg, Outcome, OutcomeTracker, Tally } from './harness';
+import { SERVER_CATALOGUE } from '../../nodes/common/redis-user';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const counterModule = require('../../nodes/redis-counter/redis-counter');
@@ -125,7 +126,7 @@ describe('fuzz: redis-counter', function () {
                     accepted.add(effective);
                     helper.getNode(`c${i}`).receive({ payload: 'increment' } as never);
                 } else {
-                    assert.deepEqual(statusOf(`c${i}`), { fill: 'red', shape: 'ring', text: 'redis-iot-server.status.bad-settings' }, `key ${describeValue(key)}`);
+                    assert.deepEqual(statusOf(`c${i}`), { fill: 'red', shape: 'ring', text: `${SERVER_CATALOGUE}:redis-iot-server.status.bad-settings` }, `key ${describeValue(key)}`);
                 }
             }
             await waitFor(async () => (await allKeys(ctx.redis)).length === accepted.size, 10000, 'one key per accepted setting');

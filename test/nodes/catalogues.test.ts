@@ -3,6 +3,7 @@
 import assert from 'assert';
 import fs from 'fs';
 import path from 'path';
+import { SERVER_CATALOGUE } from '../../nodes/common/redis-user';
 
 const NODES = path.join(__dirname, '..', '..', '..', 'nodes');
 
@@ -39,6 +40,14 @@ describe('message catalogues', function () {
             const help = fs.readFileSync(path.join(NODES, t, 'locales', 'en-US', `${t}.html`), 'utf8');
             assert.match(help, new RegExp(`data-help-name="${t}"`));
         }
+    });
+
+    it("names the config node's catalogue as Node-RED does, and every key read from it exists", function () {
+        const manifest = JSON.parse(fs.readFileSync(path.join(NODES, '..', 'package.json'), 'utf8')) as { name: string };
+        assert.strictEqual(SERVER_CATALOGUE, `${manifest.name}/redis-iot-server`);
+        const keys = sources(NODES).flatMap((file) => [...fs.readFileSync(file, 'utf8').matchAll(/serverText\(RED, '([^']+)'\)/g)].map((m) => m[1]));
+        assert.ok(keys.length >= 2, `found ${keys.join(', ')}`);
+        assert.deepStrictEqual(keys.filter((key) => lookup(catalogue('redis-iot-server'), `redis-iot-server.${key}`) === undefined), []);
     });
 
     it('every literal key used in code and editors exists', function () {

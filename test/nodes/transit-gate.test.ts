@@ -5,6 +5,7 @@ import { catchNode, collect, FlowNode, helper, load, nextMessage, statusOf, wait
 import { RedisProcess } from '../support/redis-process';
 import { transitFlow } from '../support/transit-flow';
 import { TransitStore } from '../../nodes/lib/transit/store';
+import { SERVER_CATALOGUE } from '../../nodes/common/redis-user';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const gateModule = require('../../nodes/transit-gate/transit-gate');
@@ -209,7 +210,7 @@ describe('transit-gate node', function () {
         const monitorLike = { id: 'ok-gate', type: 'transit-gate', z: 'tab', server: 'redis-test', gateId: 'ok', wires: [[], []] };
         await load([serverModule, gateModule, catchNode], [...flow, monitorLike]);
         await waitFor(() => statusOf('ok-gate').fill === 'green', 5000, 'the connection is up');
-        assert.deepStrictEqual(statusOf('gate0'), { fill: 'red', shape: 'ring', text: 'redis-iot-server.status.bad-settings' });
+        assert.deepStrictEqual(statusOf('gate0'), { fill: 'red', shape: 'ring', text: `${SERVER_CATALOGUE}:redis-iot-server.status.bad-settings` });
         const caught = nextMessage('caught');
         helper.getNode('gate0').receive({ payload: 'AB12CD34' });
         assert.match(String(((await caught).error as { message: string }).message), /not-ready/);

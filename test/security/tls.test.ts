@@ -7,6 +7,7 @@ import { catchNode, collect, coreNode, FlowNode, helper, load, loggedBy, Msg, se
 import { freePort, RedisProcess } from '../support/redis-process';
 import { settingsFromConfig, tlsChoice } from '../../nodes/lib/redis/settings';
 import { makeTestCertificates, TestCertificates, tlsServerArgs } from './certificates';
+import { SERVER_CATALOGUE } from '../../nodes/common/redis-user';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const counterModule = require('../../nodes/redis-counter/redis-counter');
@@ -174,7 +175,7 @@ describe('TLS to Redis through a tls-config node', function () {
             // (The test helper's RED._ returns message keys, without the interpolated id.)
             await waitFor(() => problemsLoggedBy('redis-test').includes('redis-iot-server.errors.bad-config'), 5000, 'the settings error');
             await waitFor(() => lastStatusSetBy('counter').fill === 'red', 5000, 'a red status on the node using it');
-            assert.strictEqual(lastStatusSetBy('counter').text, 'redis-iot-server.status.bad-settings');
+            assert.strictEqual(lastStatusSetBy('counter').text, `${SERVER_CATALOGUE}:redis-iot-server.status.bad-settings`);
             await new Promise((r) => setTimeout(r, 1000));
             assert.deepStrictEqual(await ourClients(admin), []);
         });
