@@ -8,7 +8,7 @@ import { freePort } from '../support/redis-process';
 import { catchNode, collect, FlowNode, helper, load, serverNode, statusOf, waitFor } from '../support/flow';
 import { freshNames, makeJpeg } from '../lib/images/fixtures';
 import { httpNodeModule, rawGet, Reply, ServedHttpNode } from '../support/http-node';
-import { redisNowMs, storedMsOf } from '../support/redis-time';
+import { captureScriptIds, redisNowMs, storedMsOf } from '../support/redis-time';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const storeModule = require('../../nodes/redis-image-store/redis-image-store');
@@ -16,12 +16,10 @@ const galleryModule = require('../../nodes/redis-image-gallery/redis-image-galle
 
 const httpNode = httpNodeModule();
 
-// fixed date: ids of pictures that do not exist, for the 404 and 503 answers; only their
-// shape matters (ours, and the original's seconds), nothing stores or ages them.
-const MISSING = { ours: '1795300000123-1', original: '1681844000', notAHash: '1681844999', bare: '1795300000123' };
-// fixed date: the original capture script's ids are its camera's unix seconds, pictures it wrote
-// long ago; adopted by their own timestamp, and this test stores nothing that could age them out.
-const ORIGINAL_IDS = { lux: '1681844748', older: '1681844700' };
+// Ids of pictures that do not exist, for the 404 and 503 answers: ours (ms and a sequence),
+// the original's (seconds), and ours without its sequence. Only their shape matters.
+const nowMs = Date.now();
+const MISSING = { ours: `${nowMs}-1`, original: String(Math.floor(nowMs / 1000) - 3600), notAHash: String(Math.floor(nowMs / 1000) - 60), bare: String(nowMs) };
 
 function flow(port: number, names: { keyPrefix: string; index: string }, galleries: Array<Record<string, unknown>> = [{}]): FlowNode[] {
     return [
@@ -178,7 +176,7 @@ describe('redis-image-gallery node', function () {
     it("lists and serves images written in the original's layout", async function () {
         const names = freshNames();
         const jpeg = makeJpeg(400, 300);
-        const { lux, older } = ORIGINAL_IDS;
+        const [lux, older] = await captureScriptIds(redis, 60, 108);
         // What capture.py writes: image_data, timestamp (its id), mime_type and, from v0.0.2, lux.
         await redis.hset(`${names.keyPrefix}${lux}`, { image_data: jpeg, timestamp: lux, mime_type: 'image/jpeg', lux: '117' });
         await redis.hset(`${names.keyPrefix}${older}`, { image_data: jpeg, timestamp: older, mime_type: 'image/jpeg' });

@@ -2,7 +2,7 @@ import assert from 'assert';
 import Redis from 'ioredis';
 import { sharedRedis } from '../support/global-redis';
 import { catchNode, collect, FlowNode, helper, load, loggedBy, serverNode, statusOf, waitFor } from '../support/flow';
-import { redisNowMs, storedMsOf } from '../support/redis-time';
+import { captureScriptIds, redisNowMs, storedMsOf } from '../support/redis-time';
 import { freshNames, makeJpeg } from '../lib/images/fixtures';
 import { DAY_MS } from '../support/wall-clock';
 
@@ -102,9 +102,7 @@ describe('redis-image-store node', function () {
 
     it("adopts the original capture script's images when Redis is ready", async function () {
         const names = freshNames();
-        // fixed date: an id the original capture script wrote long ago (its camera's seconds);
-        // adopted by its own timestamp, and nothing is stored here that could age it out.
-        const id = '1681844748';
+        const [id] = await captureScriptIds(redis, 30);
         await redis.hset(`${names.keyPrefix}${id}`, { image_data: makeJpeg(8, 8), timestamp: id, mime_type: 'image/jpeg' });
         await load([serverModule, storeModule, catchNode], storeFlow(sharedRedis().port, names));
         await waitFor(async () => (await redis.zscore(names.index, id)) === `${id}000`, 3000, 'adopted');

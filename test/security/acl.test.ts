@@ -24,9 +24,9 @@ const galleryModule = require('../../nodes/redis-image-gallery/redis-image-galle
 let cards = 0;
 const newCard = () => `AC${Date.now().toString(16).toUpperCase()}${(++cards).toString(16).toUpperCase()}`;
 const pass = (card: string) => `${DEFAULT_KEY_PREFIX}${card}`;
-// fixed date: a picture id in the original capture script's layout (unix seconds); only the key's
-// name matters to the ACL, and nothing is stored under it.
-const ORIGINAL_IMAGE_ID = '1700000000';
+// A picture id in the original capture script's layout (unix seconds); only the key's name
+// matters to the ACL, and nothing is stored under it.
+const ORIGINAL_IMAGE_ID = String(Math.floor(Date.now() / 1000));
 
 /** Redis's answer to a user without the command, key or channel (also from inside a script). */
 const REFUSED = /NOPERM|no permissions|user executing the script can't/i;

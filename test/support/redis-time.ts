@@ -13,3 +13,12 @@ export async function redisNowMs(redis: { time(): Promise<Array<string | number>
 export function storedMsOf(id: string): number {
     return Number(id.split('-')[0]);
 }
+
+/**
+ * Ids as the original capture script makes them (`image:<unix seconds>`, taken from its
+ * camera's clock), for pictures taken these many seconds ago by Redis's clock.
+ */
+export async function captureScriptIds(redis: { time(): Promise<Array<string | number>> }, ...secondsAgo: number[]): Promise<string[]> {
+    const now = Math.floor((await redisNowMs(redis)) / 1000);
+    return secondsAgo.map((ago) => String(now - ago));
+}

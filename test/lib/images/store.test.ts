@@ -4,16 +4,12 @@ import { imageKeys } from '../../../nodes/lib/images/ids';
 import { listImages } from '../../../nodes/lib/images/list';
 import { adoptLegacy, ImageStore } from '../../../nodes/lib/images/store';
 import { sharedRedis } from '../../support/global-redis';
-import { redisNowMs, storedMsOf } from '../../support/redis-time';
+import { captureScriptIds, redisNowMs, storedMsOf } from '../../support/redis-time';
 import { scanKeys } from '../../support/scan-keys';
 import { freshNames, makeJpeg, makePng } from './fixtures';
 import { DAY_MS } from '../../support/wall-clock';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-// fixed date: the original capture script's ids are its camera's unix seconds; these stand for
-// pictures it wrote long ago. Adoption indexes them by their own timestamp, and no store in
-// these tests has an age limit that could evict them.
-const ORIGINAL_IDS = { lux: '1681844748', older: '1681844700', notAHash: '1681844999' };
 
 describe('images: store script, retention and listing (real Redis)', function () {
     let redis: Redis;
@@ -236,7 +232,7 @@ describe('images: store script, retention and listing (real Redis)', function ()
         const names = freshNames();
         const keys = imageKeys(names.keyPrefix, names.index);
         const jpeg = makeJpeg(20, 10);
-        const { lux, older, notAHash } = ORIGINAL_IDS;
+        const [lux, older, notAHash] = await captureScriptIds(redis, 100, 148, 20);
         // What capture.py writes: image_data, timestamp (its id), mime_type and, from v0.0.2, lux.
         await redis.hset(`${names.keyPrefix}${lux}`, { image_data: jpeg, timestamp: lux, mime_type: 'image/jpeg', lux: '117' });
         await redis.hset(`${names.keyPrefix}${older}`, { image_data: jpeg, timestamp: older, mime_type: 'image/jpeg' });
