@@ -8,7 +8,7 @@ import { errorStatus, shorten } from '../common/status';
 import { normaliseCardId } from '../lib/card-id';
 import { SetupProblem } from '../lib/pi-helper/setup-problem';
 import { integerSetting } from '../lib/settings';
-import { cardId, IdFormat, uidFromHex, uidHex } from '../lib/mfrc522/card-id';
+import { originalCardNumber, uidFromHex, uidHex } from '../lib/mfrc522/card-id';
 import type { CardRead } from '../lib/mfrc522/reader';
 import { ReaderSession, ReaderSettings } from '../lib/mfrc522/reader-session';
 import type { SimulatedMfrc522 } from '../lib/mfrc522/simulated-chip';
@@ -17,7 +17,8 @@ interface ReaderDef extends NodeDef {
     bus: string | number;
     device: string | number;
     rstPin: string | number;
-    idFormat: IdFormat;
+    /** Gone: ids are always the hex UID (see the close of start()). `decimal` in an older flow is reported. */
+    idFormat?: string;
     pollInterval: string | number;
     mode: 'auto' | 'simulated';
 }
@@ -31,13 +32,15 @@ type CardSource = 'reader' | 'simulated' | 'input';
 
 interface CardInfo {
     uid: string | null;
+    /** The number the original SimpleMFRC522 code read for this card. */
+    number: string | null;
     uidLength: number | null;
     sak: number | null;
     atqa: number | null;
     source: CardSource;
 }
 
-function settingsFromConfig(config: ReaderDef): ReaderSettings & { idFormat: IdFormat } {
+function settingsFromConfig(config: ReaderDef): ReaderSettings {
     const rst = config.rstPin === undefined ? 25 : config.rstPin;
     return {
         bus: integerSetting(config.bus, 0, 0, 15, 'SPI bus'),
@@ -45,7 +48,6 @@ function settingsFromConfig(config: ReaderDef): ReaderSettings & { idFormat: IdF
         rstPin: rst === '' ? undefined : integerSetting(rst, 25, 0, 53, 'RST pin'),
         pollInterval: integerSetting(config.pollInterval, 50, 10, 60000, 'poll interval'),
         mode: config.mode === 'simulated' ? 'simulated' : 'auto',
-        idFormat: config.idFormat === 'decimal' ? 'decimal' : 'hex',
         retryInterval: 1000,
     };
 }
@@ -57,13 +59,18 @@ export = function register(RED: NodeAPI): void {
     }
 
     function start(node: ReaderNode, config: ReaderDef): void {
-        let settings: ReaderSettings & { idFormat: IdFormat };
+        let settings: ReaderSettings;
         try {
             settings = settingsFromConfig(config);
         } catch (err) {
             refuseInput(node, RED._('mfrc522-reader.errors.bad-config', { error: (err as Error).message }));
             return;
         }
+
+        // Readers once gave the original's numbers as ids; a gate could not tell "04111111"
+        // the UID from 4111111 the number. Ids are now always the UID, and the gates and
+        // terminals find the original's passes themselves (their "Card keys" setting).
+        if (config.idFormat === 'decimal') node.warn(RED._('mfrc522-reader.errors.decimal-gone'));
 
         const session = new ReaderSession(settings);
         Object.defineProperty(node, 'simulator', { get: () => session.simulator });
@@ -76,9 +83,10 @@ export = function register(RED: NodeAPI): void {
 
         const message = (topic: string, card: CardRead): NodeMessage & { card: CardInfo } => ({
             topic,
-            payload: cardId(card.uid, settings.idFormat),
+            payload: uidHex(card.uid),
             card: {
                 uid: uidHex(card.uid),
+                number: originalCardNumber(card.uid),
                 uidLength: card.uid.length,
                 sak: card.sak,
                 atqa: card.atqa.readUInt16LE(0),
@@ -123,8 +131,7 @@ export = function register(RED: NodeAPI): void {
 
         handleInput(node, async (msg, send) => {
             const id = normaliseCardId(msg.payload);
-            // In decimal mode an all-digit id is the original's number, never a hex UID.
-            const uid = settings.idFormat === 'decimal' && /^[0-9]+$/.test(id) ? undefined : uidFromHex(id);
+            const uid = uidFromHex(id);
             await session.opened;
             if (uid && session.simulated) {
                 // Through the real driver path: the card sits on the simulated reader long enough for a few polls.
@@ -132,9 +139,9 @@ export = function register(RED: NodeAPI): void {
                 return;
             }
             msg.topic = 'card';
-            msg.payload = uid ? cardId(uid, settings.idFormat) : id;
+            msg.payload = id;
             msg.card = {
-                uid: uid ? uidHex(uid) : null, uidLength: uid ? uid.length : null, sak: null, atqa: null, source: 'input',
+                uid: uid ? uidHex(uid) : null, number: uid ? originalCardNumber(uid) : null, uidLength: uid ? uid.length : null, sak: null, atqa: null, source: 'input',
             } satisfies CardInfo;
             send([msg, null]);
         });

@@ -12,6 +12,8 @@ import { checkOperationId, DenyReason, TapDecision, storeForConnection, TransitS
 interface GateConfig extends NodeDef {
     server: string;
     keyPrefix?: string;
+    /** How passes are named: see keyLayout (nodes/lib/transit/keys.ts). */
+    cardKeys?: string;
     stream?: string;
     gateId?: string;
     repeatWindow?: string | number;
@@ -36,7 +38,7 @@ export = function register(RED: NodeAPI): void {
         let store: TransitStore | undefined;
         if (connection && !settingsError) {
             try {
-                store = storeForConnection(connection, config.keyPrefix, config.stream);
+                store = storeForConnection(connection, config);
             } catch (err) {
                 settingsError = err as Error;
             }
@@ -55,7 +57,7 @@ export = function register(RED: NodeAPI): void {
             if (!store) throw new Error(RED._('transit-gate.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
             let card: string;
             try {
-                card = normaliseCardId(msg.payload);
+                card = store.cardId(normaliseCardId(msg.payload));
             } catch (err) {
                 if (err instanceof InvalidCardError) return deny(msg, send, null, 'invalid-card', { error: err.message });
                 throw err;

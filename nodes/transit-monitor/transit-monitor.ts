@@ -1,13 +1,15 @@
 // System monitor: one message per transit event, read from the capped event stream
 // through a consumer group, so a restart or a Redis outage loses nothing. Pub/sub on the
-// original channels only wakes it up; the stream is what it reads.
+// original channels wakes it up, and carries the one kind of event the stream has not
+// got: what original devices (the Python gate and sales terminal) publish. Those are
+// shown as they arrive; pub/sub keeps nothing, so what they sent during an outage is lost.
 import os from 'os';
 import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { attachToServer, showSettingsError } from '../common/redis-user';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { errorStatus } from '../common/status';
 import { EventReader, StreamEvent } from '../lib/transit/event-reader';
-import { Described, describeEvent, TransitEvent } from '../lib/transit/events';
+import { Described, describeEvent, originalDeviceEvent, TransitEvent } from '../lib/transit/events';
 import { checkStreamKey, DEFAULT_STREAM, monitorGroup } from '../lib/transit/keys';
 
 interface MonitorConfig extends NodeDef {
@@ -44,19 +46,33 @@ export = function register(RED: NodeAPI): void {
         // Node-RED to copy to a second wire, which fails after the first wire has it) still
         // gives one message, without the payload. Were deliver() to throw, the entry would stay
         // unacknowledged, be read again at every wake-up and hold back every entry after it.
-        const deliver = (e: StreamEvent) => {
+        // An event from an original device has no stream id: it is marked `original` instead.
+        const deliver = (e: Omit<StreamEvent, 'id'> & { id?: string }) => {
             const event = (e.event && typeof e.event === 'object' ? e.event : {}) as TransitEvent;
             seen++;
-            const unreadable = { topic: e.channel, text: RED._('transit-monitor.unreadable', { channel: e.channel }), level: 'warn', eventId: e.id, source: e.source };
+            const origin = e.id === undefined ? { original: true } : { eventId: e.id, source: e.source };
+            const unreadable = { topic: e.channel, text: RED._('transit-monitor.unreadable', { channel: e.channel }), level: 'warn', ...origin };
             let msg: Record<string, unknown>;
             try {
                 const { text, level }: Described = describeEvent(e.channel, event);
-                msg = { topic: e.channel, payload: e.event, text, level, eventId: e.id, source: e.source };
+                msg = { topic: e.channel, payload: e.event, text, level, ...origin };
                 RED.util.cloneMessage(msg);
             } catch {
                 msg = unreadable;
             }
             node.send(msg as NodeMessage);
+        };
+
+        const showCount = () => node.status({ fill: 'green', shape: 'dot', text: RED._('transit-monitor.status.events', { count: seen }) });
+
+        const onOriginalChannel = (channel: string, message: string) => {
+            // A stream named pass-… hears its own wake-ups here too: they are not events.
+            const event = channel === reader?.stream ? undefined : originalDeviceEvent(message);
+            if (event !== undefined && !closed) {
+                deliver({ channel, event });
+                showCount();
+            }
+            void drain();
         };
 
         // One drain at a time; a wake-up during a drain asks for one more pass after it.
@@ -73,7 +89,7 @@ export = function register(RED: NodeAPI): void {
                         again = false;
                         await r.drain(deliver);
                     } while (again && !closed);
-                    node.status({ fill: 'green', shape: 'dot', text: RED._('transit-monitor.status.events', { count: seen }) });
+                    showCount();
                 } catch (err) {
                     node.status(errorStatus(err));
                 } finally {
@@ -88,7 +104,20 @@ export = function register(RED: NodeAPI): void {
             const r = reader;
             r.ensureGroup()
                 .then(async () => {
-                    if (!stopListening && !closed) stopListening = await connection.listen('pattern', 'pass-*', () => void drain());
+                    if (stopListening || closed) return;
+                    const stopPattern = await connection.listen('pattern', 'pass-*', onOriginalChannel);
+                    let stopChannel = async (): Promise<void> => undefined;
+                    stopListening = async () => {
+                        await Promise.all([stopPattern(), stopChannel()]);
+                    };
+                    // The stream's own channel announces events kept off the original channels
+                    // (see scripts.ts). A Redis user without it (an older ACL) still gets them
+                    // from the poll, a few seconds later.
+                    try {
+                        stopChannel = await connection.listen('channel', r.stream, () => void drain());
+                    } catch (err) {
+                        node.warn(RED._('transit-monitor.errors.no-wake-channel', { channel: r.stream, error: (err as Error).message }));
+                    }
                 })
                 .then(drain)
                 .catch((err) => node.status(errorStatus(err)));

@@ -15,6 +15,8 @@ import { checkOperationId, storeForConnection, TransitStore } from '../lib/trans
 interface SaleConfig extends NodeDef {
     server: string;
     keyPrefix?: string;
+    /** How passes are named: see keyLayout (nodes/lib/transit/keys.ts). */
+    cardKeys?: string;
     stream?: string;
     terminalId?: string;
     timeout?: string | number;
@@ -38,7 +40,7 @@ export = function register(RED: NodeAPI): void {
         try {
             terminalId = checkOperationId(config.terminalId || node.id, 'terminal id');
             if (connection) {
-                store = storeForConnection(connection, config.keyPrefix, config.stream);
+                store = storeForConnection(connection, config);
             }
         } catch (err) {
             settingsError = err as Error;
@@ -150,13 +152,15 @@ export = function register(RED: NodeAPI): void {
             copyOf(msg);
             const run = async () => {
                 if (!store) throw new Error(RED._('transit-sale.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
+                const s = store;
+                const cardOf = (value: unknown) => s.cardId(normaliseCardId(value));
                 try {
                     const direct = directSale(msg.payload);
                     if (direct) {
-                        await sell(msg, send, normaliseCardId(direct.card), parsePassType(direct.passType));
+                        await sell(msg, send, cardOf(direct.card), parsePassType(direct.passType));
                         return;
                     }
-                    await perform(msg, send, session.handle(toEvent(msg)));
+                    await perform(msg, send, session.handle(toEvent(msg, cardOf)));
                 } catch (err) {
                     // A screen wants to show an unreadable card as a refusal; the flow's
                     // Catch node still gets the error.
@@ -186,10 +190,11 @@ function directSale(payload: unknown): { card: unknown; passType: unknown } | un
     return { card: p.card, passType: p.passType };
 }
 
-function toEvent(msg: InputMessage): SaleEvent {
+/** `cardOf` turns a card id into the one its passes are stored under (see TransitStore.cardId). */
+function toEvent(msg: InputMessage, cardOf: (value: unknown) => string): SaleEvent {
     switch (msg.topic) {
         case 'card':
-            return { type: 'card', card: normaliseCardId(msg.payload) };
+            return { type: 'card', card: cardOf(msg.payload) };
         case 'select':
             return { type: 'select', passType: parsePassType(msg.payload) };
         case 'cancel':

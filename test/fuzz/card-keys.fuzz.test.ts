@@ -60,7 +60,7 @@ const cardPair: fc.Arbitrary<[unknown, unknown]> = fc.oneof(
 describe('fuzz: card ids and their keys', function () {
     this.timeout(60000);
 
-    it('normaliseCardId returns canonical hex/decimal digits or throws InvalidCardError, for any input', function () {
+    it('normaliseCardId returns a canonical hex UID or throws InvalidCardError, for any input', function () {
         fc.assert(fc.property(anyInput, (value) => {
             const card = accepted(value);
             if (card === undefined) return;

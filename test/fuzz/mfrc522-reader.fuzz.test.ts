@@ -19,7 +19,7 @@ describe('fuzz: mfrc522-reader', function () {
     fuzzSuite({ redis: false });
 
     it('sends each of 1,000 generated card ids on as a tap or refuses it, exactly once', async function () {
-        await loadFuzzFlow([readerModule], fuzzFlow({ type: 'mfrc522-reader', bus: 0, device: 0, rstPin: 25, idFormat: 'hex', pollInterval: 10, mode: 'simulated' }, 2));
+        await loadFuzzFlow([readerModule], fuzzFlow({ type: 'mfrc522-reader', bus: 0, device: 0, rstPin: 25, pollInterval: 10, mode: 'simulated' }, 2));
         await waitFor(() => statusOf(DUT).text !== undefined, 5000, 'reader ready');
         const tracker = new OutcomeTracker(2);
         // Presenting a UID takes a few hundred ms of polling; the fuzz is about bad input, so
@@ -44,7 +44,7 @@ describe('fuzz: mfrc522-reader', function () {
             assert.equal(port, 0);
             assert.equal(msg.topic, 'card');
             assert.equal(msg.payload, id);
-            assert.deepEqual(msg.card, { uid: null, uidLength: null, sak: null, atqa: null, source: 'input' });
+            assert.deepEqual(msg.card, { uid: null, number: null, uidLength: null, sak: null, atqa: null, source: 'input' });
             seen.taps++;
         };
         const sent = await fuzzMessages(tracker, { seed: 5201, runs: 125, batch: 8, messages, check });

@@ -61,7 +61,11 @@ describe('fuzz: transit-monitor', function () {
         await loadFuzzFlow([serverModule, monitorModule], monitorFlow(ctx.port));
         await waitFor(async () => (await ctx.redis.exists(STREAM)) === 1, 10000, 'the consumer group');
         const tracker = new OutcomeTracker(1);
+        const fromStream = () => tracker.unsolicited.filter((u) => u.msg.original !== true);
         const expected: Array<{ id: string; fields: Array<string | Buffer> }> = [];
+        // Text on the original channels that names no gate or terminal of ours is what an
+        // original device sent: each is shown once too, marked original.
+        const published: string[] = [];
 
         await fc.assert(fc.asyncProperty(fc.array(entry, { minLength: 8, maxLength: 8 }), fc.array(oddString.filter((s) => s.length < 500), { maxLength: 2 }), async (entries, wakeUps) => {
             const pipeline = ctx.redis.pipeline();
@@ -71,17 +75,26 @@ describe('fuzz: transit-monitor', function () {
                 assert.ifError(err);
                 expected.push({ id: String(id), fields: entries[i] });
             });
-            // Junk on the wake-up channels, then the wake-up the transit scripts send.
-            for (const text of wakeUps) await ctx.redis.publish(`pass-${text.slice(0, 40)}`, text);
-            await ctx.redis.publish('pass-used:TEN_TRIP', '{}');
-            await waitFor(() => tracker.unsolicited.length >= expected.length, 10000,
-                `messages for the entries, the first missing being ${describeValue(expected[tracker.unsolicited.length]?.fields)}`);
+            // Junk on the original channels, then a wake-up as the transit scripts send them
+            // (a gate's event, whose stream entry is what gets shown) and on the stream's channel.
+            for (const text of wakeUps) {
+                const channel = `pass-${text.slice(0, 40)}`;
+                published.push(Buffer.from(channel).toString()); // as Redis gives it back (lone surrogates become U+FFFD)
+                await ctx.redis.publish(channel, text);
+            }
+            await ctx.redis.publish('pass-used:TEN_TRIP', '{"gate":"g"}');
+            await ctx.redis.publish(STREAM, 'pass-denied');
+            await waitFor(() => tracker.unsolicited.length >= expected.length + published.length, 10000,
+                `messages for the entries, the first missing being ${describeValue(expected[fromStream().length]?.fields)}`);
         }), { seed: 5701, numRuns: 125, endOnFailure: true, asyncReporter: fuzzReporter(5701) });
 
         assert.ok(expected.length >= 1000);
         await tracker.quiet();
-        assert.deepEqual(tracker.unsolicited.map((u) => u.msg.eventId), expected.map((e) => e.id), 'one message per entry, in order');
-        tracker.unsolicited.forEach(({ port, msg }, i) => {
+        assert.deepEqual(fromStream().map((u) => u.msg.eventId), expected.map((e) => e.id), 'one message per entry, in order');
+        const originals = tracker.unsolicited.filter((u) => u.msg.original === true);
+        assert.deepEqual(originals.map((u) => u.msg.topic), published, 'one message per original device event, in order');
+        originals.forEach(({ msg }) => assert.equal(typeof msg.text, 'string'));
+        fromStream().forEach(({ port, msg }, i) => {
             // As Redis gives them back: text that is not well-formed UTF-16 or UTF-8 comes back with U+FFFD.
             const flat = expected[i].fields.map((f) => Buffer.from(f).toString());
             assert.equal(port, 0);
@@ -106,7 +119,7 @@ describe('fuzz: transit-monitor', function () {
             await ctx.redis.xadd(STREAM, '*', 'channel', 'pass-used:TEN_TRIP', 'event', `${'['.repeat(5000)}${']'.repeat(5000)}`),
             await ctx.redis.xadd(STREAM, '*', 'channel', 'pass-denied', 'event', '{"cardSerialNumber":"04A1B2C3","reason":"no-pass"}'),
         ];
-        await ctx.redis.publish('pass-denied', '{}');
+        await ctx.redis.publish(STREAM, 'pass-denied');
         await waitFor(() => tracker.unsolicited.length >= 3, 10000, 'three messages');
         await tracker.quiet();
         assert.deepEqual(tracker.unsolicited.map((u) => [u.msg.eventId, u.msg.level]), [[ids[0], 'warn'], [ids[1], 'warn'], [ids[2], 'alert']]);

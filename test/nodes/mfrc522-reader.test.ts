@@ -5,7 +5,7 @@ import { SimulatedMfrc522 } from '../../nodes/lib/mfrc522/simulated-chip';
 import { SimulatedPicc } from '../../nodes/lib/mfrc522/simulated-picc';
 import { isRaspberryPi, piHost } from '../../nodes/lib/pi-helper/pi-host';
 import { FakePi, FakePiOptions, onFakePi } from '../lib/pi-helper/fake-pi';
-import { catchNode, collect, FlowNode, helper, load, loggedBy, Msg, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, FlowNode, helper, load, loggedBy, statusOf, waitFor } from '../support/flow';
 
  
 const readerModule = require('../../nodes/mfrc522-reader/mfrc522-reader');
@@ -18,7 +18,7 @@ function readerFlow(props: Record<string, unknown> = {}): FlowNode[] {
     return [
         { id: 'tab', type: 'tab' },
         {
-            id: 'reader', type: 'mfrc522-reader', z: 'tab', name: '', bus: 0, device: 0, rstPin: 25, idFormat: 'hex',
+            id: 'reader', type: 'mfrc522-reader', z: 'tab', name: '', bus: 0, device: 0, rstPin: 25,
             pollInterval: 10, mode: 'simulated', wires: [['taps'], ['removed']], ...props,
         },
         { id: 'taps', type: 'helper', z: 'tab' },
@@ -60,7 +60,8 @@ describe('mfrc522-reader node', function () {
         assert.deepEqual({ topic: taps[0].topic, payload: taps[0].payload, card: taps[0].card }, {
             topic: 'card',
             payload: '04A1B2C3D4E5F6',
-            card: { uid: '04A1B2C3D4E5F6', uidLength: 7, sak: 0, atqa: 0x0044, source: 'simulated' },
+            // The original read a 7-byte card's first cascade level only: 88 04 A1 B2 and its BCC.
+            card: { uid: '04A1B2C3D4E5F6', number: '584193258143', uidLength: 7, sak: 0, atqa: 0x0044, source: 'simulated' },
         });
         assert.equal(removed[0].topic, 'removed');
         assert.equal(removed[0].payload, '04A1B2C3D4E5F6');
@@ -80,21 +81,30 @@ describe('mfrc522-reader node', function () {
         assert.equal(statusOf('reader').text, 'mfrc522-reader.status.simulated');
     });
 
-    it('gives decimal ids as the original SimpleMFRC522 did, and passes other ids straight on', async () => {
-        const { taps } = await loaded({ idFormat: 'decimal' });
+    it("sends the hex UID as the id even when it is all digits, with the original's number beside it", async () => {
+        const { taps } = await loaded();
         const node = helper.getNode('reader') as Node;
-        node.receive({ payload: 'DEADBEEF' } as never);
+        // Once taken for the original's number 4111111 by a reader in "decimal" mode.
+        node.receive({ payload: '04111111' } as never);
         await waitFor(() => taps.length === 1, 3000, 'tap');
-        assert.equal(taps[0].payload, '956397711138'); // 0xDEADBEEF22: UID bytes + BCC, big-endian
-        node.receive({ payload: 19892716500, _keep: 'me' } as never);
-        await waitFor(() => taps.length === 2, 3000, 'direct tap');
-        const direct: Msg = taps[1];
-        assert.equal(direct.payload, '19892716500');
-        assert.equal(direct._keep, 'me');
-        assert.deepEqual(direct.card, { uid: null, uidLength: null, sak: null, atqa: null, source: 'input' });
+        assert.equal(taps[0].payload, '04111111');
+        assert.equal((taps[0].card as { number: string }).number, '17466200341'); // 04 11 11 11 and BCC 05
+        // A number is one of the original's card numbers: the card it names is presented.
+        node.receive({ payload: 956397711138 } as never);
+        await waitFor(() => taps.length === 2, 3000, 'tap by number');
+        assert.equal(taps[1].payload, 'DEADBEEF');
+        assert.equal((taps[1].card as { number: string }).number, '956397711138');
     });
 
-    it('passes ids that are not a UID size straight on in hex mode', async () => {
+    it("warns once that a reader set to give the original's numbers now gives UIDs", async () => {
+        const { taps } = await loaded({ idFormat: 'decimal' });
+        assert.deepEqual(loggedBy('reader').map((e) => e.msg), ['mfrc522-reader.errors.decimal-gone']);
+        (helper.getNode('reader') as Node).receive({ payload: 'DEADBEEF' } as never);
+        await waitFor(() => taps.length === 1, 3000, 'tap');
+        assert.equal(taps[0].payload, 'DEADBEEF');
+    });
+
+    it('passes ids that are not a UID size straight on', async () => {
         const { taps } = await loaded();
         (helper.getNode('reader') as Node).receive({ payload: 'ab-cd' } as never);
         await waitFor(() => taps.length === 1, 3000, 'tap');
@@ -173,7 +183,7 @@ describe('mfrc522-reader node', function () {
             await waitFor(() => taps.length === 1, 3000, 'tap');
             assert.deepEqual({ payload: taps[0].payload, card: taps[0].card }, {
                 payload: '04A1B2C3D4E5F6',
-                card: { uid: '04A1B2C3D4E5F6', uidLength: 7, sak: 0, atqa: 0x0044, source: 'reader' },
+                card: { uid: '04A1B2C3D4E5F6', number: '584193258143', uidLength: 7, sak: 0, atqa: 0x0044, source: 'reader' },
             });
             assert.deepEqual(statusOf('reader'), { fill: 'green', shape: 'dot', text: '04A1B2C3D4E5F6' });
             fake.spi.removeCard(card);

@@ -35,13 +35,16 @@ export function aclFileWithPasswords(): { text: string; passwords: Record<string
 }
 
 /**
- * Starts redis-server with the example users. The keyspace-notification setting is the
+ * Starts redis-server with the example users (changed by `edit`, as a reader of the README
+ * would change them). The keyspace-notification setting is the
  * administrator's job here (the counter's user may not run CONFIG), as in redis.conf.
  * DEBUG is enabled so that only the ACL stands between a device and it.
  */
-export async function startAclRedis(extraArgs: string[] = ['--notify-keyspace-events', 'K$gx', '--enable-debug-command', 'yes']): Promise<AclRedis> {
+export async function startAclRedis(extraArgs: string[] = ['--notify-keyspace-events', 'K$gx', '--enable-debug-command', 'yes'],
+    edit: (text: string) => string = (text) => text): Promise<AclRedis> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-iot-acl-'));
-    const { text, passwords } = aclFileWithPasswords();
+    const { text: shipped, passwords } = aclFileWithPasswords();
+    const text = edit(shipped);
     const file = path.join(dir, 'users.acl');
     fs.writeFileSync(file, text, { mode: 0o600 });
     const redis = await RedisProcess.start(['--aclfile', file, ...extraArgs]);

@@ -15,6 +15,8 @@ export interface TransitFlowOptions {
     gate?: Record<string, unknown>;
     /** Sales terminal nodes `terminal<i>`, terminal ids `terminal-<i>`; none by default. */
     terminals?: number;
+    /** Further settings of every sales terminal node. */
+    terminal?: Record<string, unknown>;
     /** Further settings of the config node (serverNode's). */
     server?: Record<string, unknown>;
 }
@@ -38,7 +40,7 @@ export function transitFlow(port: number, options: TransitFlowOptions): FlowNode
     });
     for (let i = 0; i < (options.terminals ?? 0); i++) {
         flow.push({ id: `terminal${i}`, type: 'transit-sale', z: 'tab', server: SERVER_ID, terminalId: `terminal-${i}`,
-            keyPrefix, stream, timeout: 0, wires: [[], ['sold'], ['refused']] });
+            keyPrefix, stream, timeout: 0, wires: [[], ['sold'], ['refused']], ...options.terminal });
     }
     return flow;
 }

@@ -55,3 +55,21 @@ export function describeEvent(channel: string, event: TransitEvent): Described {
             return { text: `Event on ${channel} for card ${card}.`, level: 'info' };
     }
 }
+
+/**
+ * The event in a message on an original channel when an original device (the Python
+ * gate or sales terminal) sent it, else undefined. Those only PUBLISH, so pub/sub is the
+ * one place they can be seen. Every event our scripts publish names its gate or terminal
+ * and has a stream entry, from which a monitor reads it: it is not shown from pub/sub too.
+ * Text that is not JSON is shown as it is (no gate of ours sends it either).
+ */
+export function originalDeviceEvent(message: string): unknown {
+    let event: unknown;
+    try {
+        event = JSON.parse(message);
+    } catch {
+        return message;
+    }
+    if (event && typeof event === 'object' && !Array.isArray(event) && ('gate' in event || 'terminal' in event)) return undefined;
+    return event;
+}

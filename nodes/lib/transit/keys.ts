@@ -3,7 +3,36 @@
 // for a card carries the pass key as its hash tag, so in a Redis Cluster they all land
 // in the pass key's slot (a tag "{k}" hashes like the plain key "k").
 
+import { InvalidCardError } from '../card-id';
+import { originalCardNumber, uidFromHex } from '../mfrc522/card-id';
+
 export const DEFAULT_KEY_PREFIX = 'transit:pass:';
+
+/**
+ * How passes are named in Redis: `uid`, the key prefix and the card's UID in hex (ours);
+ * `original`, the original system's layout, the bare number its SimpleMFRC522 code read
+ * (`HGETALL 19892716500`), with no prefix, so its gates and terminals share the passes.
+ */
+export type KeyLayout = 'uid' | 'original';
+
+/**
+ * The layout a gate or terminal uses. Flows saved before the setting existed ran against
+ * the original's data with an empty prefix (and readers set to give the original's
+ * numbers, which they no longer do): they keep reaching those passes.
+ */
+export function keyLayout(configured: unknown, keyPrefix: string | undefined): KeyLayout {
+    if (configured === 'uid' || configured === 'original') return configured;
+    if (configured !== undefined && configured !== '') throw new Error(`invalid card keys ${JSON.stringify(String(configured).slice(0, 20))}: uid or original`);
+    return keyPrefix === '' ? 'original' : 'uid';
+}
+
+/** The id a card's pass is stored under in a layout, from its normalised hex UID. */
+export function storedCardId(card: string, layout: KeyLayout): string {
+    if (layout === 'uid') return card;
+    const uid = uidFromHex(card);
+    if (!uid) throw new InvalidCardError(card);
+    return originalCardNumber(uid);
+}
 export const DEFAULT_STREAM = 'transit:events';
 
 /**

@@ -6,7 +6,10 @@
 //
 // Events are published on the original channels with the original JSON fields (so the
 // original Node.js monitor works against these gates) and appended to a capped stream
-// from which our monitor replays what it missed.
+// from which our monitor replays what it missed. An event the original channels have no
+// word for goes to the stream only: a repeated tap at our gate charged nothing, and on
+// `pass-denied` the original monitor would print it as a rider without a valid pass. A
+// PUBLISH on the stream's own name (payload: the event's channel) wakes monitors for it.
 
 import { REDIS_CLOCK } from '../redis/lua';
 
@@ -14,13 +17,13 @@ const SHARED = `
 -- Without a stream key (Redis Cluster: the stream lives in another slot) the events go
 -- back to the caller in the decision's outbox, and APPEND_SCRIPT publishes them there.
 local outbox = {}
-local function emit(stream, maxlen, channel, payload, source, op)
+local function emit(stream, maxlen, channel, payload, source, op, quiet)
   if stream then
     redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*',
       'channel', channel, 'event', payload, 'source', source, 'op', op)
-    redis.call('PUBLISH', channel, payload)
+    if quiet then redis.call('PUBLISH', stream, channel) else redis.call('PUBLISH', channel, payload) end
   else
-    outbox[#outbox + 1] = {channel, payload}
+    outbox[#outbox + 1] = {channel, payload, quiet and '1' or '0'}
   end
 end
 local function with_outbox(decision)
@@ -47,7 +50,8 @@ local events = {}
 
 local function deny(reason)
   decision = {granted = false, card = card, reason = reason}
-  events[#events + 1] = {'pass-denied', cjson.encode({cardSerialNumber = card, reason = reason, gate = gate})}
+  events[#events + 1] = {'pass-denied', cjson.encode({cardSerialNumber = card, reason = reason, gate = gate}),
+    reason == 'repeat-tap'}
 end
 local function grant(fields)
   fields.granted = true
@@ -129,7 +133,7 @@ end
 decision.gate = gate
 decision.tapId = tap
 decision.at = now
-for _, e in ipairs(events) do emit(KEYS[4], maxlen, e[1], e[2], gate, tap) end
+for _, e in ipairs(events) do emit(KEYS[4], maxlen, e[1], e[2], gate, tap, e[3]) end
 local result = cjson.encode(with_outbox(decision))
 redis.call('SET', KEYS[2], result, 'PX', record_ms)
 return result
@@ -173,14 +177,19 @@ return result
  * Redis Cluster only: adds a decision's outbox to the stream and publishes it, once per
  * operation even when a retried tap or sale brings the same outbox back. Publishing
  * after the XADD means a monitor woken by the message finds the entry already there.
- * KEYS: stream, marker (in the stream's slot). ARGV: max length, marker ttl ms, source, op, then channel/payload pairs.
+ * KEYS: stream, marker (in the stream's slot). ARGV: max length, marker ttl ms, source, op,
+ * then channel/payload/quiet triples (quiet "1": stream only, as emit() above).
  */
 export const APPEND_SCRIPT = `
 if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 0 end
-for i = 5, #ARGV, 2 do
+for i = 5, #ARGV, 3 do
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
     'channel', ARGV[i], 'event', ARGV[i + 1], 'source', ARGV[3], 'op', ARGV[4])
-  redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+  if ARGV[i + 2] == '1' then
+    redis.call('PUBLISH', KEYS[1], ARGV[i])
+  else
+    redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+  end
 end
 return 1
 `;

@@ -3,7 +3,7 @@
 // Node-RED or many) can share the same Redis safely.
 import type { RedisClient, RedisConnection } from '../redis/connection';
 import { scriptCommands } from '../redis/lua';
-import { appendedMarker, cardKeys, checkKeyPrefix, checkStreamKey, DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from './keys';
+import { appendedMarker, cardKeys, checkKeyPrefix, checkStreamKey, DEFAULT_KEY_PREFIX, DEFAULT_STREAM, KeyLayout, keyLayout, storedCardId } from './keys';
 import { PassType, TEN_TRIP_RIDES, TWO_HOUR_MS } from './pass-types';
 import { APPEND_SCRIPT, SELL_SCRIPT, TAP_SCRIPT } from './scripts';
 
@@ -40,6 +40,8 @@ export interface SaleDecision {
 
 export interface StoreSettings {
     keyPrefix: string;
+    /** `original`: passes under the original's bare card numbers (the prefix is then empty). */
+    layout?: KeyLayout;
     stream: string;
     /** Approximate cap of the event stream (XADD MAXLEN ~). */
     streamLength?: number;
@@ -74,7 +76,7 @@ export class TooLateError extends Error {
     }
 }
 
-type Outbox = Array<[channel: string, payload: string]>;
+type Outbox = Array<[channel: string, payload: string, quiet: '0' | '1']>;
 
 /** A decision script's reply, and how many replicas confirmed its writes (WAIT). */
 interface Decided { reply: string; confirmed: number }
@@ -110,6 +112,7 @@ const commands = scriptCommands<TransitCommands>({
 
 export class TransitStore {
     readonly keyPrefix: string;
+    readonly layout: KeyLayout;
     readonly stream: string;
     private readonly streamLength: number;
     private readonly recordTtl: number;
@@ -119,7 +122,8 @@ export class TransitStore {
     private readonly replicaTimeout: number;
 
     constructor(private readonly client: RedisClient, settings: StoreSettings) {
-        this.keyPrefix = checkKeyPrefix(settings.keyPrefix);
+        this.layout = settings.layout ?? 'uid';
+        this.keyPrefix = this.layout === 'original' ? '' : checkKeyPrefix(settings.keyPrefix);
         this.stream = checkStreamKey(settings.stream);
         this.streamLength = settings.streamLength ?? DEFAULT_STREAM_LENGTH;
         this.recordTtl = settings.recordTtl ?? DEFAULT_RECORD_TTL_MS;
@@ -129,7 +133,15 @@ export class TransitStore {
         this.replicaTimeout = settings.replicaTimeout ?? 100;
     }
 
-    /** Checks and consumes the card's pass in one step. `card` must be normalised. */
+    /**
+     * The id a card is known by in Redis and in events, from its normalised hex UID: the
+     * UID itself, or in the original's layout its number. Throws InvalidCardError.
+     */
+    cardId(uid: string): string {
+        return storedCardId(uid, this.layout);
+    }
+
+    /** Checks and consumes the card's pass in one step. `card` is a cardId() result. */
     async tap(card: string, gateId: string, tapId: string, repeatWindowMs: number): Promise<TapDecision> {
         checkOperationId(gateId, 'gate id');
         checkOperationId(tapId, 'tap id');
@@ -201,13 +213,15 @@ export class TransitStore {
 }
 
 /**
- * The store a transit node uses: the connection's command client, the node's key prefix
- * (empty is allowed: the original's bare card ids) and stream, and the connection's
+ * The store a transit node uses: the connection's command client, the node's key layout
+ * and prefix (see keyLayout) and stream, and the connection's
  * deadline so that a decision reaching a paused Redis too late changes nothing.
  */
-export function storeForConnection(connection: RedisConnection, keyPrefix: string | undefined, stream: string | undefined): TransitStore {
+export function storeForConnection(connection: RedisConnection, config: { keyPrefix?: string; stream?: string; cardKeys?: string }): TransitStore {
+    const { keyPrefix, stream } = config;
     return new TransitStore(connection.decisionClient, {
         keyPrefix: keyPrefix ?? DEFAULT_KEY_PREFIX,
+        layout: keyLayout(config.cardKeys, keyPrefix),
         stream: stream || DEFAULT_STREAM,
         deadline: () => connection.deadline(),
         cluster: connection.mode === 'cluster',

@@ -19,7 +19,7 @@ describe('RedisConnection (real Redis)', function () {
             replicas: 1, commandTimeout: 3000, healthCheckInterval: 0 });
         const { command, decisionClient } = connection;
         await waitFor(() => command.status === 'ready' && decisionClient.status === 'ready', 5000, 'both clients ready');
-        const store = storeForConnection(connection, 'conn-test:pass:', 'conn-test:events');
+        const store = storeForConnection(connection, { keyPrefix: 'conn-test:pass:', stream: 'conn-test:events' });
         const sale = store.sell('C0FFEE01', 'TEN_TRIP', `s-${Date.now()}`, 't').then(
             () => ({ at: Date.now(), outcome: 'sold' }), (err: Error) => ({ at: Date.now(), outcome: err.name }));
         await command.ping();
@@ -38,7 +38,7 @@ describe('RedisConnection (real Redis)', function () {
         const { command } = connection;
         // The check made when the client is ready is the only one in this test.
         await waitFor(() => connection?.deadline() !== 0, 5000, 'the clock offset measured');
-        const store = storeForConnection(connection, 'conn-test:pass:', 'conn-test:events');
+        const store = storeForConnection(connection, { keyPrefix: 'conn-test:pass:', stream: 'conn-test:events' });
         for (const stepDays of [-10, 10]) {
             await withWallClockStepped(stepDays * DAY_MS, async () => {
                 const before = await redisNowMs(command);

@@ -1,19 +1,38 @@
 import assert from 'assert';
 import { InvalidCardError, normaliseCardId } from '../../../nodes/lib/card-id';
 import { describeEvent } from '../../../nodes/lib/transit/events';
+import { keyLayout, storedCardId } from '../../../nodes/lib/transit/keys';
 import { parsePassType } from '../../../nodes/lib/transit/pass-types';
 import { SaleSession } from '../../../nodes/lib/transit/sale-session';
 
 describe('card ids', function () {
-    it('normalises hex, separators and decimal numbers', function () {
+    it('normalises hex and separators; text is always hex, even all digits', function () {
         assert.strictEqual(normaliseCardId('04:a1:b2:c3'), '04A1B2C3');
         assert.strictEqual(normaliseCardId('04-A1 B2-C3-D4-E5-F6'), '04A1B2C3D4E5F6');
-        assert.strictEqual(normaliseCardId(584190296452), '584190296452');
+        assert.strictEqual(normaliseCardId('04111111'), '04111111');
         assert.strictEqual(normaliseCardId('584190296452'), '584190296452');
     });
 
+    it("reads a number as one of the original's card numbers, giving the UID it came from", function () {
+        assert.strictEqual(normaliseCardId(19892716500), '04A1B2C3');
+        assert.strictEqual(normaliseCardId(19892716500n), '04A1B2C3');
+        // No check byte: 4111111 is not a number the original's reader could have given.
+        assert.throws(() => normaliseCardId(4111111), /invalid card id: 4111111 \(a number is read as the original's card number/);
+    });
+
+    it("names passes by UID, or in the original's layout by the original's number", function () {
+        assert.strictEqual(storedCardId('04A1B2C3', 'uid'), '04A1B2C3');
+        assert.strictEqual(storedCardId('04A1B2C3', 'original'), '19892716500');
+        assert.strictEqual(storedCardId('04111111', 'original'), '17466200341');
+        assert.throws(() => storedCardId('ABCD', 'original'), InvalidCardError);
+        assert.strictEqual(keyLayout(undefined, ''), 'original');
+        assert.strictEqual(keyLayout('', 'transit:pass:'), 'uid');
+        assert.strictEqual(keyLayout('uid', ''), 'uid');
+        assert.throws(() => keyLayout('decimal', ''), /invalid card keys "decimal"/);
+    });
+
     it('refuses anything that is not a card id', function () {
-        for (const bad of ['', 'AB', '123', '04A1B2C3!', ['04A1B2C3'], 'G123', 'AB*', 'AB{1}', '__proto__', 'a'.repeat(33), 'x'.repeat(100), -5, 1.5, 2 ** 60, NaN, null, undefined, {}, [], Buffer.from('ABCD'), true]) {
+        for (const bad of ['', 'AB', '123', '04A1B2C3!', ['04A1B2C3'], 'G123', 'AB*', 'AB{1}', '__proto__', 'a'.repeat(33), 'x'.repeat(100), -5, 1.5, 2 ** 60, 584190296452, NaN, null, undefined, {}, [], Buffer.from('ABCD'), true]) {
             assert.throws(() => normaliseCardId(bad), InvalidCardError, String(bad));
         }
     });

@@ -148,6 +148,31 @@ describe('TransitStore (real Redis)', function () {
             assert.strictEqual((await store.tap(id, 'g2', `r3-${id}`, 5000)).granted, true);
         });
 
+        for (const cluster of [false, true]) {
+            it(`keeps a repeat tap off the original channels, in the stream with its reason, and wakes monitors on the stream's channel${cluster ? ' (Cluster outbox)' : ''}`, async function () {
+                // On pass-denied the original monitor prints "tried to start a journey without a valid pass!".
+                const stream = `test:events:quiet:${cluster}`;
+                const quietStore = new TransitStore(redis, { keyPrefix: 'test:pass:', stream, cluster });
+                const sub = new Redis(sharedRedis().port);
+                const heard: string[] = [];
+                sub.on('pmessage', (_p: string, ch: string) => heard.push(ch));
+                sub.on('message', (ch: string, m: string) => heard.push(`${ch} <- ${m}`));
+                await sub.psubscribe('pass-*');
+                await sub.subscribe(stream);
+                const id = card();
+                await quietStore.sell(id, 'TEN_TRIP', `s-${id}`, 't');
+                await quietStore.tap(id, 'g1', `q1-${id}`, 5000);
+                assert.strictEqual((await quietStore.tap(id, 'g1', `q2-${id}`, 5000)).reason, 'repeat-tap');
+                await quietStore.tap(card(), 'g1', `q3-${id}`, 5000);
+                await new Promise((r) => setTimeout(r, 100));
+                assert.deepStrictEqual(heard, ['pass-issued:TEN_TRIP', 'pass-used:TEN_TRIP', `${stream} <- pass-denied`, 'pass-denied']);
+                const entries = await redis.xrange(stream, '-', '+');
+                const denials = entries.filter(([, f]) => f[1] === 'pass-denied').map(([, f]) => JSON.parse(f[3]).reason);
+                assert.deepStrictEqual(denials, ['repeat-tap', 'no-pass']);
+                await sub.quit();
+            });
+        }
+
         it('a retried tap id is answered from the record and never charged twice', async function () {
             const id = card();
             await store.sell(id, 'TEN_TRIP', `s-${id}`, 't');
