@@ -17,7 +17,7 @@ interface ReaderDef extends NodeDef {
     bus: string | number;
     device: string | number;
     rstPin: string | number;
-    /** Gone: ids are always the hex UID (see the close of start()). `decimal` in an older flow is reported. */
+    /** Gone: ids are always the hex UID. `decimal`, in a flow saved before, is reported once at start. */
     idFormat?: string;
     pollInterval: string | number;
     mode: 'auto' | 'simulated';

@@ -1,5 +1,5 @@
-// Where transit data lives in Redis. The pass key is the prefix plus the card id, so an
-// empty prefix gives the original's bare card-id keys. Every other key a script touches
+// Where transit data lives in Redis. The pass key is the prefix plus the card id: the hex
+// UID, or in the original's layout (see KeyLayout) its bare number. Every other key a script touches
 // for a card carries the pass key as its hash tag, so in a Redis Cluster they all land
 // in the pass key's slot (a tag "{k}" hashes like the plain key "k").
 
