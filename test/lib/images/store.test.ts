@@ -32,7 +32,7 @@ describe('images: store script, retention and listing (real Redis)', function ()
             const at = before - 1000;
             const stored = await store.store(jpeg, { camera: 'porch', lux: 117.8, timestamp: at });
             const after = await redisNowMs(redis);
-            assert.match(stored.id, /^\d{13}-\d{12}$/);
+            assert.match(stored.id, /^\d{10}\.\d{15}$/);
             // The id and the index's score are Redis's time at storing; the capture time is metadata.
             const storedAt = storedMsOf(stored.id);
             assert.ok(storedAt >= before && storedAt <= after, `stored at ${storedAt}, between ${before} and ${after}`);
