@@ -44,6 +44,7 @@ export const NO_CAMERA_STDERR = '[0:00:00.973462811] [2566]  INFO Camera camera_
  */
 export function rpicamMetadata(lux: number | string): string {
     return ['{',
+        // not a date: the sensor's timestamp, ns since the Pi booted.
         '    "SensorTimestamp": 1077370374000,',
         '    "ScalerCrop": "(0, 0)/4608x2592",',
         '    "DigitalGain": 1.00024,',
