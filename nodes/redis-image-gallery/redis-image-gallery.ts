@@ -6,6 +6,7 @@ import fs from 'fs';
 import path from 'path';
 import type { Request, Response } from 'express';
 import type { NodeAPI, NodeDef } from 'node-red';
+import { watchCaptureScript } from '../common/capture-script';
 import { handleInput } from '../common/input';
 import { attachToServer } from '../common/redis-user';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
@@ -102,15 +103,15 @@ export = function register(RED: NodeAPI): void {
             if (closed) void stop();
             else unlisten = stop;
         }, (err: Error) => node.warn(err.message));
+        // Pictures the original capture script writes are adopted as they appear. A read-only
+        // user (docs/redis-users.acl) may not: the image store does it with the camera's
+        // user, so the refusal is only a debug line. An input message still reports it.
+        const live = watchCaptureScript(RED, node, 'redis-image-gallery', connection, keys);
+        live.on('refused', (_what, reason) => node.debug(reason));
+        live.on('error', (err) => node.warn(err.message));
         const adopt = () => adoptLegacy(connection.command, keys).then((n) => {
             if (n > 0) node.log(RED._('redis-image-gallery.log.adopted', { count: n }));
             return n;
-        });
-        // A read-only user (docs/redis-users.acl) may not adopt: the image store does it
-        // with the camera's user. An input message still reports the refusal.
-        node.onRedisReady = () => void adopt().catch((err: Error) => {
-            if (/^NOPERM\b/.test(err.message)) node.debug(err.message);
-            else node.warn(err.message);
         });
         node.status({ fill: 'green', shape: 'dot', text: base });
 

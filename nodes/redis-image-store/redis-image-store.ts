@@ -8,6 +8,7 @@ import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { describeSkew } from '../lib/images/clock-skew';
 import { ImageInputError } from '../lib/images/content';
 import { ImageStore, StoredImage } from '../lib/images/store';
+import { watchCaptureScript } from '../common/capture-script';
 
 interface ImageStoreConfig extends NodeDef {
     server: string;
@@ -56,14 +57,16 @@ export = function register(RED: NodeAPI): void {
             showSettingsError(RED, node, 'redis-image-store', settingsError);
         }
 
-        // Images the original capture script wrote (no index) join the index once Redis is there.
-        if (store) {
-            const adopting = store;
-            node.onRedisReady = () => {
-                adopting.adoptLegacy().then((n) => {
-                    if (n > 0) node.log(RED._('redis-image-store.log.adopted', { count: n }));
-                }, (err: Error) => node.warn(RED._('redis-image-store.errors.adopt-failed', { error: err.message })));
-            };
+        // Images the original capture script wrote (no index) join the index once Redis is
+        // there, and each one it writes later as soon as it appears (live-adoption.ts).
+        if (store && connection) {
+            const live = watchCaptureScript(RED, node, 'redis-image-store', connection, store.keys);
+            live.on('refused', (what, reason) => {
+                if (what === 'adopt') node.warn(RED._('redis-image-store.errors.adopt-failed', { error: reason }));
+                else if (what === 'subscribe') node.log(RED._('redis-image-store.log.no-live-subscribe', { error: reason }));
+                else node.log(RED._('redis-image-store.log.no-live-config', { error: reason }));
+            });
+            live.on('error', (err) => node.warn(RED._('redis-image-store.errors.adopt-failed', { error: err.message })));
         }
 
         // Cameras whose clock is known to be wrong: told once in the log, and again when it is right.

@@ -23,6 +23,7 @@ import { joinDashboardSocket } from './dashboard-socket';
 import { ImageStore } from '../../nodes/lib/images/store';
 import { makeTestCard } from '../../nodes/lib/camera/test-card';
 import { SseClient } from './sse-client';
+import { captureScriptPicture } from '../support/original-camera';
 
 interface NodeSet {
     id: string;
@@ -402,6 +403,37 @@ describe('demo stack (npm start)', function () {
                 await late.waitFor({ timeout: 15000 });
                 assert.match(await late.locator('.clock-note').innerText(), /^camera clock said /);
                 assert.strictEqual(await gallery.locator('#grid .card').first().getAttribute('data-id'), wrong.id);
+            } finally {
+                await gallery.close();
+            }
+        });
+
+        it('filters the open gallery by lux, and shows the original capture script\'s picture as it is written', async function () {
+            const gallery = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+            try {
+                await gallery.goto(`${stack.nodeRed.editorUrl.replace(/\/$/, '')}/gallery`);
+                await gallery.locator('#live-state', { hasText: /live/i }).waitFor({ timeout: 15000 });
+                // Brighter than the demo's simulated camera ever is (at most 500 lux), so its
+                // pictures, taken every 30 s meanwhile, stay out of this range.
+                const store = new ImageStore(redis, { keyPrefix: 'image:', index: 'image-index', thumbnailWidth: 64 });
+                const card = () => makeTestCard({ width: 320, height: 240, quality: 80, time: new Date() });
+                const bright = await store.store(card(), { camera: 'sun', lux: 900 });
+                const dark = await store.store(card(), { camera: 'cellar', lux: 3 });
+                await gallery.locator('#filter-lux-min').fill('800');
+                await gallery.locator('#filter-lux-max').fill('1000');
+                await gallery.locator('#filters button[type="submit"]').click();
+                await gallery.locator(`#grid .card[data-id="${bright.id}"]`).waitFor({ timeout: 15000 });
+                assert.deepStrictEqual(await gallery.locator('#grid .card').evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.id)), [bright.id]);
+                // capture.py (pipelined HSET + EXPIRE, no publish) while the page is open: adopted and shown at once.
+                const seconds = Math.floor((await redisNowMs(redis)) / 1000);
+                await captureScriptPicture(redis, seconds, card(), 950);
+                const original = gallery.locator(`#grid .card[data-id="${seconds}"]`);
+                await original.waitFor({ timeout: 15000 });
+                assert.match(await original.locator('.caption span').first().innerText(), /950 lux/);
+                // A dark picture arriving live stays out of the filtered page.
+                const late = await store.store(card(), { camera: 'cellar', lux: 4 });
+                await gallery.waitForTimeout(1000);
+                assert.strictEqual(await gallery.locator(`#grid .card[data-id="${late.id}"], #grid .card[data-id="${dark.id}"]`).count(), 0);
             } finally {
                 await gallery.close();
             }

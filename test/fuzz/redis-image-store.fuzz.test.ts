@@ -72,8 +72,8 @@ describe('fuzz: redis-image-store', function () {
         assert.equal(tracker.unsolicited.length, 0);
 
         const keys = await assertKeysMatch(ctx.redis, [
-            new RegExp(`^${literal(PREFIX)}\\d{13}-\\d{12}$`),
-            new RegExp(`^${literal(INDEX)}(:seq|:bytes|:sizes|:sizes:camera|:cameras)?$`),
+            new RegExp(`^${literal(PREFIX)}\\d{10}\\.\\d{15}$`),
+            new RegExp(`^${literal(INDEX)}(:seq|:bytes|:sizes|:sizes:camera|:cameras|:lux)?$`),
             new RegExp(`^${literal(INDEX)}:camera:[^\\u0000-\\u001f\\u007f]{1,64}$`, 'u'),
         ]);
         const hashes = keys.filter((k) => k.startsWith(PREFIX)).map((k) => k.slice(PREFIX.length)).sort();

@@ -76,7 +76,9 @@ describe('pi-camera node', function () {
         const img = decode(jpeg);
         assert.deepEqual([img.width, img.height], [320, 240]);
         const image = msg.image as Record<string, unknown>;
-        assert.deepEqual({ ...image, timestamp: 0 }, { timestamp: 0, width: 320, height: 240, size: jpeg.length, mimeType: 'image/jpeg', camera: 'porch' });
+        // The simulated scene's brightness, a whole number of lux (see simulatedLux).
+        assert.ok(Number.isInteger(image.lux) && (image.lux as number) >= 20 && (image.lux as number) <= 500, `lux ${String(image.lux)}`);
+        assert.deepEqual({ ...image, timestamp: 0, lux: 0 }, { timestamp: 0, width: 320, height: 240, size: jpeg.length, mimeType: 'image/jpeg', camera: 'porch', lux: 0 });
         assert.ok((image.timestamp as number) >= before && (image.timestamp as number) <= Date.now());
         assert.equal(msg.topic, 'porch-sensor');
         assert.equal(msg.keep, 42);
@@ -105,6 +107,8 @@ describe('pi-camera node', function () {
             const img = decode(msg.payload as Buffer);
             assert.deepEqual([img.width, img.height], [400, 300]);
             assert.equal((msg.image as { size: number }).size, (msg.payload as Buffer).length);
+            // The stand-in's metadata says "Lux": 268.436, as rpicam-still writes it.
+            assert.equal((msg.image as { lux: number }).lux, 268.436);
         }
         const events = fake.events();
         assert.deepEqual(events.map((e) => e.event), ['start', 'end', 'start', 'end', 'start', 'end']);

@@ -116,6 +116,32 @@ describe('redis-image-gallery node', function () {
         assert.strictEqual(none.body.toString(), '[]');
     });
 
+    it('filters by a lux range (minLux, maxLux) with camera, time and paging; unmeasured pictures only without it', async function () {
+        const { stored } = await start();
+        const luxes = [10, 120, 300, undefined, 250];
+        const ids: string[] = [];
+        for (const [i, lux] of luxes.entries()) {
+            ids.push(await store(stored, makeJpeg(32, 24, i * 40), { lux, camera: i % 2 ? 'garage' : 'porch' }));
+            while (storedMsOf(ids[i]) >= await redisNowMs(redis)) await new Promise((r) => setTimeout(r, 1));
+        }
+        const ids0 = async (query: string) => {
+            const reply = await get(`${base}/api/images?${query}`);
+            assert.strictEqual(reply.status, 200, query);
+            return { ids: (JSON.parse(reply.body.toString()) as Array<{ id: string }>).map((i) => i.id), link: String(reply.headers.link ?? '') };
+        };
+        assert.deepStrictEqual((await ids0('minLux=100&maxLux=300')).ids, [ids[4], ids[2], ids[1]]);
+        assert.deepStrictEqual((await ids0('minLux=100&camera=porch')).ids, [ids[4], ids[2]]);
+        assert.deepStrictEqual((await ids0(`maxLux=200&from=${storedMsOf(ids[1])}`)).ids, [ids[1]]);
+        assert.deepStrictEqual((await ids0('minLux=0')).ids, [ids[4], ids[2], ids[1], ids[0]], 'the unmeasured upload is not in any lux range');
+        assert.strictEqual((await ids0('')).ids.length, 5);
+        const page = await ids0('minLux=100&limit=2');
+        assert.deepStrictEqual(page.ids, [ids[4], ids[2]]);
+        assert.match(page.link, /minLux=100/, 'the next page keeps the filter');
+        assert.deepStrictEqual((await ids0(`minLux=100&limit=2&cursor=${ids[2]}`)).ids, [ids[1]]);
+        // Not a lux: ignored, as the time filters ignore what is not a time.
+        assert.strictEqual((await ids0('minLux=-5&maxLux=bright')).ids.length, 5);
+    });
+
     it('caches immutably with ETag and 304, and serves byte ranges with 206 and 416', async function () {
         const { stored } = await start();
         const jpeg = makeJpeg(200, 100);

@@ -40,7 +40,7 @@ describe('redis-image-store node', function () {
         helper.getNode('store').receive({ payload: jpeg, image: { camera: 'garden', lux: 42, timestamp: captured }, topic: 'kept' } as never);
         await waitFor(() => out.length === 1, 3000, 'stored message');
         const msg = out[0] as Record<string, unknown> & { image: Record<string, unknown> };
-        assert.match(String(msg.payload), /^\d{13}-\d{12}$/);
+        assert.match(String(msg.payload), /^\d{10}\.\d{15}$/);
         assert.ok(storedMsOf(String(msg.payload)) >= captured, 'the id is the time Redis stored it');
         assert.strictEqual(msg.image.timestamp, captured);
         assert.strictEqual(msg.image.clockSkewMs, undefined);

@@ -40,7 +40,7 @@ export function aclFileWithPasswords(): { text: string; passwords: Record<string
  * administrator's job here (the counter's user may not run CONFIG), as in redis.conf.
  * DEBUG is enabled so that only the ACL stands between a device and it.
  */
-export async function startAclRedis(extraArgs: string[] = ['--notify-keyspace-events', 'K$gx', '--enable-debug-command', 'yes'],
+export async function startAclRedis(extraArgs: string[] = ['--notify-keyspace-events', 'K$ghx', '--enable-debug-command', 'yes'],
     edit: (text: string) => string = (text) => text): Promise<AclRedis> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-iot-acl-'));
     const { text: shipped, passwords } = aclFileWithPasswords();

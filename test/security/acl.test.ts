@@ -11,6 +11,7 @@ import { httpNodeModule, ServedHttpNode } from '../support/http-node';
 import { TransitStore } from '../../nodes/lib/transit/store';
 import { DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from '../../nodes/lib/transit/keys';
 import { makeJpeg } from '../lib/images/fixtures';
+import { captureScriptPicture } from '../support/original-camera';
 import { ACL_FILE, AclRedis, DEVICE_USERS, startAclRedis } from './acl-users';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
@@ -311,7 +312,7 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
                 await admin.set(KEY, '7');
                 await waitFor(() => last(out) === 7, 5000, 'a change without notifications');
             } finally {
-                await admin.call('CONFIG', 'SET', 'notify-keyspace-events', 'K$gx');
+                await admin.call('CONFIG', 'SET', 'notify-keyspace-events', 'K$ghx');
             }
         });
 
@@ -388,6 +389,33 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
             assert.deepStrictEqual(['store', 'redis-camera', 'redis-gallery'].flatMap(problemsLoggedBy), []);
         });
 
+        // capture.py never publishes: the camera user's store node sees its HSET on the keyspace
+        // channel (notify-keyspace-events K$ghx, as README asks in redis.conf) and adopts it;
+        // the read-only gallery lists it, filters by lux and hears the announcement.
+        it("the camera user adopts the original capture script's picture as it is written; the gallery lists and filters it", async function () {
+            const { stored, caught } = await startCameraAndGallery();
+            await waitFor(async () => Number(await admin.call('PUBSUB', 'NUMPAT')) >= 1
+                && ((await admin.call('PUBSUB', 'NUMSUB', 'image-index:new')) as [string, number])[1] >= 1, 10000, 'the store following the image keys');
+            const announced: string[] = [];
+            const listener = acl.clientAs('gallery');
+            try {
+                await listener.subscribe('image-index:new');
+                listener.on('message', (_channel, id: string) => announced.push(id));
+                const seconds = Math.floor(Number((await admin.time())[0])) - 1;
+                await captureScriptPicture(admin, seconds, makeJpeg(40, 30), 268);
+                await waitFor(() => announced.includes(String(seconds)), 5000, 'the announcement');
+                const ours = await storePicture(stored, caught, makeJpeg(96, 64));
+                const bright = JSON.parse((await get('/gallery/api/images?minLux=200&maxLux=300')).body.toString()) as Array<{ id: string; lux: string }>;
+                assert.deepStrictEqual(bright.map((image) => [image.id, image.lux]), [[String(seconds), '268']]);
+                const all = JSON.parse((await get('/gallery/api/images')).body.toString()) as Array<{ id: string }>;
+                const order = all.map((image) => image.id);
+                assert.ok(order.indexOf(ours) === 0 && order.indexOf(String(seconds)) > 0, `listed newest first: ${order.join(', ')}`);
+                assert.deepStrictEqual(['store', 'gallery', 'redis-camera', 'redis-gallery'].flatMap(problemsLoggedBy), []);
+            } finally {
+                listener.disconnect();
+            }
+        });
+
         // On every (re)connect the gallery tries to adopt the original capture script's
         // pictures, which needs SCAN and a write script; with a read-only user that is the
         // image store's job (the camera user may), so the refusal must not be a warning.
@@ -406,6 +434,9 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
             await refused(camera, 'GET', 'mycounter');
             await refused(camera, 'PUBLISH', 'pass-issued:TEN_TRIP', '{}');
             await refused(camera, 'EVAL', "return redis.call('DEL', 'mycounter')", 0);
+            // Its keyspace channel is the image keys' only: not every key's, not the cards'.
+            await refusedSubscription(acl, 'camera', 'psubscribe', '__keyspace@0__:*');
+            await refusedSubscription(acl, 'camera', 'psubscribe', '__keyspace@0__:transit:pass:*');
         });
 
         it('the gallery can neither write nor delete pictures', async function () {
@@ -419,6 +450,8 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
             await refused(gallery, 'EXPIRE', `image:${id}`, 1);
             await refused(gallery, 'ZREM', 'image-index', id);
             await refused(gallery, 'ZADD', 'image-index', 1, 'fake');
+            await refused(gallery, 'ZADD', 'image-index:lux', 1, 'fake');
+            await refused(gallery, 'ZREM', 'image-index:lux', id);
             await refused(gallery, 'SET', `image:${ORIGINAL_IMAGE_ID}`, 'x');
             await refused(gallery, 'EVAL', "return redis.call('DEL', KEYS[1])", 1, `image:${id}`);
             await refused(gallery, 'PUBLISH', 'image-index:new', ORIGINAL_IMAGE_ID);

@@ -9,9 +9,13 @@ export async function redisNowMs(redis: { time(): Promise<Array<string | number>
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 
-/** The Redis-clock ms an image id of ours starts with: when Redis stored it (the index's score). */
+/**
+ * The Redis-clock ms an image id of ours names: when Redis stored it (the index's score).
+ * Ids are `<10-digit seconds>.<3-digit ms><12-digit seq>`; earlier releases' `<ms>-<seq>` too.
+ */
 export function storedMsOf(id: string): number {
-    return Number(id.split('-')[0]);
+    const decimal = /^(\d{10})\.(\d{3})\d{12}$/.exec(id);
+    return decimal ? Number(decimal[1]) * 1000 + Number(decimal[2]) : Number(id.split('-')[0]);
 }
 
 /**

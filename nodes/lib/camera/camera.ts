@@ -2,9 +2,10 @@
 // 'auto' uses rpicam-still (or libcamera-still) when it is installed and sees a camera,
 // and the simulated test card otherwise, so the same flow runs on a Pi and on a laptop.
 import { execFile } from 'child_process';
-import { captureArgs, findCaptureProgram } from './command';
+import { captureArgs, findCaptureProgram, writesMetadata } from './command';
 import { CaptureError } from './errors';
 import { jpegSize } from '../jpeg';
+import { metadataFile, readLux, simulatedLux } from './metadata';
 import { runCapture } from './run';
 import type { CameraSettings } from './settings';
 import { testCardOffThread } from '../off-thread/jpeg-work';
@@ -19,7 +20,10 @@ export interface Still {
     height: number;
     /** Unix ms when the picture was taken (after the capture, as the original did). */
     timestamp: number;
-    /** Scene brightness; only when the camera reports it (rpicam-still on stdout does not). */
+    /**
+     * Scene brightness: what rpicam-still measured (its metadata's Lux), the simulated
+     * scene's; absent when nothing measured it (libcamera-still, or no metadata written).
+     */
     lux?: number;
 }
 
@@ -49,11 +53,17 @@ export async function takeStill(source: CameraSource, settings: CameraSettings, 
         if (signal?.aborted) throw new CaptureError('stopped');
         const time = new Date();
         const jpeg = await testCardOffThread({ width: settings.width, height: settings.height, quality: settings.quality, time, label });
-        return { jpeg, width: settings.width, height: settings.height, timestamp: time.getTime() };
+        return { jpeg, width: settings.width, height: settings.height, timestamp: time.getTime(), lux: simulatedLux(time) };
     }
-    const jpeg = await runCapture(source.program, captureArgs(settings), { timeoutMs: settings.timeout, signal });
-    const timestamp = Date.now();
-    // The camera may round the size to what its sensor modes allow: report what it produced.
-    const size = jpegSize(jpeg) ?? { width: settings.width, height: settings.height };
-    return { jpeg, ...size, timestamp };
+    const metadata = writesMetadata(source.program) ? await metadataFile() : undefined;
+    try {
+        const jpeg = await runCapture(source.program, captureArgs(settings, metadata?.file), { timeoutMs: settings.timeout, signal });
+        const timestamp = Date.now();
+        // The camera may round the size to what its sensor modes allow: report what it produced.
+        const size = jpegSize(jpeg) ?? { width: settings.width, height: settings.height };
+        const lux = metadata ? await readLux(metadata.file) : undefined;
+        return { jpeg, ...size, timestamp, ...(lux === undefined ? {} : { lux }) };
+    } finally {
+        await metadata?.remove().catch(() => undefined);
+    }
 }

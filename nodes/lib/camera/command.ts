@@ -1,5 +1,6 @@
 // Which still-capture program this Pi has, and its arguments. Bookworm names it
 // rpicam-still; Bullseye has only libcamera-still (same options). raspistill is gone.
+import path from 'path';
 import { findOnPath } from '../child-process';
 import type { CameraSettings } from './settings';
 
@@ -18,8 +19,19 @@ export function findCaptureProgram(searchPath = process.env.PATH ?? ''): string 
 // taken; half a second is enough in daylight and keeps a capture well under a second.
 const SETTLE_MS = 500;
 
-/** JPEG to stdout, no preview window, no embedded EXIF thumbnail, quiet stderr except errors. */
-export function captureArgs(settings: CameraSettings): string[] {
+/**
+ * Whether this program can write the still's metadata (`--metadata`): rpicam-still can;
+ * Bullseye's libcamera-still has no such option and would refuse to run with it.
+ */
+export function writesMetadata(program: string): boolean {
+    return path.basename(program) === 'rpicam-still';
+}
+
+/**
+ * JPEG to stdout, no preview window, no embedded EXIF thumbnail, quiet stderr except errors;
+ * with metadataFile, the still's libcamera metadata (its Lux) as JSON in that file.
+ */
+export function captureArgs(settings: CameraSettings, metadataFile?: string): string[] {
     const args = [
         '--nopreview',
         '--camera', String(settings.camera),
@@ -35,6 +47,7 @@ export function captureArgs(settings: CameraSettings): string[] {
     if (settings.hflip) args.push('--hflip');
     if (settings.vflip) args.push('--vflip');
     if (settings.autofocus) args.push('--autofocus-on-capture');
+    if (metadataFile) args.push('--metadata', metadataFile, '--metadata-format', 'json');
     args.push('--output', '-');
     return args;
 }

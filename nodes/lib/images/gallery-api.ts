@@ -6,7 +6,7 @@ import type { Request, Response } from 'express';
 import type { RedisClient } from '../redis/connection';
 import { sniffMime } from './content';
 import { ImageKeys, isImageId, isLegacyId } from './ids';
-import { etagForId, etagMatches, IMMUTABLE, parseRange, parseTime } from './http';
+import { etagForId, etagMatches, IMMUTABLE, parseLux, parseRange, parseTime } from './http';
 import { listCameras, listImages, orIfWrongType, readSummary } from './list';
 import { cacheThumbnail } from './store';
 import { thumbnailOffThread } from '../off-thread/jpeg-work';
@@ -71,6 +71,8 @@ export class GalleryApi {
                 from: parseTime(q.from),
                 to: parseTime(q.to),
                 camera,
+                minLux: parseLux(q.minLux),
+                maxLux: parseLux(q.maxLux),
             });
             const body = JSON.stringify(page.images);
             const etag = `W/"${crypto.createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;

@@ -49,3 +49,9 @@ export function parseTime(value: unknown): number | undefined {
     const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
     return Number.isFinite(n) ? n : undefined;
 }
+
+/** Parses a lux query parameter: a number of at least 0. undefined when absent or invalid. */
+export function parseLux(value: unknown): number | undefined {
+    if (typeof value !== 'string' || !/^\d+(\.\d+)?$/.test(value)) return undefined;
+    return Number(value);
+}

@@ -1,10 +1,20 @@
-// Image ids and the key names derived from them. New ids are `<capture ms>-<seq>` (seq
-// from one INCR, so two images never share an id, even in the same millisecond or from
-// two Pis); the original capture script's ids are unix seconds (10 digits). Anything
-// else is not an id: routes answer 404 without asking Redis.
+// Image ids and the key names derived from them. Ids are decimal numbers of seconds:
+//
+// - new ids, `<10-digit seconds>.<3-digit ms><12-digit seq>`: the moment Redis stored the
+//   picture, then a sequence from one INCR, so two images never share an id, even in the
+//   same millisecond or from two Pis. The original gallery (v0.0.2) titles a picture
+//   `new Date(parseInt(imageId * 1000, 10))`, which for these ids is the stored moment;
+//   the ms digits come first, so the seconds are exact, and the zero-padded sequence keeps
+//   ids of one millisecond in lexical order (the index's tie-break);
+// - the original capture script's ids, unix seconds (10 digits);
+// - ids of earlier releases, `<13-digit ms>-<seq>`, still found in Redis until they age out.
+//
+// Anything else is not an id: routes answer 404 without asking Redis.
 
-export const IMAGE_ID = /^\d{10}(\d{3}-\d{1,15})?$/;
+const NEW_ID = /^(\d{10})\.(\d{3})\d{12,15}$/;
+const DASHED_ID = /^(\d{13})-\d{1,15}$/;
 const LEGACY_ID = /^\d{10}$/;
+export const IMAGE_ID = new RegExp(`${NEW_ID.source}|${DASHED_ID.source}|${LEGACY_ID.source}`);
 
 export const DEFAULT_KEY_PREFIX = 'image:';
 export const DEFAULT_INDEX = 'image-index';
@@ -16,6 +26,18 @@ export function isImageId(id: unknown): id is string {
 
 export function isLegacyId(id: string): boolean {
     return LEGACY_ID.test(id);
+}
+
+/**
+ * The index score of an id, in ms: when Redis stored it for our ids; for the original's,
+ * its own seconds (it has no stored time). NaN for anything that is not an id.
+ */
+export function storedMsOfId(id: string): number {
+    const fresh = NEW_ID.exec(id);
+    if (fresh) return Number(fresh[1]) * 1000 + Number(fresh[2]);
+    const dashed = DASHED_ID.exec(id);
+    if (dashed) return Number(dashed[1]);
+    return LEGACY_ID.test(id) ? Number(id) * 1000 : NaN;
 }
 
 // No glob characters: the key prefix is also a SCAN MATCH pattern for legacy images.
@@ -46,6 +68,8 @@ export interface ImageKeys {
     sizes: string;
     cameras: string;
     channel: string;
+    /** Measured pictures by their lux (the gallery's brightness filter). */
+    lux: string;
     image(id: string): string;
     camera(name: string): string;
 }
@@ -70,6 +94,7 @@ export function imageKeys(keyPrefix: string, index: string, cluster = false): Im
         sizes: `${index}:sizes`,
         cameras: `${index}:cameras`,
         channel: `${index}:new`,
+        lux: `${index}:lux`,
         image: (id) => `${keyPrefix}${id}`,
         camera: (name) => `${index}:camera:${name}`,
     };

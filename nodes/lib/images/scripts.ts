@@ -16,10 +16,18 @@ import { REDIS_CLOCK } from '../redis/lua';
  */
 export const CLOCK_SKEW_LIMIT_MS = 5 * 60 * 1000;
 
+/**
+ * The `lux` of a picture nothing measured (an upload without msg.image.lux). The original
+ * gallery needs the field on every picture, and a lux is never negative, so this can not
+ * be mistaken for a measurement (0 would read as a dark scene); our API reports it as null.
+ */
+export const UNMEASURED_LUX = '-1';
+
 const SHARED = `${REDIS_CLOCK}
--- Removes one image everywhere: hash, main and camera indexes, size record, byte count.
+-- Removes one image everywhere: hash, main, lux and camera indexes, size record, byte count.
 local function forget(prefix, index, sizes, bytes, cameras, id)
   local key = prefix .. id
+  redis.call('ZREM', index .. ':lux', id)
   local camera = redis.call('HGET', sizes .. ':camera', id)
   if not camera and redis.call('TYPE', key).ok == 'hash' then camera = redis.call('HGET', key, 'camera') end
   redis.call('UNLINK', key)
@@ -39,10 +47,10 @@ end
 `;
 
 /**
- * KEYS: index, seq, bytes, sizes, cameras, camera index.
+ * KEYS: index, seq, bytes, sizes, cameras, camera index, lux index.
  * ARGV: key prefix, camera, capture ms (0: none given), max count, max bytes, max age ms,
- *       stored size (image + thumbnail), deadline (Redis clock ms, 0: none), then
- *       field/value pairs for the hash.
+ *       stored size (image + thumbnail), deadline (Redis clock ms, 0: none), lux (a whole
+ *       number of at least 0, or '' when nothing measured it), then field/value pairs for the hash.
  * Returns {new id, camera clock skew ms (0 when within CLOCK_SKEW_LIMIT_MS)}, and publishes
  * the id on `<index>:new`. A store that arrives after its deadline (its caller was told it
  * failed) writes nothing and answers a LATE error.
@@ -52,12 +60,18 @@ end
  * picture must not be evicted (or sorted) by a clock that is wrong. The camera's capture
  * time is kept as metadata (`timestamp`, `ts_ms`); when it is more than the limit away
  * from Redis's clock, `clock_skew_ms` (capture minus stored) flags it.
+ *
+ * Every picture gets a `lux` field, because the original gallery (v0.0.2) fails on a
+ * picture without one: the measured value, or UNMEASURED_LUX. Only measured pictures join
+ * the lux index.
  */
 export const STORE_SCRIPT = `${SHARED}
-local index, seq, bytes, sizes, cameras, camera_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local index, seq, bytes, sizes, cameras, camera_index, lux_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local prefix, camera = ARGV[1], ARGV[2]
 local ts, max_count, max_bytes, max_age, size = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-if not (ts and max_count and max_bytes and max_age and size) or (#ARGV - 8) % 2 ~= 0 or camera == '' then
+local lux = tonumber(ARGV[9])
+if not (ts and max_count and max_bytes and max_age and size) or (#ARGV - 9) % 2 ~= 0 or camera == ''
+  or (ARGV[9] ~= '' and not (lux and lux >= 0)) then
   return redis.error_reply('ERR image store: bad arguments')
 end
 local now = now_ms()
@@ -67,20 +81,21 @@ end
 if ts <= 0 then ts = now end
 local skew = ts - now
 if math.abs(skew) <= ${CLOCK_SKEW_LIMIT_MS} then skew = 0 end
--- The sequence is zero-padded so that, between images of the same millisecond (same
--- score), the index's lexical order is the order they were stored in.
-local id = string.format('%.0f-%012d', now, redis.call('INCR', seq))
+-- <seconds>.<ms><seq> (see ids.ts). The sequence is zero-padded so that, between images
+-- of the same millisecond (same score), the index's lexical order is the order they were stored in.
+local id = string.format('%.0f.%03d%012d', math.floor(now / 1000), now % 1000, redis.call('INCR', seq))
 local key = prefix .. id
 local fields = {'timestamp', string.format('%.0f', math.floor(ts / 1000)), 'ts_ms', string.format('%.0f', ts),
-  'stored_ms', string.format('%.0f', now), 'camera', camera}
+  'stored_ms', string.format('%.0f', now), 'camera', camera, 'lux', lux and string.format('%.0f', lux) or '${UNMEASURED_LUX}'}
 if skew ~= 0 then
   fields[#fields + 1] = 'clock_skew_ms'
   fields[#fields + 1] = string.format('%.0f', skew)
 end
-for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', key, unpack(fields))
 if max_age > 0 then redis.call('PEXPIRE', key, max_age) end
 redis.call('ZADD', index, now, id)
+if lux then redis.call('ZADD', lux_index, lux, id) end
 redis.call('ZADD', camera_index, now, id)
 redis.call('SADD', cameras, camera)
 redis.call('HSET', sizes, id, size)
@@ -118,8 +133,10 @@ return removed
 `;
 
 /**
- * Adopts images written by the original capture script (hash image:<seconds>, no index).
- * KEYS: index, bytes, sizes. ARGV: key prefix, ids... Returns how many were adopted.
+ * Adopts images written by the original capture script (hash image:<seconds>, no index):
+ * indexes them by their own timestamp, and by their lux when it is a measurement, and
+ * announces each on `<index>:new` as the store does, so open galleries show it at once.
+ * KEYS: index, bytes, sizes, lux index. ARGV: key prefix, ids... Returns how many were adopted.
  */
 export const ADOPT_SCRIPT = `
 local adopted = 0
@@ -131,6 +148,9 @@ for i = 2, #ARGV do
     if redis.call('ZADD', KEYS[1], 'NX', ts * 1000, id) == 1 then
       local size = redis.call('HSTRLEN', key, 'image_data')
       if redis.call('HSETNX', KEYS[3], id, size) == 1 then redis.call('INCRBY', KEYS[2], size) end
+      local lux = tonumber(redis.call('HGET', key, 'lux') or '')
+      if lux and lux >= 0 then redis.call('ZADD', KEYS[4], lux, id) end
+      redis.call('PUBLISH', KEYS[1] .. ':new', id)
       adopted = adopted + 1
     end
   end

@@ -33,6 +33,7 @@ export interface ImageStoreSettings extends Partial<RetentionSettings> {
 /** Metadata for one image, as a flow gives it in msg.image. */
 export interface ImageMetadata {
     camera?: unknown;
+    /** Scene brightness the camera measured: a finite number of at least 0 (anything else: not measured). */
     lux?: unknown;
     /** Capture time by the camera's clock, unix ms (a Date is accepted too); kept as metadata. */
     timestamp?: unknown;
@@ -62,9 +63,9 @@ interface ImageCommands {
 
 // defineCommand: EVALSHA with a fallback to EVAL when Redis has forgotten the script.
 const imageCommands = scriptCommands<ImageCommands>({
-    imageStore: { numberOfKeys: 6, lua: STORE_SCRIPT },
+    imageStore: { numberOfKeys: 7, lua: STORE_SCRIPT },
     imageForgetDangling: { numberOfKeys: 4, lua: FORGET_DANGLING_SCRIPT },
-    imageAdopt: { numberOfKeys: 3, lua: ADOPT_SCRIPT },
+    imageAdopt: { numberOfKeys: 4, lua: ADOPT_SCRIPT },
     imageCacheThumbnail: { numberOfKeys: 1, lua: CACHE_THUMBNAIL_SCRIPT },
 });
 
@@ -75,10 +76,14 @@ function captureMs(timestamp: unknown): number {
     return Number.isSafeInteger(ms) && ms >= 1e12 && ms < 1e13 ? ms : 0;
 }
 
-function luxField(lux: unknown): string | undefined {
-    if (typeof lux === 'number' && Number.isFinite(lux)) return String(Math.trunc(lux));
-    if (typeof lux === 'string' && /^-?\d+(\.\d+)?$/.test(lux.trim())) return String(Math.trunc(Number(lux)));
-    return undefined;
+/**
+ * The lux argument of the store script: a whole number, as the original capture script
+ * stores `int(image_metadata["Lux"])`, or '' when nothing measured it (the script then
+ * writes UNMEASURED_LUX). A lux is never negative: a negative value is no measurement.
+ */
+function luxArgument(lux: unknown): string {
+    const value = typeof lux === 'string' && /^\d+(\.\d+)?$/.test(lux.trim()) ? Number(lux) : lux;
+    return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? String(Math.trunc(value)) : '';
 }
 
 export class ImageStore {
@@ -140,14 +145,13 @@ export class ImageStore {
             ({ width, height } = size);
         }
         if (width !== undefined && height !== undefined) fields.push('width', String(width), 'height', String(height));
-        const lux = luxField(meta.lux);
-        if (lux !== undefined) fields.push('lux', lux);
         if (thumbnail) fields.push('thumbnail', thumbnail, 'thumbnail_size', String(thumbnail.length));
         const stored = bytes.length + (thumbnail?.length ?? 0);
         const k = this.keys;
         const [id, skew] = await imageCommands(this.client).imageStore(
-            k.index, k.seq, k.bytes, k.sizes, k.cameras, k.camera(camera),
+            k.index, k.seq, k.bytes, k.sizes, k.cameras, k.camera(camera), k.lux,
             k.keyPrefix, camera, captureMs(meta.timestamp), this.retention.maxCount, this.retention.maxBytes, this.retention.maxAgeMs, stored, this.deadline(),
+            luxArgument(meta.lux),
             ...fields,
         );
         const clockSkewMs = Number(skew) || undefined;
@@ -177,10 +181,19 @@ export async function adoptLegacy(client: RedisClient, keys: ImageKeys): Promise
     do {
         const [next, found] = await client.scan(cursor, 'MATCH', `${keys.keyPrefix}*`, 'COUNT', 1000, 'TYPE', 'hash');
         cursor = next;
-        const ids = found.map((key) => key.slice(keys.keyPrefix.length)).filter(isLegacyId);
-        if (ids.length) adopted += Number(await imageCommands(client).imageAdopt(keys.index, keys.bytes, keys.sizes, keys.keyPrefix, ...ids));
+        adopted += await adoptIds(client, keys, found.map((key) => key.slice(keys.keyPrefix.length)));
     } while (cursor !== '0');
     return adopted;
+}
+
+/**
+ * Indexes these pictures of the original capture script (others are ignored) and announces
+ * each one that was new; returns how many were.
+ */
+export async function adoptIds(client: RedisClient, keys: ImageKeys, ids: string[]): Promise<number> {
+    const legacy = ids.filter(isLegacyId);
+    if (keys.cluster || !legacy.length) return 0;
+    return Number(await imageCommands(client).imageAdopt(keys.index, keys.bytes, keys.sizes, keys.lux, keys.keyPrefix, ...legacy));
 }
 
 /** Removes index entries whose image hash no longer exists. */

@@ -15,7 +15,8 @@
     var liveState = document.getElementById('live-state');
     var shown = new Set();
     var nextCursor = null;
-    var filters = { from: '', to: '', camera: '' };
+    var NO_FILTERS = { from: '', to: '', camera: '', minLux: '', maxLux: '' };
+    var filters = Object.assign({}, NO_FILTERS);
     var generation = 0;
 
     function el(tag, className, text) {
@@ -46,6 +47,8 @@
         if (filters.from) params.set('from', String(new Date(filters.from).getTime()));
         if (filters.to) params.set('to', String(new Date(filters.to).getTime()));
         if (filters.camera) params.set('camera', filters.camera);
+        if (filters.minLux) params.set('minLux', filters.minLux);
+        if (filters.maxLux) params.set('maxLux', filters.maxLux);
         Object.keys(extra || {}).forEach(function (k) { params.set(k, extra[k]); });
         return params.toString();
     }
@@ -55,6 +58,10 @@
         if (filters.from && t < new Date(filters.from).getTime()) return false;
         if (filters.to && t > new Date(filters.to).getTime()) return false;
         if (filters.camera && image.camera !== filters.camera) return false;
+        // A brightness filter shows measured pictures only (lux null: nothing measured it).
+        var lux = image.lux === null || image.lux === undefined ? NaN : Number(image.lux);
+        if (filters.minLux && !(lux >= Number(filters.minLux))) return false;
+        if (filters.maxLux && !(lux <= Number(filters.maxLux))) return false;
         return true;
     }
 
@@ -154,12 +161,14 @@
         filters.from = document.getElementById('filter-from').value;
         filters.to = document.getElementById('filter-to').value;
         filters.camera = document.getElementById('filter-camera').value;
+        filters.minLux = document.getElementById('filter-lux-min').value;
+        filters.maxLux = document.getElementById('filter-lux-max').value;
         nextCursor = null;
         load(true);
     });
     document.getElementById('filter-clear').addEventListener('click', function () {
         document.getElementById('filters').reset();
-        filters = { from: '', to: '', camera: '' };
+        filters = Object.assign({}, NO_FILTERS);
         nextCursor = null;
         load(true);
     });

@@ -1,7 +1,8 @@
 // A stand-in rpicam-still (or libcamera-still) to put first on PATH, since the test machine
 // has no camera. It takes the real options, logs when each capture started and ended, and
 // behaves like the real program in one way chosen per test:
-//   picture   waits delayMs, then writes a real JPEG of --width x --height to stdout
+//   picture   waits delayMs, then writes a real JPEG of --width x --height to stdout and,
+//             when asked with --metadata <file>, the still's metadata in that file
 //   hang      never finishes and ignores SIGTERM (a camera fault hang, rpicam-apps #361)
 //   busy      prints rpicam-still's messages when another process holds the camera
 //   no-camera prints its message for a Pi without a camera (also for --list-cameras, unless
@@ -36,7 +37,31 @@ export const BUSY_STDERR = '[0:00:01.108367424] [2412]  INFO Camera camera_manag
 export const NO_CAMERA_STDERR = '[0:00:00.973462811] [2566]  INFO Camera camera_manager.cpp:325 libcamera v0.3.2+99-1230f78d\n'
     + 'ERROR: *** no cameras available ***\n';
 
-export function makeFakeCamera(kind: FakeCameraKind, options: { delayMs?: number; name?: string; listsCamera?: boolean } = {}): FakeCamera {
+/**
+ * What rpicam-still writes for `--metadata <file> --metadata-format json` (rpicam-apps
+ * write_metadata: "{", then `    "<control>": <libcamera toString()>` lines, a value quoted
+ * only when it holds a '/', then "}" with no newline), for an imx708 still with this Lux.
+ */
+export function rpicamMetadata(lux: number | string): string {
+    return ['{',
+        // not a date: the sensor's timestamp, ns since the Pi booted.
+        '    "SensorTimestamp": 1077370374000,',
+        '    "ScalerCrop": "(0, 0)/4608x2592",',
+        '    "DigitalGain": 1.00024,',
+        '    "ColourGains": [ 1.93845, 1.72493 ],',
+        '    "SensorBlackLevels": [ 4096, 4096, 4096, 4096 ],',
+        '    "AeLocked": true,',
+        `    "Lux": ${lux},`,
+        '    "FrameDuration": 33327,',
+        '    "ColourCorrectionMatrix": [ 1.79624, -0.611287, -0.184954, -0.332197, 1.75934, -0.427145, -0.0431738, -0.608852, 1.65203 ],',
+        '    "AnalogueGain": 1.12281,',
+        '    "ColourTemperature": 4612,',
+        '    "ExposureTime": 19977,',
+        '    "FocusFoM": 1052',
+        '}'].join('\n');
+}
+
+export function makeFakeCamera(kind: FakeCameraKind, options: { delayMs?: number; name?: string; listsCamera?: boolean; lux?: number } = {}): FakeCamera {
     const binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-camera-'));
     const logFile = path.join(binDir, 'events.log');
     const program = path.join(binDir, options.name ?? 'rpicam-still');
@@ -67,7 +92,12 @@ if (kind === 'hang') {
     const width = option('--width'), height = option('--height');
     const data = Buffer.alloc(width * height * 4, 200);
     const jpeg = require(${JSON.stringify(require.resolve('jpeg-js'))}).encode({ width, height, data }, option('--quality')).data;
-    setTimeout(() => { log({ event: 'end' }); process.stdout.write(jpeg); }, ${options.delayMs ?? 0});
+    const metadata = args.indexOf('--metadata');
+    setTimeout(() => {
+        log({ event: 'end' });
+        if (metadata >= 0) fs.writeFileSync(args[metadata + 1], ${JSON.stringify(rpicamMetadata(options.lux ?? 268.436))});
+        process.stdout.write(jpeg);
+    }, ${options.delayMs ?? 0});
 }
 `;
     fs.writeFileSync(program, script, { mode: 0o755 });

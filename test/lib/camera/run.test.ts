@@ -1,6 +1,8 @@
 // Capturing through a stand-in rpicam-still (test/lib/camera/fake-camera.ts): real child
 // processes, real JPEG bytes on stdout, real signals.
 import assert from 'assert/strict';
+import fs from 'fs';
+import path from 'path';
 import { decode } from 'jpeg-js';
 import { captureArgs } from '../../../nodes/lib/camera/command';
 import { chooseSource, takeStill } from '../../../nodes/lib/camera/camera';
@@ -105,6 +107,23 @@ describe('camera capture', function () {
             assert.ok(Math.abs(still.timestamp - Date.now()) < 2000);
         });
 
+        it('takes the Lux rpicam-still measured from the metadata file it asked for, and removes the file', async () => {
+            camera = makeFakeCamera('picture', { lux: 137.25 });
+            const still = await takeStill({ kind: 'real', program: camera.program }, settings, 'camera');
+            assert.equal(still.lux, 137.25);
+            const args = camera.events()[0].args ?? [];
+            const file = args[args.indexOf('--metadata') + 1];
+            assert.deepEqual(args.slice(args.indexOf('--metadata'), args.indexOf('--metadata') + 4), ['--metadata', file, '--metadata-format', 'json']);
+            assert.ok(!fs.existsSync(file) && !fs.existsSync(path.dirname(file)), 'the metadata file is gone after the capture');
+        });
+
+        it('does not ask libcamera-still (no --metadata option on Bullseye) for metadata: no lux', async () => {
+            camera = makeFakeCamera('picture', { name: 'libcamera-still' });
+            const still = await takeStill({ kind: 'real', program: camera.program }, settings, 'camera');
+            assert.equal(still.lux, undefined);
+            assert.ok(!(camera.events()[0].args ?? []).includes('--metadata'));
+        });
+
         it('is simulated when the program sees no camera, or is missing, or when asked', async () => {
             camera = makeFakeCamera('no-camera', { name: 'libcamera-still' });
             assert.deepEqual(await chooseSource(settings, camera.binDir), { kind: 'simulated', reason: 'no-camera' });
@@ -117,7 +136,8 @@ describe('camera capture', function () {
             assert.deepEqual([still.width, still.height], [320, 240]);
             const img = decode(still.jpeg);
             assert.deepEqual([img.width, img.height], [320, 240]);
-            assert.equal(still.lux, undefined);
+            // A room lit by a window: between a dim night and an office at noon, a whole number.
+            assert.ok(Number.isInteger(still.lux) && (still.lux ?? 0) >= 20 && (still.lux ?? 0) <= 500, `lux ${still.lux}`);
         });
     });
 });

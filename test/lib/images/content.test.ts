@@ -1,7 +1,7 @@
 import assert from 'assert';
 import jpeg from 'jpeg-js';
 import { checkImage, checkJpegClaim, ImageInputError, MAX_DECODE_PIXELS, pngSize, sniffMime } from '../../../nodes/lib/images/content';
-import { checkCamera, isImageId } from '../../../nodes/lib/images/ids';
+import { checkCamera, isImageId, storedMsOfId } from '../../../nodes/lib/images/ids';
 import { etagMatches, parseRange, parseTime } from '../../../nodes/lib/images/http';
 import { jpegThumbnail } from '../../../nodes/lib/images/thumbnail';
 import { claimingSize, makeJpeg, makePng } from './fixtures';
@@ -29,13 +29,17 @@ describe('images: content, ids and HTTP helpers', function () {
         assert.deepStrictEqual(pngSize(makePng(7, 5)), { width: 7, height: 5 });
     });
 
-    it('accepts only real ids: new <ms>-<seq> and the original ten-digit seconds', function () {
+    it('accepts only real ids: <seconds>.<ms><seq>, earlier <ms>-<seq> and the original ten-digit seconds', function () {
         // fixed date: ids checked for their shape only; nothing stores or ages them.
-        for (const id of ['1795300000123-7', '1681844748', '1795300000123-123456789012345']) assert.ok(isImageId(id), id);
+        for (const id of ['1795300000.123000000000007', '1795300000123-7', '1681844748', '1795300000123-123456789012345']) assert.ok(isImageId(id), id);
         // fixed date: the same, malformed.
-        for (const id of ['', '../image-index', 'image-index', '1681844748 ', '168184474', '1795300000123', '1795300000123-', 'abc', '1795300000123-7/..', '1795300000123-1234567890123456']) {
+        for (const id of ['', '../image-index', 'image-index', '1681844748 ', '168184474', '1795300000123', '1795300000123-', 'abc', '1795300000123-7/..', '1795300000123-1234567890123456',
+            // fixed date: shapes only.
+            '1795300000.', '1795300000.123', '1795300000.12300000000007', '1795300000.123000000000007/..', '-1795300000.123000000000007', '1795300000.1230000000000070000']) {
             assert.ok(!isImageId(id), id);
         }
+        // fixed date: each id's index score, in ms.
+        assert.deepStrictEqual(['1795300000.123000000000007', '1795300000123-7', '1681844748', 'x'].map(storedMsOfId), [1795300000123, 1795300000123, 1681844748000, NaN]);
         assert.strictEqual(checkCamera(undefined), 'camera');
         assert.strictEqual(checkCamera('<b>porch</b>'), '<b>porch</b>');
         assert.throws(() => checkCamera('a\nb'));

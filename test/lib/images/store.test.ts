@@ -8,6 +8,7 @@ import { captureScriptIds, redisNowMs, storedMsOf } from '../../support/redis-ti
 import { scanKeys } from '../../support/scan-keys';
 import { freshNames, makeJpeg, makePng } from './fixtures';
 import { DAY_MS } from '../../support/wall-clock';
+import { waitFor } from '../../support/flow';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,7 +33,7 @@ describe('images: store script, retention and listing (real Redis)', function ()
             const at = before - 1000;
             const stored = await store.store(jpeg, { camera: 'porch', lux: 117.8, timestamp: at });
             const after = await redisNowMs(redis);
-            assert.match(stored.id, /^\d{13}-\d{12}$/);
+            assert.match(stored.id, /^\d{10}\.\d{15}$/);
             // The id and the index's score are Redis's time at storing; the capture time is metadata.
             const storedAt = storedMsOf(stored.id);
             assert.ok(storedAt >= before && storedAt <= after, `stored at ${storedAt}, between ${before} and ${after}`);
@@ -228,6 +229,43 @@ describe('images: store script, retention and listing (real Redis)', function ()
         assert.strictEqual(Number(await redis.get(keys.bytes)), bytesBefore - size);
     });
 
+    it('indexes measured lux, filters by lux range with camera, time and paging, and retention drops lux entries', async function () {
+        const names = freshNames();
+        const keys = imageKeys(names.keyPrefix, names.index);
+        const store = new ImageStore(redis, { ...names, maxCount: 6, maxBytes: 0, maxAgeMs: 0, thumbnailWidth: 0 });
+        const luxes = [5, 50, 500, undefined, 80, 60];
+        const ids: string[] = [];
+        for (const [i, lux] of luxes.entries()) {
+            ids.push((await store.store(makeJpeg(8, 8), { camera: i % 2 ? 'odd' : 'even', lux })).id);
+            while (storedMsOf(ids[i]) >= await redisNowMs(redis)) await sleep(1);
+        }
+        // Measured pictures only, by their lux; the unmeasured one has lux -1 and no entry.
+        assert.deepStrictEqual(await redis.zrange(keys.lux, '0', '-1', 'WITHSCORES'),
+            [ids[0], '5', ids[1], '50', ids[5], '60', ids[4], '80', ids[2], '500']);
+        assert.strictEqual(await redis.hget(keys.image(ids[3]), 'lux'), '-1');
+        const ranged = (q: object) => listImages(redis, keys, q).then((p) => p.images.map((i) => i.id));
+        assert.deepStrictEqual(await ranged({ minLux: 50, maxLux: 100 }), [ids[5], ids[4], ids[1]]);
+        assert.deepStrictEqual(await ranged({ minLux: 50, maxLux: 100, camera: 'odd' }), [ids[5], ids[1]]);
+        assert.deepStrictEqual(await ranged({ minLux: 50, from: storedMsOf(ids[2]), to: storedMsOf(ids[4]) }), [ids[4], ids[2]]);
+        assert.deepStrictEqual(await ranged({ maxLux: 10 }), [ids[0]]);
+        const first = await listImages(redis, keys, { minLux: 50, limit: 2 });
+        assert.deepStrictEqual([first.images.map((i) => i.id), first.nextCursor], [[ids[5], ids[4]], ids[4]]);
+        assert.deepStrictEqual(await ranged({ minLux: 50, limit: 2, cursor: first.nextCursor }), [ids[2], ids[1]]);
+        assert.strictEqual((await listImages(redis, keys, {})).images.find((i) => i.id === ids[3])?.lux, null, 'not measured: null');
+        // A picture stored before the lux index existed: listed, and its own lux field decides.
+        await redis.zrem(keys.lux, ids[1]);
+        assert.deepStrictEqual(await ranged({ minLux: 40, maxLux: 55 }), [ids[1]]);
+        assert.strictEqual((await listImages(redis, keys, {})).images.length, 6);
+        // Retention (maxCount 6) evicts the two oldest: their lux entries go with them.
+        await store.store(makeJpeg(8, 8), { lux: 1 });
+        await store.store(makeJpeg(8, 8), { lux: 2 });
+        assert.deepStrictEqual(await redis.zmscore(keys.lux, ids[0], ids[1], ids[2]), [null, null, '500']);
+        // And a dangling entry (its hash gone) is cleaned from the lux index by a listing.
+        await redis.del(keys.image(ids[2]));
+        assert.deepStrictEqual(await ranged({ minLux: 400 }), []);
+        assert.strictEqual(await redis.zscore(keys.lux, ids[2]), null);
+    });
+
     it("adopts images in the original's layout (image:<seconds>, no index) once", async function () {
         const names = freshNames();
         const keys = imageKeys(names.keyPrefix, names.index);
@@ -238,8 +276,16 @@ describe('images: store script, retention and listing (real Redis)', function ()
         await redis.hset(`${names.keyPrefix}${older}`, { image_data: jpeg, timestamp: older, mime_type: 'image/jpeg' });
         await redis.set(`${names.keyPrefix}${notAHash}`, 'a string, not an image');
         await redis.hset(`${names.keyPrefix}notanid`, { image_data: 'x' });
+        const heard: string[] = [];
+        const sub = new Redis(sharedRedis().port);
+        await sub.subscribe(`${names.index}:new`);
+        sub.on('message', (_c, id: string) => heard.push(id));
         assert.strictEqual(await adoptLegacy(redis, keys), 2);
         assert.strictEqual(await adoptLegacy(redis, keys), 0);
+        // Each adopted once is announced once; its measured lux is indexed.
+        await waitFor(() => heard.length === 2, 2000, 'two announcements').finally(() => sub.disconnect());
+        assert.deepStrictEqual(heard.sort(), [lux, older].sort());
+        assert.deepStrictEqual(await redis.zrange(keys.lux, '0', '-1', 'WITHSCORES'), [lux, '117']);
         const page = await listImages(redis, keys, {});
         assert.deepStrictEqual(page.images.map((i) => [i.id, i.timestamp, i.mime_type, i.lux, i.stored_ms]), [
             [lux, lux, 'image/jpeg', '117', Number(lux) * 1000],
