@@ -14,6 +14,7 @@ import { GalleryApi } from '../lib/images/gallery-api';
 import { DEFAULT_INDEX, DEFAULT_KEY_PREFIX, imageKeys } from '../lib/images/ids';
 import { MAX_PAGE } from '../lib/images/list';
 import { adoptLegacy } from '../lib/images/store';
+import { numberSetting } from '../lib/settings';
 
 interface GalleryConfig extends NodeDef {
     server: string;
@@ -43,7 +44,7 @@ export = function register(RED: NodeAPI): void {
         RED.nodes.createNode(this, config);
         const node = this;
         const base = (config.path || '/gallery').replace(/\/+$/, '');
-        const pageSize = Math.min(MAX_PAGE, Math.max(1, Number(config.pageSize) || 24));
+        let pageSize = 24;
         const fail = (key: string, error: string) => {
             node.error(RED._(`redis-image-gallery.errors.${key}`, { error, path: base }));
             node.status({ fill: 'red', shape: 'ring', text: RED._(`redis-image-gallery.status.${key}`) });
@@ -53,6 +54,7 @@ export = function register(RED: NodeAPI): void {
         try {
             if (!PATH.test(base)) throw new Error(`path must look like /gallery, not ${JSON.stringify(base.slice(0, 40))}`);
             imageKeys(keyPrefix, index);
+            pageSize = numberSetting(config.pageSize, 'page size', { fallback: 24, min: 1, max: MAX_PAGE, integer: true });
         } catch (err) {
             fail('bad-config', (err as Error).message);
             return;

@@ -3,6 +3,7 @@
 // script; then sends the message on with the new id instead of the bytes.
 import type { NodeAPI, NodeDef } from 'node-red';
 import { handleInput, InputError } from '../common/input';
+import { numberSetting } from '../lib/settings';
 import { attachToServer, showSettingsError } from '../common/redis-user';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { describeSkew } from '../lib/images/clock-skew';
@@ -19,11 +20,6 @@ interface ImageStoreConfig extends NodeDef {
     maxAge?: string | number;
     maxImageSize?: string | number;
     thumbnailWidth?: string | number;
-}
-
-/** An editor number; undefined when the field is empty, so ImageStore's default applies. */
-function numberSetting(value: string | number | undefined): number | undefined {
-    return value === undefined || value === '' ? undefined : Number(value);
 }
 
 function secondsToMs(seconds: number | undefined): number | undefined {
@@ -43,11 +39,11 @@ export = function register(RED: NodeAPI): void {
                     // Empty fields are passed as they are: the defaults are ImageStore's.
                     keyPrefix: config.keyPrefix,
                     index: config.index,
-                    maxCount: numberSetting(config.maxCount),
-                    maxBytes: numberSetting(config.maxBytes),
-                    maxAgeMs: secondsToMs(numberSetting(config.maxAge)),
-                    maxImageSize: numberSetting(config.maxImageSize),
-                    thumbnailWidth: numberSetting(config.thumbnailWidth),
+                    maxCount: numberSetting(config.maxCount, 'max count', { min: 0 }),
+                    maxBytes: numberSetting(config.maxBytes, 'max bytes', { min: 0 }),
+                    maxAgeMs: secondsToMs(numberSetting(config.maxAge, 'max age', { min: 0 })),
+                    maxImageSize: numberSetting(config.maxImageSize, 'max image size', { min: 0 }),
+                    thumbnailWidth: numberSetting(config.thumbnailWidth, 'thumbnail width', { min: 0 }),
                     cluster: connection.mode === 'cluster',
                     deadline: () => connection.deadline(),
                 });

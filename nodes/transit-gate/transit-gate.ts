@@ -6,6 +6,7 @@ import { handleInput, InputError } from '../common/input';
 import { attachToServer, showSettingsError } from '../common/redis-user';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
 import { isUnavailableError } from '../lib/redis/connection';
+import { numberSetting } from '../lib/settings';
 import { InvalidCardError, normaliseCardId } from '../lib/card-id';
 import { checkOperationId, DenyReason, TapDecision, storeForConnection, TransitStore } from '../lib/transit/store';
 
@@ -28,7 +29,7 @@ export = function register(RED: NodeAPI): void {
         let settingsError: Error | undefined;
         try {
             gateId = checkOperationId(config.gateId || node.id, 'gate id');
-            repeatWindowMs = seconds(config.repeatWindow, 10) * 1000;
+            repeatWindowMs = numberSetting(config.repeatWindow, 'repeat window (seconds)', { fallback: 10, min: 0 }) * 1000;
         } catch (err) {
             settingsError = err as Error;
             gateId = node.id;
@@ -94,13 +95,6 @@ export = function register(RED: NodeAPI): void {
 
     RED.nodes.registerType('transit-gate', TransitGate as unknown as NodeConstructorAny);
 };
-
-function seconds(value: unknown, fallback: number): number {
-    if (value === undefined || value === '') return fallback;
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`invalid number of seconds: ${String(value)}`);
-    return n;
-}
 
 function grantPayload(d: TapDecision): Record<string, unknown> {
     const payload: Record<string, unknown> = { card: d.card, passType: d.passType };

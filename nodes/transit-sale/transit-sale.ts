@@ -7,6 +7,7 @@ import { attachToServer, showSettingsError } from '../common/redis-user';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
 import { promptText } from '../lib/audio/prompts';
 import { isUnavailableError } from '../lib/redis/connection';
+import { MAX_TIMER_MS, numberSetting } from '../lib/settings';
 import { InvalidCardError, normaliseCardId } from '../lib/card-id';
 import { PASS_SLUG, parsePassType, PassType } from '../lib/transit/pass-types';
 import { RefuseReason, SaleAction, SaleEvent, SaleSession } from '../lib/transit/sale-session';
@@ -27,7 +28,7 @@ export = function register(RED: NodeAPI): void {
         RED.nodes.createNode(this, config);
         const node = this;
         const session = new SaleSession();
-        const timeoutMs = Math.max(0, Number(config.timeout ?? 30) || 0) * 1000;
+        let timeoutMs = 0;
         let timer: NodeJS.Timeout | undefined;
         // Events are handled one after another: a tap arriving while the previous one
         // is still being checked in Redis must see the state that check leaves.
@@ -39,6 +40,7 @@ export = function register(RED: NodeAPI): void {
         const connection = attachToServer(RED, node, config.server);
         try {
             terminalId = checkOperationId(config.terminalId || node.id, 'terminal id');
+            timeoutMs = numberSetting(config.timeout, 'timeout (seconds)', { fallback: 30, min: 0, max: MAX_TIMER_MS / 1000 }) * 1000;
             if (connection) {
                 store = storeForConnection(connection, config);
             }

@@ -1,7 +1,7 @@
 import assert from 'assert';
 import Redis from 'ioredis';
 import { sharedRedis } from '../support/global-redis';
-import { catchNode, collect, FlowNode, helper, load, Msg, serverNode, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, FlowNode, helper, load, loggedBy, Msg, serverNode, statusOf, waitFor } from '../support/flow';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const saleModule = require('../../nodes/transit-sale/transit-sale');
@@ -173,5 +173,17 @@ describe('transit-sale node', function () {
         assert.strictEqual(statusOf('sale0').fill, 'red');
         assert.strictEqual(await redis.exists('sale:pass:AB12CD34'), 0);
         assert.strictEqual(sold.length, 0);
+    });
+
+    it('refuses a timeout that is not a number (it once meant no timeout), with a red status and an error for each message', async function () {
+        await load([serverModule, saleModule, catchNode], saleFlow(sharedRedis().port, { timeout: 'abc' }));
+        await waitFor(() => statusOf('sale0').fill === 'red', 5000, 'a red status');
+        caught = collect('caught');
+        helper.getNode('sale0').receive({ topic: 'card', payload: newCard() });
+        await waitFor(() => caught.length === 1, 3000, 'an error for Catch');
+        // The helper does not translate: the keys say it (the settings error is in the log at deploy).
+        assert.match((caught[0].error as { message: string }).message, /transit-sale\.errors\.not-ready$/);
+        assert.deepStrictEqual(loggedBy('sale0').map((e) => e.msg), ['transit-sale.errors.bad-config']);
+        assert.deepStrictEqual(collect('prompts'), []);
     });
 });

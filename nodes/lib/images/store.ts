@@ -1,6 +1,7 @@
 // Writes images for the redis-image-store node: checks the bytes, derives a thumbnail,
 // then hands everything to the one store script (write + expiry + index + retention +
 // announcement). Also adopts images written by the original capture script.
+import { numberSetting } from '../settings';
 import type { RedisClient } from '../redis/connection';
 import { scriptCommands } from '../redis/lua';
 import { checkImage, checkJpegClaim, ImageInputError, ImageMime, pngSize } from './content';
@@ -165,8 +166,7 @@ export class ImageStore {
 }
 
 function nonNegative(value: number, what: string): number {
-    if (!Number.isFinite(value) || value < 0) throw new Error(`${what} must be a number of at least 0`);
-    return Math.floor(value);
+    return Math.floor(numberSetting(value, what, { min: 0 }) as number);
 }
 
 /**

@@ -2,7 +2,7 @@
 // refusing values that would otherwise fail later in less obvious ways.
 import type { ConnectionOptions as TlsOptions } from 'tls';
 import { ConnectionSettings, DEFAULT_COMMAND_TIMEOUT, parseHostList, RedisMode } from './connection';
-import { integerSetting } from '../settings';
+import { integerSetting, MAX_TIMER_MS, numberSetting } from '../settings';
 
 export interface ServerConfig {
     host: string;
@@ -51,14 +51,10 @@ export function tlsChoice(config: Pick<ServerConfig, 'tls' | 'usetls'>): TlsChoi
 const MODES: RedisMode[] = ['standalone', 'sentinel', 'cluster'];
 
 export function settingsFromConfig(config: ServerConfig, creds: ServerCredentials, id: string, tlsOptions?: TlsOptions): ConnectionSettings {
-    const port = Number(config.port || 6379);
-    const db = Number(config.db || 0);
-    const timeout = Number(config.timeout === '' || config.timeout === undefined ? DEFAULT_COMMAND_TIMEOUT : config.timeout);
+    const port = numberSetting(config.port, 'port', { fallback: 6379, min: 1, max: 65535, integer: true });
+    const db = numberSetting(config.db, 'database number', { fallback: 0, min: 0, integer: true });
+    const timeout = numberSetting(config.timeout, 'command timeout', { fallback: DEFAULT_COMMAND_TIMEOUT, min: 10, max: MAX_TIMER_MS });
     const mode = MODES.includes(config.mode) ? config.mode : 'standalone';
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port: ${config.port}`);
-    if (!Number.isInteger(db) || db < 0) throw new Error(`invalid database number: ${config.db}`);
-    // Node's timers hold at most 2^31-1 ms and turn anything longer into 1 ms.
-    if (!Number.isFinite(timeout) || timeout < 10 || timeout > 2 ** 31 - 1) throw new Error(`invalid command timeout: ${config.timeout}`);
     const replicas = integerSetting(config.replicas, 0, 0, 16, 'number of replicas');
     const tls = tlsChoice(config).enabled;
     const sentinels = mode === 'sentinel' ? parseHostList(config.sentinels, 26379) : undefined;
