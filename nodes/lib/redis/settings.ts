@@ -51,7 +51,9 @@ export function tlsChoice(config: Pick<ServerConfig, 'tls' | 'usetls'>): TlsChoi
 const MODES: RedisMode[] = ['standalone', 'sentinel', 'cluster'];
 
 export function settingsFromConfig(config: ServerConfig, creds: ServerCredentials, id: string, tlsOptions?: TlsOptions): ConnectionSettings {
-    const port = numberSetting(config.port, 'port', { fallback: 6379, min: 1, max: 65535, integer: true });
+    // A port of 0, like an empty one, has always meant 6379: flows for Sentinel or Cluster,
+    // where the port field is not used, leave it at 0.
+    const port = numberSetting(config.port || undefined, 'port', { fallback: 6379, min: 1, max: 65535, integer: true });
     const db = numberSetting(config.db, 'database number', { fallback: 0, min: 0, integer: true });
     const timeout = numberSetting(config.timeout, 'command timeout', { fallback: DEFAULT_COMMAND_TIMEOUT, min: 10, max: MAX_TIMER_MS });
     const mode = MODES.includes(config.mode) ? config.mode : 'standalone';
