@@ -422,8 +422,12 @@ describe('demo stack (npm start)', function () {
                 await gallery.locator('#filter-lux-min').fill('800');
                 await gallery.locator('#filter-lux-max').fill('1000');
                 await gallery.locator('#filters button[type="submit"]').click();
-                await gallery.locator(`#grid .card[data-id="${bright.id}"]`).waitFor({ timeout: 15000 });
-                assert.deepStrictEqual(await gallery.locator('#grid .card').evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.id)), [bright.id]);
+                // The bright picture is already on the unfiltered page (it arrived live): wait for
+                // the filtered page to replace it, not merely for the bright picture.
+                const shown = () => gallery.locator('#grid .card').evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.id));
+                let last: Array<string | undefined> = [];
+                await waitFor(async () => JSON.stringify(last = await shown()) === JSON.stringify([bright.id]), 15000,
+                    () => `only the bright picture ${bright.id} on the filtered page, not ${JSON.stringify(last)}`);
                 // capture.py (pipelined HSET + EXPIRE, no publish) while the page is open: adopted and shown at once.
                 const seconds = Math.floor((await redisNowMs(redis)) / 1000);
                 await captureScriptPicture(redis, seconds, card(), 950);
