@@ -30,16 +30,20 @@ describe('images: content, ids and HTTP helpers', function () {
     });
 
     it('accepts only real ids: <seconds>.<ms><seq>, earlier <ms>-<seq> and the original ten-digit seconds', function () {
-        // fixed date: ids checked for their shape only; nothing stores or ages them.
-        for (const id of ['1795300000.123000000000007', '1795300000123-7', '1681844748', '1795300000123-123456789012345']) assert.ok(isImageId(id), id);
-        // fixed date: the same, malformed.
-        for (const id of ['', '../image-index', 'image-index', '1681844748 ', '168184474', '1795300000123', '1795300000123-', 'abc', '1795300000123-7/..', '1795300000123-1234567890123456',
-            // fixed date: shapes only.
-            '1795300000.', '1795300000.123', '1795300000.12300000000007', '1795300000.123000000000007/..', '-1795300000.123000000000007', '1795300000.1230000000000070000']) {
+        // Ids of the clock the test runs under: a stored moment and an older original picture's seconds.
+        const ms = Date.now();
+        const s = String(Math.floor(ms / 1000));
+        const msPart = String(ms % 1000).padStart(3, '0');
+        const fresh = `${s}.${msPart}000000000007`;
+        const dashed = `${ms}-7`;
+        const legacy = String(Math.floor(ms / 1000) - 86400 * 400);
+        for (const id of [fresh, dashed, legacy, `${ms}-123456789012345`]) assert.ok(isImageId(id), id);
+        for (const id of ['', '../image-index', 'image-index', `${legacy} `, legacy.slice(1), String(ms), `${ms}-`, 'abc', `${dashed}/..`, `${ms}-1234567890123456`,
+            `${s}.`, `${s}.${msPart}`, `${s}.${msPart}00000000007`, `${fresh}/..`, `-${fresh}`, `${fresh}0000`]) {
             assert.ok(!isImageId(id), id);
         }
-        // fixed date: each id's index score, in ms.
-        assert.deepStrictEqual(['1795300000.123000000000007', '1795300000123-7', '1681844748', 'x'].map(storedMsOfId), [1795300000123, 1795300000123, 1681844748000, NaN]);
+        // Each id's index score, in ms.
+        assert.deepStrictEqual([fresh, dashed, legacy, 'x'].map(storedMsOfId), [ms, ms, Number(legacy) * 1000, NaN]);
         assert.strictEqual(checkCamera(undefined), 'camera');
         assert.strictEqual(checkCamera('<b>porch</b>'), '<b>porch</b>');
         assert.throws(() => checkCamera('a\nb'));
