@@ -2,6 +2,7 @@
 // config node, and the Node-RED callback signatures we use.
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { ConnectionState, RedisConnection } from '../lib/redis/connection';
+import type { Product } from '../lib/transit/products';
 
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 export type Done = (err?: Error) => void;
@@ -19,6 +20,13 @@ export interface RedisServerNode extends Node {
     readonly connection: RedisConnection | undefined;
     register(user: RedisUser): RedisConnection;
     deregister(user: RedisUser, done: () => void): void;
+}
+
+/** A transit-products config node, as transit-sale sees it. */
+export interface ProductsNode extends Node {
+    /** The checked catalogue, or undefined when `problem` says what is wrong with it. */
+    catalogue?: readonly Product[];
+    problem?: Error;
 }
 
 /**

@@ -98,6 +98,7 @@ export = function register(RED: NodeAPI): void {
 
 function grantPayload(d: TapDecision): Record<string, unknown> {
     const payload: Record<string, unknown> = { card: d.card, passType: d.passType };
+    if (d.label !== undefined) payload.label = d.label;
     if (d.remainingTrips !== undefined) payload.remainingTrips = d.remainingTrips;
     if (d.remainingTime !== undefined) payload.remainingTime = d.remainingTime;
     if (d.activated !== undefined) payload.activated = d.activated;

@@ -162,6 +162,19 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
             assert.deepStrictEqual([...problemsLoggedBy('sale'), ...problemsLoggedBy(server.node.id)], []);
         });
 
+        it('sells catalogue products with its own user, a pass valid from its sale expiring by itself', async function () {
+            const terminal = new TransitStore(acl.clientAs('sales-terminal'), { keyPrefix: DEFAULT_KEY_PREFIX, stream: DEFAULT_STREAM });
+            const [week, five] = [newCard(), newCard()];
+            const sold = await terminal.sell(week, { id: 'WEEK', label: 'week', rides: 0, validity: 7 * 86400, starts: 'sale' }, `acl-${week}`, 'booth-1');
+            assert.ok(sold.sold && sold.expiresAt, 'the week pass is sold with its expiry');
+            const ttl = await admin.pttl(pass(week));
+            assert.ok(ttl > 7 * 86400_000 - 60_000 && ttl <= 7 * 86400_000, `the week pass expires with its validity (PTTL ${ttl})`);
+            await terminal.sell(five, { id: 'FIVE_TRIP', label: 'five trip', rides: 5, validity: 0, starts: 'sale' }, `acl-${five}`, 'booth-1');
+            const gate = new TransitStore(acl.clientAs('gate'), { keyPrefix: DEFAULT_KEY_PREFIX, stream: DEFAULT_STREAM });
+            assert.strictEqual((await gate.tap(week, 'north-1', `acl-t-${week}`, 0)).granted, true, 'the gate honours the week pass');
+            assert.deepStrictEqual(await gate.tap(five, 'north-1', `acl-t-${five}`, 0).then(d => [d.granted, d.tripsRemaining]), [true, 4]);
+        });
+
         it('may not charge, delete or overwrite passes, rewrite history or touch other systems', async function () {
             const card = newCard();
             await new TransitStore(admin, { keyPrefix: DEFAULT_KEY_PREFIX, stream: DEFAULT_STREAM }).sell(card, 'TEN_TRIP', `acl-${card}`, 'admin');

@@ -5,7 +5,8 @@ export type EventLevel = 'info' | 'warn' | 'alert';
 
 export interface TransitEvent {
     cardSerialNumber?: string;
-    pass?: { passType?: string; tripsRemaining?: number | string };
+    /** label: a catalogue product's (see products.ts); the original three have none. */
+    pass?: { passType?: string; tripsRemaining?: number | string; label?: string };
     remainingTrips?: number;
     remainingTime?: number;
     reason?: string;
@@ -20,11 +21,14 @@ export interface Described {
 
 const DENIALS: Record<string, string> = {
     'repeat-tap': 'Card %s was tapped again at the same gate; nothing was charged.',
+    // Only a pass with a time limit expires; the original had one, the two hour pass.
     expired: 'Card %s tried to start a journey with an expired two hour pass!',
     'corrupt-pass': 'Card %s has a pass record this gate cannot read!',
 };
 
-function passWords(type: string | undefined): string {
+function passWords(pass: TransitEvent['pass']): string {
+    if (typeof pass?.label === 'string' && pass.label) return pass.label;
+    const type = pass?.passType;
     return PASS_TYPES.includes(type as PassType) ? PASS_WORDS[type as PassType] : 'unknown';
 }
 
@@ -33,14 +37,16 @@ export function describeEvent(channel: string, event: TransitEvent): Described {
     const [kind] = channel.split(':');
     switch (kind) {
         case 'pass-issued':
-            return { text: `Card ${card} was issued a ${passWords(event.pass?.passType)} pass.`, level: 'info' };
+            return { text: `Card ${card} was issued a ${passWords(event.pass)} pass.`, level: 'info' };
         case 'pass-activated':
-            return { text: `Card ${card} two hour pass activated.`, level: 'info' };
+            return { text: `Card ${card} ${event.pass?.label ? passWords(event.pass) : 'two hour'} pass activated.`, level: 'info' };
         case 'pass-used': {
             // The original printed a second line for ten trip passes; one message says both.
-            if (event.pass?.passType === 'TEN_TRIP' && typeof event.remainingTrips === 'number') {
+            // A catalogue product says how many trips it has left, without "of 10".
+            const counted = event.pass?.label ? '' : event.pass?.passType === 'TEN_TRIP' ? ' of 10' : undefined;
+            if (counted !== undefined && typeof event.remainingTrips === 'number') {
                 return {
-                    text: `Card ${card} started a journey. Card ${card} has ${event.remainingTrips} of 10 trips remaining.`,
+                    text: `Card ${card} started a journey. Card ${card} has ${event.remainingTrips}${counted} trips remaining.`,
                     level: event.remainingTrips === 0 ? 'warn' : 'info',
                 };
             }
@@ -48,6 +54,9 @@ export function describeEvent(channel: string, event: TransitEvent): Described {
         }
         case 'pass-denied': {
             const special = typeof event.reason === 'string' && Object.hasOwn(DENIALS, event.reason) ? DENIALS[event.reason] : undefined;
+            if (event.reason === 'expired' && event.pass?.label) {
+                return { text: `Card ${card} tried to start a journey with an expired ${passWords(event.pass)} pass!`, level: 'alert' };
+            }
             if (special) return { text: special.replace('%s', card), level: event.reason === 'repeat-tap' ? 'warn' : 'alert' };
             return { text: `Card ${card} tried to start a journey without a valid pass!`, level: 'alert' };
         }

@@ -1,7 +1,8 @@
 // The sales terminal's conversation, as in the original: tap a card, choose a pass, tap
 // the same card again to buy it (another card cancels). Pure state, no I/O: the node
 // performs the actions this returns, which keeps the workflow testable on its own.
-import { PassType } from './pass-types';
+/** A product's id (see products.ts): the session does not need to know what it sells. */
+type PassType = string;
 
 export type SalePhase =
     | { phase: 'idle' }

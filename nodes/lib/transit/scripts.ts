@@ -48,9 +48,10 @@ if too_late(now, ARGV[8]) then return '{"late":true}' end
 local decision
 local events = {}
 
-local function deny(reason)
+-- pass: what an expired catalogue product was, so a monitor can name it (nil otherwise).
+local function deny(reason, pass)
   decision = {granted = false, card = card, reason = reason}
-  events[#events + 1] = {'pass-denied', cjson.encode({cardSerialNumber = card, reason = reason, gate = gate}),
+  events[#events + 1] = {'pass-denied', cjson.encode({cardSerialNumber = card, reason = reason, gate = gate, pass = pass}),
     reason == 'repeat-tap'}
 end
 local function grant(fields)
@@ -68,61 +69,86 @@ else
   elseif kind ~= 'hash' then
     deny('corrupt-pass')
   else
-    local f = redis.call('HMGET', KEYS[1], 'passType', 'tripsRemaining', 'activatedAt')
-    local pass_type = f[1]
-    if pass_type == 'SINGLE_USE' then
-      redis.call('DEL', KEYS[1])
-      grant({passType = pass_type})
-      events[#events + 1] = {'pass-used:SINGLE_USE', cjson.encode({cardSerialNumber = card, pass = {passType = pass_type}, gate = gate})}
+    local f = redis.call('HMGET', KEYS[1], 'passType', 'tripsRemaining', 'activatedAt', 'rides', 'validity', 'starts', 'expiresAt', 'label')
+    -- HMGET gives false for a missing field; "or nil" keeps it out of the JSON.
+    local pass_type, trips_text, label = f[1], f[2], f[8] or nil
+    -- What the pass allows. A pass our terminal sold from a catalogue says so itself
+    -- (rides, validity in seconds, when it starts); a pass in the original's layout holds
+    -- only its type, whose rules are the original's: one ride, ten rides, or two hours
+    -- from the first ride. single: the original's single trip, deleted on its ride.
+    local single, counts, validity_ms, starts, ok = false, false, 0, 'sale', true
+    if f[4] or f[5] then
+      local rides, validity = tonumber(f[4]), tonumber(f[5])
+      ok = rides ~= nil and validity ~= nil and rides >= 0 and validity >= 0 and (rides > 0 or validity > 0)
+        and (f[6] == 'sale' or f[6] == 'first-use')
+      if ok then counts, validity_ms, starts = rides > 0, validity * 1000, f[6] end
+    elseif pass_type == 'SINGLE_USE' then
+      single = true
     elseif pass_type == 'TEN_TRIP' then
-      local trips = tonumber(f[2])
-      if not trips or trips < 1 or trips ~= math.floor(trips) then
-        deny('corrupt-pass')
-      else
-        local left = 0
-        if trips <= 1 then
-          redis.call('DEL', KEYS[1])
-        else
-          left = redis.call('HINCRBY', KEYS[1], 'tripsRemaining', -1)
-        end
-        grant({passType = pass_type, remainingTrips = left})
-        -- As the original: the pass shows the trips before this ride, as a string.
-        events[#events + 1] = {'pass-used:TEN_TRIP', cjson.encode({cardSerialNumber = card,
-          pass = {passType = pass_type, tripsRemaining = f[2]}, remainingTrips = left, gate = gate})}
-      end
+      counts = true
     elseif pass_type == 'TWO_HOUR' then
-      local activated_at = tonumber(f[3])
+      validity_ms, starts = two_hour_ms, 'first-use'
+    else
+      ok = false
+    end
+    local trips = tonumber(trips_text)
+    if counts and (not trips or trips < 1 or trips ~= math.floor(trips)) then ok = false end
+    local expires_at = tonumber(f[7])
+    if validity_ms > 0 and starts == 'sale' and not expires_at then ok = false end
+
+    if not ok or not pass_type then
+      deny('corrupt-pass')
+    else
       local remaining_ms
       local activated = false
-      if activated_at then
-        remaining_ms = activated_at + two_hour_ms - now
-      else
-        local pttl = redis.call('PTTL', KEYS[1])
-        if pttl > 0 then
-          -- Activated by the original gate, which only set a TTL.
-          remaining_ms = pttl
+      if validity_ms > 0 then
+        local activated_at = tonumber(f[3])
+        if starts == 'sale' then
+          remaining_ms = expires_at - now
+        elseif activated_at then
+          remaining_ms = activated_at + validity_ms - now
         else
-          activated = true
-          remaining_ms = two_hour_ms
-          redis.call('HSET', KEYS[1], 'activatedAt', now)
-          redis.call('PEXPIRE', KEYS[1], two_hour_ms)
+          local pttl = redis.call('PTTL', KEYS[1])
+          if pttl > 0 then
+            -- Activated by the original gate, which only set a TTL.
+            remaining_ms = pttl
+          else
+            activated = true
+            remaining_ms = validity_ms
+            redis.call('HSET', KEYS[1], 'activatedAt', now)
+            redis.call('PEXPIRE', KEYS[1], validity_ms)
+          end
         end
       end
-      if remaining_ms <= 0 then
+      if remaining_ms and remaining_ms <= 0 then
         redis.call('DEL', KEYS[1])
-        deny('expired')
+        deny('expired', label and {passType = pass_type, label = label} or nil)
       else
-        local seconds = math.ceil(remaining_ms / 1000)
-        grant({passType = pass_type, remainingTime = seconds, activated = activated})
-        if activated then
-          events[#events + 1] = {'pass-activated:TWO_HOUR', cjson.encode({cardSerialNumber = card,
-            pass = {passType = pass_type}, remainingTime = seconds, gate = gate})}
+        local left
+        if single then
+          redis.call('DEL', KEYS[1])
+        elseif counts then
+          left = 0
+          if trips <= 1 then
+            redis.call('DEL', KEYS[1])
+          else
+            left = redis.call('HINCRBY', KEYS[1], 'tripsRemaining', -1)
+          end
         end
-        events[#events + 1] = {'pass-used:TWO_HOUR', cjson.encode({cardSerialNumber = card,
-          pass = {passType = pass_type}, remainingTime = seconds, gate = gate})}
+        local seconds = remaining_ms and math.ceil(remaining_ms / 1000)
+        local fields = {passType = pass_type, label = label, remainingTrips = left, remainingTime = seconds}
+        if remaining_ms then fields.activated = activated end
+        grant(fields)
+        -- The original's fields; as the original, the pass shows the trips before this
+        -- ride, as a string. A catalogue product's events also carry its label.
+        local pass = {passType = pass_type, tripsRemaining = counts and trips_text or nil, label = label}
+        if activated then
+          events[#events + 1] = {'pass-activated:' .. pass_type, cjson.encode({cardSerialNumber = card,
+            pass = pass, remainingTime = seconds, gate = gate})}
+        end
+        events[#events + 1] = {'pass-used:' .. pass_type, cjson.encode({cardSerialNumber = card,
+          pass = pass, remainingTrips = left, remainingTime = seconds, gate = gate})}
       end
-    else
-      deny('corrupt-pass')
     end
   end
 end
@@ -141,7 +167,11 @@ return result
 
 /**
  * KEYS: pass, sale record, stream (absent in a Cluster: see the outbox).
- * ARGV: card, pass type, sale id, stream max length, record ttl ms, terminal id, ten-trip rides, deadline.
+ * ARGV: card, pass type, sale id, stream max length, record ttl ms, terminal id, product, deadline.
+ * The product is JSON: {"original":true,"trips":n} for one of the original three sold by the
+ * original's rules (stored in the original's layout: trips is 10 for a ten trip, else 0 and
+ * absent from the pass), else {"trips","rides","validity","starts","label"}, written into the
+ * pass so that any gate can honour it.
  * Returns the decision as JSON, or {"late":true} when it ran after the deadline. Refuses a card that has any pass (or any other value at
  * its key): the original merged a new pass into an existing one.
  */
@@ -150,20 +180,34 @@ local prior = redis.call('GET', KEYS[2])
 if prior then return prior end
 
 local card, pass_type, sale, maxlen, record_ms, terminal = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local product = cjson.decode(ARGV[7])
 local now = now_ms()
 if too_late(now, ARGV[8]) then return '{"late":true}' end
 local decision
 if redis.call('EXISTS', KEYS[1]) == 1 then
   decision = {sold = false, card = card, reason = 'card-already-has-pass'}
 else
-  local pass = {passType = pass_type}
-  if pass_type == 'TEN_TRIP' then
-    pass.tripsRemaining = tonumber(ARGV[7])
-    redis.call('HSET', KEYS[1], 'passType', pass_type, 'tripsRemaining', ARGV[7], 'issuedAt', now, 'saleId', sale)
-  else
-    redis.call('HSET', KEYS[1], 'passType', pass_type, 'issuedAt', now, 'saleId', sale)
+  local trips = product.trips > 0 and product.trips or nil
+  local pass = {passType = pass_type, tripsRemaining = trips}
+  local fields = {'passType', pass_type, 'issuedAt', now, 'saleId', sale}
+  if trips then fields[#fields + 1] = 'tripsRemaining'; fields[#fields + 1] = trips end
+  local expires_at
+  if not product.original then
+    pass.label = product.label
+    for _, name in ipairs({'label', 'rides', 'validity', 'starts'}) do
+      fields[#fields + 1] = name
+      fields[#fields + 1] = product[name]
+    end
+    if product.starts == 'sale' and product.validity > 0 then
+      expires_at = now + product.validity * 1000
+      fields[#fields + 1] = 'expiresAt'
+      fields[#fields + 1] = expires_at
+    end
   end
-  decision = {sold = true, card = card, passType = pass_type, tripsRemaining = pass.tripsRemaining, issuedAt = now}
+  redis.call('HSET', KEYS[1], unpack(fields))
+  if expires_at then redis.call('PEXPIREAT', KEYS[1], expires_at) end
+  decision = {sold = true, card = card, passType = pass_type, tripsRemaining = trips, issuedAt = now,
+    label = pass.label, expiresAt = expires_at}
   emit(KEYS[3], maxlen, 'pass-issued:' .. pass_type,
     cjson.encode({cardSerialNumber = card, pass = pass, terminal = terminal}), terminal, sale)
 end

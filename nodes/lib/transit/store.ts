@@ -4,7 +4,8 @@
 import type { RedisClient, RedisConnection } from '../redis/connection';
 import { scriptCommands } from '../redis/lua';
 import { appendedMarker, cardKeys, checkKeyPrefix, checkStreamKey, DEFAULT_KEY_PREFIX, DEFAULT_STREAM, KeyLayout, keyLayout, storedCardId } from './keys';
-import { PassType, TEN_TRIP_RIDES, TWO_HOUR_MS } from './pass-types';
+import { PassType, TWO_HOUR_MS } from './pass-types';
+import { findProduct, isOriginalProduct, ORIGINAL_PRODUCTS, Product } from './products';
 import { APPEND_SCRIPT, SELL_SCRIPT, TAP_SCRIPT } from './scripts';
 
 /** The event stream's approximate cap (XADD MAXLEN ~) when the settings give none. */
@@ -18,7 +19,10 @@ export interface TapDecision {
     granted: boolean;
     card: string;
     reason?: DenyReason;
-    passType?: PassType;
+    /** A product id: one of the original three, or a catalogue's. */
+    passType?: string;
+    /** A catalogue product's label, as its pass records it (absent for the original three). */
+    label?: string;
     remainingTrips?: number;
     remainingTime?: number;
     activated?: boolean;
@@ -32,9 +36,12 @@ export interface SaleDecision {
     sold: boolean;
     card: string;
     reason?: 'card-already-has-pass';
-    passType?: PassType;
+    passType?: string;
+    label?: string;
     tripsRemaining?: number;
     issuedAt?: number;
+    /** Redis-clock ms when a pass valid from its sale expires. */
+    expiresAt?: number;
     saleId: string;
 }
 
@@ -152,12 +159,14 @@ export class TransitStore {
     }
 
     /** Writes a new pass unless the card already has one, in one step. */
-    async sell(card: string, passType: PassType, saleId: string, terminalId: string): Promise<SaleDecision> {
+    /** `product` is a catalogue's product, or the id of one of the original three. */
+    async sell(card: string, product: Product | PassType, saleId: string, terminalId: string): Promise<SaleDecision> {
+        if (typeof product === 'string') product = findProduct(ORIGINAL_PRODUCTS, product);
         checkOperationId(saleId, 'sale id');
         checkOperationId(terminalId, 'terminal id');
         const keys = cardKeys(this.keyPrefix, card);
         const reply = await this.decide('transitSell', [keys.pass, keys.record(`sale:${saleId}`)],
-            [card, passType, saleId, this.streamLength, this.recordTtl, terminalId, TEN_TRIP_RIDES, this.deadline()]);
+            [card, product.id, saleId, this.streamLength, this.recordTtl, terminalId, soldAs(product), this.deadline()]);
         return this.settle<SaleDecision>(reply, terminalId, `sale:${saleId}`, (d) => d.sold);
     }
 
@@ -210,6 +219,13 @@ export class TransitStore {
     async hasPass(card: string): Promise<boolean> {
         return (await this.client.exists(cardKeys(this.keyPrefix, card).pass)) === 1;
     }
+}
+
+/** How SELL_SCRIPT writes a product's pass (see its comment). */
+function soldAs(product: Product): string {
+    if (isOriginalProduct(product)) return JSON.stringify({ original: true, trips: product.id === 'TEN_TRIP' ? product.rides : 0 });
+    const { rides, validity, starts, label } = product;
+    return JSON.stringify({ trips: rides, rides, validity, starts, label });
 }
 
 /**

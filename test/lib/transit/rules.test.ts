@@ -2,7 +2,9 @@ import assert from 'assert';
 import { InvalidCardError, normaliseCardId } from '../../../nodes/lib/card-id';
 import { describeEvent } from '../../../nodes/lib/transit/events';
 import { keyLayout, storedCardId } from '../../../nodes/lib/transit/keys';
-import { parsePassType } from '../../../nodes/lib/transit/pass-types';
+import { findProduct, ORIGINAL_PRODUCTS } from '../../../nodes/lib/transit/products';
+
+const parsePassType = (value: unknown) => findProduct(ORIGINAL_PRODUCTS, value).id;
 import { SaleSession } from '../../../nodes/lib/transit/sale-session';
 
 describe('card ids', function () {
