@@ -20,7 +20,7 @@ const SYSTEMS = ['Camera gallery.json', 'Synchronised counter.json', 'Transit ti
 
 /** Outputs of this package's nodes (fixed by the spec), to check wires arrays. */
 const OUTPUTS: Record<string, number> = {
-    'mfrc522-reader': 2, 'transit-sale': 3, 'transit-gate': 2, 'transit-monitor': 1, 'audio-prompt': 1,
+    'mfrc522-reader': 2, 'transit-sale': 4, 'transit-gate': 2, 'transit-monitor': 1, 'audio-prompt': 1,
     'redis-counter': 1, 'tm1637-display': 1,
 };
 
@@ -38,6 +38,8 @@ const CONFIG_REFS: Record<string, Record<string, string>> = {
 /** The config-node references a node must have, as [property, expected type, required]. */
 function referencesOf(node: FlowNode): Array<[string, string, boolean]> {
     const refs: Array<[string, string, boolean]> = Object.entries(CONFIG_REFS[node.type] ?? {}).map(([p, t]) => [p, t, true]);
+    // A sales terminal without a catalogue sells the original three.
+    if (node.type === 'transit-sale') refs.push(['products', 'transit-products', false]);
     if (node.type === 'ui-template') {
         const scope = String(node.templateScope ?? 'local');
         refs.push(['group', 'ui-group', scope === 'local'], ['page', 'ui-page', scope === 'widget:page' || scope === 'page:style'],

@@ -172,7 +172,7 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
             await terminal.sell(five, { id: 'FIVE_TRIP', label: 'five trip', rides: 5, validity: 0, starts: 'sale' }, `acl-${five}`, 'booth-1');
             const gate = new TransitStore(acl.clientAs('gate'), { keyPrefix: DEFAULT_KEY_PREFIX, stream: DEFAULT_STREAM });
             assert.strictEqual((await gate.tap(week, 'north-1', `acl-t-${week}`, 0)).granted, true, 'the gate honours the week pass');
-            assert.deepStrictEqual(await gate.tap(five, 'north-1', `acl-t-${five}`, 0).then(d => [d.granted, d.tripsRemaining]), [true, 4]);
+            assert.deepStrictEqual(await gate.tap(five, 'north-1', `acl-t-${five}`, 0).then(d => [d.granted, d.remainingTrips]), [true, 4]);
         });
 
         it('may not charge, delete or overwrite passes, rewrite history or touch other systems', async function () {
