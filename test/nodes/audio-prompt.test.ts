@@ -7,6 +7,7 @@ import os from 'os';
 import path from 'path';
 import type { Node } from 'node-red';
 import { shorten } from '../../nodes/common/status';
+import { PROMPT_TEXT } from '../../nodes/lib/audio/prompts';
 import { SOUNDS_DIR } from '../../nodes/lib/audio/sounds';
 import { parseWav } from '../../nodes/lib/audio/wav';
 import { FakeSoundCard, isRunning, makeFakeSoundCard, realAplay } from '../lib/audio/fake-sound-card';
@@ -79,6 +80,40 @@ describe('audio-prompt node', function () {
         assert.deepEqual(out[0].payload, { card: '04A1B2C3', reason: 'no-pass' });
     });
 
+    it('speaks words that have no recording with espeak-ng, and plays the recording when the words are its own', async () => {
+        const { out, send } = await loaded();
+        send({ payload: 'thank-you-day-pass', text: 'Thank you for buying a day pass.' });
+        send({ payload: 'select-a-pass', text: PROMPT_TEXT['select-a-pass'] });
+        send({ payload: 'select-a-pass', text: 'Please select a pass: day or five trip.' });
+        await waitFor(() => out.length === 3, 15000, 'the three prompts');
+        const [day, recorded, catalogue] = out.map((m) => m.audio as { prompt: string; file: string; played: boolean; spoken?: boolean });
+        assert.deepEqual([day.prompt, day.played, day.spoken], ['thank-you-day-pass', true, true]);
+        assert.notEqual(path.dirname(day.file), SOUNDS_DIR);
+        assert.ok(parseWav(fs.readFileSync(day.file)).duration > 1, 'the words were synthesised');
+        assert.deepEqual(recorded, { prompt: 'select-a-pass', file: path.join(SOUNDS_DIR, 'select-a-pass.wav'), played: true });
+        assert.deepEqual([catalogue.prompt, catalogue.spoken], ['select-a-pass', true]);
+        assert.deepEqual(statusOf('audio'), {});
+    });
+
+    it('without espeak-ng: words without a recording pass on as text only, in their turn, with a grey status', async () => {
+        const aplayOnly = fs.mkdtempSync(path.join(os.tmpdir(), 'aplay-only-'));
+        fs.symlinkSync(realAplay(), path.join(aplayOnly, 'aplay'));
+        try {
+            usePlayersIn(aplayOnly);
+            const { out, caught, send } = await loaded();
+            send({ payload: 'chime' });
+            send({ payload: 'thank-you-day-pass', text: 'Thank you for buying a day pass.' });
+            await waitFor(() => out.length === 2, 5000, 'both messages');
+            assert.deepEqual(out.map((m) => (m.audio as { prompt: string }).prompt), ['chime', 'thank-you-day-pass'], 'in order');
+            assert.deepEqual(out[1].audio, { prompt: 'thank-you-day-pass', played: false, spoken: false });
+            assert.equal(out[1].text, 'Thank you for buying a day pass.');
+            assert.deepEqual(statusOf('audio'), { fill: 'grey', shape: 'ring', text: 'audio-prompt.status.no-speech' });
+            assert.deepEqual(caught, []);
+        } finally {
+            fs.rmSync(aplayOnly, { recursive: true, force: true });
+        }
+    });
+
     it('sends each message only when its sound has ended, in order, one sound at a time', async () => {
         card = makeFakeSoundCard('realtime');
         usePlayersIn(card.binDir);
@@ -110,13 +145,13 @@ describe('audio-prompt node', function () {
         card = makeFakeSoundCard('realtime');
         usePlayersIn(card.binDir);
         const { out, caught, send } = await loaded();
-        const bad: Array<[unknown, string]> = [
+        const bad: Array<[unknown, string, string?]> = [
             [42, 'not-a-string'], [undefined, 'not-a-string'], [{ id: 'chime' }, 'not-a-string'],
             ['no-such-prompt', 'unknown-prompt'], ['sounds/chime.wav', 'not-absolute'],
             [`${SOUNDS_DIR}/../sounds/chime.wav`, 'not-absolute'], ['/etc/passwd', 'bad-extension'],
-            [path.join(emptyBin, 'missing.wav'), 'not-found'],
+            [path.join(emptyBin, 'missing.wav'), 'not-found'], ['thank-you-day-pass', 'text-too-long', 'x'.repeat(401)],
         ];
-        bad.forEach(([payload], i) => send({ payload, seq: i }));
+        bad.forEach(([payload, , text], i) => send({ payload, seq: i, text }));
         await waitFor(() => caught.length === bad.length, 5000, 'every error');
         const bySeq = new Map(caught.map((m) => [m.seq, (m.error as { message: string }).message]));
         bad.forEach(([, code], i) => assert.equal(bySeq.get(i), `InputError: audio-prompt.errors.${code}`, `input ${i}`));

@@ -24,9 +24,11 @@ export interface Sound {
     type: SoundType;
     /** Seconds, when the file says (WAV) or lets us estimate it (constant-bitrate MP3). */
     duration?: number;
+    /** Synthesised from text by espeak-ng (see speech.ts), not a recording. */
+    spoken?: boolean;
 }
 
-export type SoundErrorCode = 'not-a-string' | 'unknown-prompt' | 'not-absolute' | 'bad-extension' | 'not-found' | 'bad-file';
+export type SoundErrorCode = 'not-a-string' | 'unknown-prompt' | 'not-absolute' | 'bad-extension' | 'not-found' | 'bad-file' | 'text-too-long';
 
 export class SoundError extends Error {
     constructor(readonly code: SoundErrorCode, readonly value: string) {
@@ -54,6 +56,11 @@ export async function resolveSound(request: unknown, soundsDir = SOUNDS_DIR): Pr
 
 /** Enough of a file to find its format chunk or first frame behind any tags. */
 const HEAD_BYTES = 64 * 1024;
+
+/** A WAV file as a Sound, its length read from its header. */
+export function inspectWav(prompt: string, file: string): Promise<Sound> {
+    return inspect(prompt, file, 'wav');
+}
 
 async function inspect(prompt: string, file: string, type: SoundType): Promise<Sound> {
     const { head, size } = await readHead(file);
