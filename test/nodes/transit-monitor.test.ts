@@ -43,6 +43,29 @@ describe('transit-monitor node', function () {
         await redis.quit();
     });
 
+    it('names a catalogue\'s products by their labels, without the ten trip\'s "of 10"', async function () {
+        const stream = `mon:${Date.now()}:products`;
+        await load([serverModule, monitorModule], monitorFlow(sharedRedis().port, stream));
+        await waitFor(() => statusOf('monitor').fill === 'green', 5000, 'monitor ready');
+        const events = collect('events');
+        const redis = new Redis(sharedRedis().port);
+        const store = new TransitStore(redis, { keyPrefix: 'mon:pass:', stream });
+        const [five, day] = [newCard(), newCard()];
+        await store.sell(five, { id: 'FIVE_TRIP', label: 'five trip', rides: 5, validity: 0, starts: 'sale' }, `s-${five}`, 'terminal-1');
+        await store.tap(five, 'gate-1', `t-${five}`, 0);
+        await store.sell(day, { id: 'DAY', label: 'day', rides: 0, validity: 86400, starts: 'first-use' }, `s-${day}`, 'terminal-1');
+        await store.tap(day, 'gate-1', `t-${day}`, 0);
+        await waitFor(() => events.length === 5, 3000, 'five events');
+        assert.deepStrictEqual(events.map((e) => e.text), [
+            `Card ${five} was issued a five trip pass.`,
+            `Card ${five} started a journey. Card ${five} has 4 trips remaining.`,
+            `Card ${day} was issued a day pass.`,
+            `Card ${day} day pass activated.`,
+            `Card ${day} started a journey.`,
+        ]);
+        await redis.quit();
+    });
+
     it('after a restart, sends what it missed exactly once and in order', async function () {
         const stream = `mon:${Date.now()}:restart`;
         const redis = new Redis(sharedRedis().port);
