@@ -1,7 +1,8 @@
 // Shapes shared by the runtime files of every node: what a node sees of the Redis
 // config node, and the Node-RED callback signatures we use.
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
-import type { ConnectionState, RedisConnection } from '../lib/redis/connection';
+import type { ConnectionState } from '../lib/redis/connection-state';
+import type { RedisConnection } from '../lib/redis/connection';
 import type { Product } from '../lib/transit/products';
 
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;

@@ -2,7 +2,8 @@
 // that names it, and closes them when the last of those nodes goes away.
 import type { ConnectionOptions as TlsOptions } from 'tls';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { ConnectionSettings, RedisConnection } from '../lib/redis/connection';
+import type { ConnectionSettings } from '../lib/redis/client-factory';
+import { RedisConnection } from '../lib/redis/connection';
 import { ServerConfig, ServerCredentials, settingsFromConfig, tlsChoice } from '../lib/redis/settings';
 import { connectionStatus } from '../common/status';
 import type { NodeConstructorAny, RedisServerNode, RedisUser } from '../common/types';

@@ -5,7 +5,7 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import { handleInput, InputError } from '../common/input';
 import { attachToServer, showSettingsError } from '../common/redis-user';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
-import { isUnavailableError } from '../lib/redis/connection';
+import { isUnavailableError } from '../lib/redis/errors';
 import { numberSetting } from '../lib/settings';
 import { InvalidCardError, normaliseCardId } from '../lib/card-id';
 import { checkOperationId, DenyReason, TapDecision, storeForConnection, TransitStore } from '../lib/transit/store';

@@ -1,8 +1,10 @@
 // Runs the transit scripts for the nodes. Holds no state of its own beyond settings:
 // every decision is one script call, so any number of gates and terminals (in one
 // Node-RED or many) can share the same Redis safely.
-import type { RedisClient, RedisConnection } from '../redis/connection';
+import type { RedisClient } from '../redis/client-factory';
+import type { RedisConnection } from '../redis/connection';
 import { scriptCommands } from '../redis/lua';
+import { decisionClient, replication } from './decision-client';
 import { appendedMarker, cardKeys, checkKeyPrefix, checkStreamKey, DEFAULT_KEY_PREFIX, DEFAULT_STREAM, KeyLayout, keyLayout, storedCardId } from './keys';
 import { PassType, TWO_HOUR_MS } from './pass-types';
 import { findProduct, isOriginalProduct, ORIGINAL_PRODUCTS, Product } from './products';
@@ -235,13 +237,14 @@ function soldAs(product: Product): string {
  */
 export function storeForConnection(connection: RedisConnection, config: { keyPrefix?: string; stream?: string; cardKeys?: string }): TransitStore {
     const { keyPrefix, stream } = config;
-    return new TransitStore(connection.decisionClient, {
+    const { replicas, timeoutMs } = replication(connection);
+    return new TransitStore(decisionClient(connection), {
         keyPrefix: keyPrefix ?? DEFAULT_KEY_PREFIX,
         layout: keyLayout(config.cardKeys, keyPrefix),
         stream: stream || DEFAULT_STREAM,
         deadline: () => connection.deadline(),
         cluster: connection.mode === 'cluster',
-        replicas: connection.replication.replicas,
-        replicaTimeout: connection.replication.timeoutMs,
+        replicas,
+        replicaTimeout: timeoutMs,
     });
 }
