@@ -11,7 +11,7 @@ export type InputMessage = NodeMessageInFlow & Record<string, unknown>;
 
 /** A node that uses a redis-iot-server; the server pushes connection changes to it. */
 export interface RedisUser extends Node {
-    /** Called on every connection change; defaults to showing the state as the status. */
+    /** Called on every connection change; startRedisNode makes it show the state as the status. */
     onRedisState?(state: ConnectionState, detail: string): void;
     /** Called each time the connection becomes ready (again): resubscribe, replay, re-read. */
     onRedisReady?(): void;
