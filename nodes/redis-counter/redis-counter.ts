@@ -8,6 +8,7 @@ import { startRedisNode } from '../common/redis-user';
 import { connectionStatus, errorStatus } from '../common/status';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { changeCounter } from '../lib/counter/change';
+import { checkCounterKey } from '../lib/counter/key';
 import { counterValue, integerInput } from '../lib/counter/value';
 import { numberSetting } from '../lib/settings';
 import { CounterWatcher } from '../lib/counter/watcher';
@@ -17,9 +18,6 @@ interface CounterConfig extends NodeDef {
     key?: string;
     step?: string | number;
 }
-
-/** Any key a user may type, but not one that could be mistaken for a pattern or channel. */
-const KEY = /^[^\s*?[\]{}]{1,256}$/;
 
 export = function register(RED: NodeAPI): void {
     function RedisCounter(this: RedisUser, config: CounterConfig) {
@@ -31,10 +29,7 @@ export = function register(RED: NodeAPI): void {
             type: 'redis-counter',
             server: config.server,
             settings: () => {
-                // Text only: KEY.test() would turn a list into "a,b", and ioredis spreads a list into
-                // arguments (a reset would delete every key listed). Lone surrogates go out as U+FFFD,
-                // which would make different settings the same key.
-                if (typeof key !== 'string' || !KEY.test(key) || /\p{Surrogate}/u.test(key)) throw new Error(`invalid key ${JSON.stringify(key)}`);
+                checkCounterKey(key);
                 return { step: numberSetting(config.step, 'step', { fallback: 1, integer: true, min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }) };
             },
             build: (connection, { step }) => {

@@ -97,7 +97,8 @@ function decode<T>(reply: string): { decision: T; outbox: Outbox } {
     return { decision: decision as T, outbox: Array.isArray(outbox) ? outbox as Outbox : [] };
 }
 
-const OP_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** Gate, terminal, tap and sale ids: part of keys. The editors use this rule too (test/nodes/editor-rules.test.ts). */
+export const OP_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export function checkOperationId(id: string, what: string): string {
     if (!OP_ID.test(id)) throw new Error(`invalid ${what} ${JSON.stringify(id.slice(0, 40))}`);
