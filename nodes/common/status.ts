@@ -1,7 +1,7 @@
 // Status colours by meaning (Node-RED convention): yellow ring connecting, green dot
 // ok, red ring failed or disconnected, blue dot busy, grey unavailable.
 import type { NodeAPI, NodeStatus } from 'node-red';
-import type { ConnectionState } from '../lib/redis/connection';
+import type { ConnectionState } from '../lib/redis/connection-state';
 
 export function connectionStatus(RED: NodeAPI, state: ConnectionState, detail: string): NodeStatus {
     switch (state) {

@@ -1,7 +1,8 @@
 // Shapes shared by the runtime files of every node: what a node sees of the Redis
 // config node, and the Node-RED callback signatures we use.
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
-import type { ConnectionState, RedisConnection } from '../lib/redis/connection';
+import type { ConnectionState } from '../lib/redis/connection-state';
+import type { RedisConnection } from '../lib/redis/connection';
 import type { Product } from '../lib/transit/products';
 
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
@@ -10,7 +11,7 @@ export type InputMessage = NodeMessageInFlow & Record<string, unknown>;
 
 /** A node that uses a redis-iot-server; the server pushes connection changes to it. */
 export interface RedisUser extends Node {
-    /** Called on every connection change; defaults to showing the state as the status. */
+    /** Called on every connection change; startRedisNode makes it show the state as the status. */
     onRedisState?(state: ConnectionState, detail: string): void;
     /** Called each time the connection becomes ready (again): resubscribe, replay, re-read. */
     onRedisReady?(): void;

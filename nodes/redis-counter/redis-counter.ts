@@ -4,11 +4,13 @@
 // Redis; the value sent is always read back from Redis, never computed here.
 import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { handleInput, InputError } from '../common/input';
-import { attachToServer, showSettingsError } from '../common/redis-user';
+import { startRedisNode } from '../common/redis-user';
 import { connectionStatus, errorStatus } from '../common/status';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { changeCounter } from '../lib/counter/change';
+import { checkCounterKey } from '../lib/counter/key';
 import { counterValue, integerInput } from '../lib/counter/value';
+import { numberSetting } from '../lib/settings';
 import { CounterWatcher } from '../lib/counter/watcher';
 
 interface CounterConfig extends NodeDef {
@@ -17,52 +19,45 @@ interface CounterConfig extends NodeDef {
     step?: string | number;
 }
 
-/** Any key a user may type, but not one that could be mistaken for a pattern or channel. */
-const KEY = /^[^\s*?[\]{}]{1,256}$/;
-
 export = function register(RED: NodeAPI): void {
     function RedisCounter(this: RedisUser, config: CounterConfig) {
         RED.nodes.createNode(this, config);
         const node = this;
         const key = config.key || 'mycounter';
-        let step = 1;
-        let settingsError: Error | undefined;
-        try {
-            // Text only: KEY.test() would turn a list into "a,b", and ioredis spreads a list into
-            // arguments (a reset would delete every key listed). Lone surrogates go out as U+FFFD,
-            // which would make different settings the same key.
-            if (typeof key !== 'string' || !KEY.test(key) || /\p{Surrogate}/u.test(key)) throw new Error(`invalid key ${JSON.stringify(key)}`);
-            step = integerInput(config.step === undefined || config.step === '' ? 1 : config.step, 'step');
-        } catch (err) {
-            settingsError = err as Error;
-        }
-        const connection = attachToServer(RED, node, config.server);
-        if (settingsError) showSettingsError(RED, node, 'redis-counter', settingsError);
-        const watcher = connection && !settingsError ? new CounterWatcher(connection, key) : undefined;
-
         const show = (value: number) => node.status({ fill: 'green', shape: 'dot', text: String(value) });
-        if (watcher) {
-            watcher.on('value', (value, reason) => {
-                show(value);
-                node.send({ topic: key, payload: value, reason } as NodeMessage);
-            });
-            watcher.on('invalid', (err) => {
-                node.status(errorStatus(err));
-                node.error(err.message);
-            });
-            watcher.on('polling', (reason) => node.warn(RED._('redis-counter.errors.polling', { reason })));
-            watcher.on('error', () => undefined); // the connection's status already shows it
-            // The connection's own status is shown while connecting; once there is a
-            // value, the value is the status.
-            node.onRedisState = (state, detail) => {
-                if (state === 'connected' && watcher.value !== undefined) show(watcher.value);
-                else if (state !== 'connected') node.status(connectionStatus(RED, state, detail));
-            };
-            watcher.start();
-        }
+        const redis = startRedisNode(RED, node, {
+            type: 'redis-counter',
+            server: config.server,
+            settings: () => {
+                checkCounterKey(key);
+                return { step: numberSetting(config.step, 'step', { fallback: 1, integer: true, min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }) };
+            },
+            build: (connection, { step }) => {
+                const watcher = new CounterWatcher(connection, key);
+                watcher.on('value', (value, reason) => {
+                    show(value);
+                    node.send({ topic: key, payload: value, reason } as NodeMessage);
+                });
+                watcher.on('invalid', (err) => {
+                    node.status(errorStatus(err));
+                    node.error(err.message);
+                });
+                watcher.on('polling', (reason) => node.warn(RED._('redis-counter.errors.polling', { reason })));
+                watcher.on('error', () => undefined); // the connection's status already shows it
+                // The connection's own status is shown while connecting; once there is a
+                // value, the value is the status.
+                node.onRedisState = (state, detail) => {
+                    if (state === 'connected' && watcher.value !== undefined) show(watcher.value);
+                    else if (state !== 'connected') node.status(connectionStatus(RED, state, detail));
+                };
+                watcher.start();
+                return { connection, watcher, step };
+            },
+            stop: ({ watcher }) => watcher.stop(),
+        });
 
         handleInput(node, async (msg, send) => {
-            if (!watcher || !connection) throw new Error(RED._('redis-counter.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
+            const { connection, step } = redis.ready();
             const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : msg.payload;
             switch (command) {
                 case 'increment':
@@ -87,10 +82,6 @@ export = function register(RED: NodeAPI): void {
                     }
                     throw new InputError(RED._('redis-counter.errors.bad-command', { payload: describe(msg.payload) }), 'bad-command');
             }
-        });
-
-        node.on('close', (_removed: boolean, done: () => void) => {
-            (watcher ? watcher.stop() : Promise.resolve()).then(() => done(), () => done());
         });
     }
 

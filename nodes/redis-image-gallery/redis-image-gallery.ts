@@ -8,8 +8,9 @@ import type { Request, Response } from 'express';
 import type { NodeAPI, NodeDef } from 'node-red';
 import { watchCaptureScript } from '../common/capture-script';
 import { handleInput } from '../common/input';
-import { attachToServer } from '../common/redis-user';
+import { startRedisNode } from '../common/redis-user';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
+import type { RedisConnection } from '../lib/redis/connection';
 import { GalleryApi } from '../lib/images/gallery-api';
 import { DEFAULT_INDEX, DEFAULT_KEY_PREFIX, imageKeys } from '../lib/images/ids';
 import { MAX_PAGE } from '../lib/images/list';
@@ -44,90 +45,87 @@ export = function register(RED: NodeAPI): void {
         RED.nodes.createNode(this, config);
         const node = this;
         const base = (config.path || '/gallery').replace(/\/+$/, '');
-        let pageSize = 24;
-        const fail = (key: string, error: string) => {
-            node.error(RED._(`redis-image-gallery.errors.${key}`, { error, path: base }));
-            node.status({ fill: 'red', shape: 'ring', text: RED._(`redis-image-gallery.status.${key}`) });
-        };
-        const keyPrefix = config.keyPrefix ?? DEFAULT_KEY_PREFIX;
-        const index = config.index || DEFAULT_INDEX;
-        try {
-            if (!PATH.test(base)) throw new Error(`path must look like /gallery, not ${JSON.stringify(base.slice(0, 40))}`);
-            imageKeys(keyPrefix, index);
-            pageSize = numberSetting(config.pageSize, 'page size', { fallback: 24, min: 1, max: MAX_PAGE, integer: true });
-        } catch (err) {
-            fail('bad-config', (err as Error).message);
-            return;
+        startRedisNode(RED, node, {
+            type: 'redis-image-gallery',
+            server: config.server,
+            settings: () => {
+                if (!PATH.test(base)) throw new Error(`path must look like /gallery, not ${JSON.stringify(base.slice(0, 40))}`);
+                const owner = owners.get(base);
+                if (owner && owner !== node.id) throw new Error(RED._('redis-image-gallery.errors.path-in-use', { error: owner, path: base }));
+                const keyPrefix = config.keyPrefix ?? DEFAULT_KEY_PREFIX;
+                const index = config.index || DEFAULT_INDEX;
+                imageKeys(keyPrefix, index);
+                return { keyPrefix, index, pageSize: numberSetting(config.pageSize, 'page size', { fallback: 24, min: 1, max: MAX_PAGE, integer: true }) };
+            },
+            build: (connection, settings) => serve(connection, settings),
+            stop: (stopServing) => stopServing(),
+        });
+
+        /** Serves the gallery on its path until the returned function stops it. */
+        function serve(connection: RedisConnection, { keyPrefix, index, pageSize }: { keyPrefix: string; index: string; pageSize: number }): () => Promise<void> {
+            owners.set(base, node.id);
+            const keys = imageKeys(keyPrefix, index, connection.mode === 'cluster');
+
+            const api = new GalleryApi(connection.command, keys, { pageSize, onError: (err) => node.debug(err.message) });
+            const template = fs.readFileSync(path.join(PAGE_DIR, 'index.html'), 'utf8');
+            const page: Handler = (req, res) => {
+                const full = `${req.baseUrl}${base}`;
+                res.set({ 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' });
+                res.type('text/html').send(template.replace(/\{\{BASE\}\}/g, escapeAttribute(full)).replace(/\{\{PAGE_SIZE\}\}/g, String(pageSize)));
+            };
+            const asset: Handler = (req, res) => {
+                const file = String(req.params.file);
+                const type = Object.prototype.hasOwnProperty.call(STATIC, file) ? STATIC[file] : undefined;
+                if (!type) {
+                    res.status(404).type('text/plain').send('Not found.');
+                    return;
+                }
+                res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' });
+                res.type(type).sendFile(path.join(PAGE_DIR, file));
+            };
+            const routes: Array<[string, Handler]> = [
+                [base, page],
+                [`${base}/static/:file`, asset],
+                [`${base}/api/images`, api.images],
+                [`${base}/api/cameras`, api.cameras],
+                [`${base}/api/data/:id`, api.data],
+                [`${base}/api/image/:id`, api.image],
+                [`${base}/api/thumb/:id`, api.thumb],
+                [`${base}/api/events`, api.events],
+            ];
+            const handlers = new Set<unknown>(routes.map(([, h]) => h));
+            routes.forEach(([route, handler]) => RED.httpNode.get(route, handler));
+
+            let closed = false;
+            let unlisten: (() => Promise<void>) | undefined;
+            connection.listen('channel', keys.channel, (_channel, id) => api.announce(id)).then((stop) => {
+                if (closed) void stop();
+                else unlisten = stop;
+            }, (err: Error) => node.warn(err.message));
+            // Pictures the original capture script writes are adopted as they appear. A read-only
+            // user (docs/redis-users.acl) may not: the image store does it with the camera's
+            // user, so the refusal is only a debug line. An input message still reports it.
+            const live = watchCaptureScript(RED, node, 'redis-image-gallery', connection, keys);
+            live.on('refused', (_what, reason) => node.debug(reason));
+            live.on('error', (err) => node.warn(err.message));
+            const adopt = () => adoptLegacy(connection.command, keys).then((n) => {
+                if (n > 0) node.log(RED._('redis-image-gallery.log.adopted', { count: n }));
+                return n;
+            });
+            node.status({ fill: 'green', shape: 'dot', text: base });
+
+            handleInput(node, async () => {
+                await adopt();
+            });
+
+            return async () => {
+                closed = true;
+                api.close();
+                removeRoutes(RED, handlers);
+                if (owners.get(base) === node.id) owners.delete(base);
+                await unlisten?.();
+            };
         }
-        const owner = owners.get(base);
-        if (owner && owner !== node.id) {
-            fail('path-in-use', owner);
-            return;
-        }
-        const connection = attachToServer(RED, node, config.server);
-        if (!connection) return;
-        owners.set(base, node.id);
-        const keys = imageKeys(keyPrefix, index, connection.mode === 'cluster');
-
-        const api = new GalleryApi(connection.command, keys, { pageSize, onError: (err) => node.debug(err.message) });
-        const template = fs.readFileSync(path.join(PAGE_DIR, 'index.html'), 'utf8');
-        const page: Handler = (req, res) => {
-            const full = `${req.baseUrl}${base}`;
-            res.set({ 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' });
-            res.type('text/html').send(template.replace(/\{\{BASE\}\}/g, escapeAttribute(full)).replace(/\{\{PAGE_SIZE\}\}/g, String(pageSize)));
-        };
-        const asset: Handler = (req, res) => {
-            const file = String(req.params.file);
-            const type = Object.prototype.hasOwnProperty.call(STATIC, file) ? STATIC[file] : undefined;
-            if (!type) {
-                res.status(404).type('text/plain').send('Not found.');
-                return;
-            }
-            res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' });
-            res.type(type).sendFile(path.join(PAGE_DIR, file));
-        };
-        const routes: Array<[string, Handler]> = [
-            [base, page],
-            [`${base}/static/:file`, asset],
-            [`${base}/api/images`, api.images],
-            [`${base}/api/cameras`, api.cameras],
-            [`${base}/api/data/:id`, api.data],
-            [`${base}/api/image/:id`, api.image],
-            [`${base}/api/thumb/:id`, api.thumb],
-            [`${base}/api/events`, api.events],
-        ];
-        const handlers = new Set<unknown>(routes.map(([, h]) => h));
-        routes.forEach(([route, handler]) => RED.httpNode.get(route, handler));
-
-        let closed = false;
-        let unlisten: (() => Promise<void>) | undefined;
-        connection.listen('channel', keys.channel, (_channel, id) => api.announce(id)).then((stop) => {
-            if (closed) void stop();
-            else unlisten = stop;
-        }, (err: Error) => node.warn(err.message));
-        // Pictures the original capture script writes are adopted as they appear. A read-only
-        // user (docs/redis-users.acl) may not: the image store does it with the camera's
-        // user, so the refusal is only a debug line. An input message still reports it.
-        const live = watchCaptureScript(RED, node, 'redis-image-gallery', connection, keys);
-        live.on('refused', (_what, reason) => node.debug(reason));
-        live.on('error', (err) => node.warn(err.message));
-        const adopt = () => adoptLegacy(connection.command, keys).then((n) => {
-            if (n > 0) node.log(RED._('redis-image-gallery.log.adopted', { count: n }));
-            return n;
-        });
-        node.status({ fill: 'green', shape: 'dot', text: base });
-
-        handleInput(node, async () => {
-            await adopt();
-        });
-
-        node.on('close', (_removed: boolean, done: () => void) => {
-            closed = true;
-            api.close();
-            removeRoutes(RED, handlers);
-            if (owners.get(base) === node.id) owners.delete(base);
-            (unlisten ? unlisten() : Promise.resolve()).then(() => done(), () => done());
-        });
     }
 
     RED.nodes.registerType('redis-image-gallery', RedisImageGallery as unknown as NodeConstructorAny);

@@ -4,7 +4,7 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { handleInput, InputError } from '../common/input';
 import { numberSetting } from '../lib/settings';
-import { attachToServer, showSettingsError } from '../common/redis-user';
+import { startRedisNode } from '../common/redis-user';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { describeSkew } from '../lib/images/clock-skew';
 import { ImageInputError } from '../lib/images/content';
@@ -30,40 +30,33 @@ export = function register(RED: NodeAPI): void {
     function RedisImageStore(this: RedisUser, config: ImageStoreConfig) {
         RED.nodes.createNode(this, config);
         const node = this;
-        let settingsError: Error | undefined;
-        const connection = attachToServer(RED, node, config.server);
-        let store: ImageStore | undefined;
-        try {
-            if (connection) {
-                store = new ImageStore(connection.command, {
-                    // Empty fields are passed as they are: the defaults are ImageStore's.
-                    keyPrefix: config.keyPrefix,
-                    index: config.index,
-                    maxCount: numberSetting(config.maxCount, 'max count', { min: 0 }),
-                    maxBytes: numberSetting(config.maxBytes, 'max bytes', { min: 0 }),
-                    maxAgeMs: secondsToMs(numberSetting(config.maxAge, 'max age', { min: 0 })),
-                    maxImageSize: numberSetting(config.maxImageSize, 'max image size', { min: 0 }),
-                    thumbnailWidth: numberSetting(config.thumbnailWidth, 'thumbnail width', { min: 0 }),
-                    cluster: connection.mode === 'cluster',
-                    deadline: () => connection.deadline(),
+        const redis = startRedisNode(RED, node, {
+            type: 'redis-image-store',
+            server: config.server,
+            settings: () => ({
+                // Empty fields are passed as they are: the defaults are ImageStore's.
+                keyPrefix: config.keyPrefix,
+                index: config.index,
+                maxCount: numberSetting(config.maxCount, 'max count', { min: 0 }),
+                maxBytes: numberSetting(config.maxBytes, 'max bytes', { min: 0 }),
+                maxAgeMs: secondsToMs(numberSetting(config.maxAge, 'max age', { min: 0 })),
+                maxImageSize: numberSetting(config.maxImageSize, 'max image size', { min: 0 }),
+                thumbnailWidth: numberSetting(config.thumbnailWidth, 'thumbnail width', { min: 0 }),
+            }),
+            build: (connection, settings) => {
+                const store = new ImageStore(connection.command, { ...settings, cluster: connection.mode === 'cluster', deadline: () => connection.deadline() });
+                // Images the original capture script wrote (no index) join the index once Redis is
+                // there, and each one it writes later as soon as it appears (live-adoption.ts).
+                const live = watchCaptureScript(RED, node, 'redis-image-store', connection, store.keys);
+                live.on('refused', (what, reason) => {
+                    if (what === 'adopt') node.warn(RED._('redis-image-store.errors.adopt-failed', { error: reason }));
+                    else if (what === 'subscribe') node.log(RED._('redis-image-store.log.no-live-subscribe', { error: reason }));
+                    else node.log(RED._('redis-image-store.log.no-live-config', { error: reason }));
                 });
-            }
-        } catch (err) {
-            settingsError = err as Error;
-            showSettingsError(RED, node, 'redis-image-store', settingsError);
-        }
-
-        // Images the original capture script wrote (no index) join the index once Redis is
-        // there, and each one it writes later as soon as it appears (live-adoption.ts).
-        if (store && connection) {
-            const live = watchCaptureScript(RED, node, 'redis-image-store', connection, store.keys);
-            live.on('refused', (what, reason) => {
-                if (what === 'adopt') node.warn(RED._('redis-image-store.errors.adopt-failed', { error: reason }));
-                else if (what === 'subscribe') node.log(RED._('redis-image-store.log.no-live-subscribe', { error: reason }));
-                else node.log(RED._('redis-image-store.log.no-live-config', { error: reason }));
-            });
-            live.on('error', (err) => node.warn(RED._('redis-image-store.errors.adopt-failed', { error: err.message })));
-        }
+                live.on('error', (err) => node.warn(RED._('redis-image-store.errors.adopt-failed', { error: err.message })));
+                return store;
+            },
+        });
 
         // Cameras whose clock is known to be wrong: told once in the log, and again when it is right.
         const wrongClocks = new Set<string>();
@@ -84,7 +77,7 @@ export = function register(RED: NodeAPI): void {
 
         let stored = 0;
         handleInput(node, async (msg, send) => {
-            if (!store) throw new Error(RED._('redis-image-store.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
+            const store = redis.ready();
             const meta = (msg.image && typeof msg.image === 'object' ? msg.image : {}) as Record<string, unknown>;
             let result;
             try {

@@ -2,9 +2,9 @@
 // that names it, and closes them when the last of those nodes goes away.
 import type { ConnectionOptions as TlsOptions } from 'tls';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { ConnectionSettings, RedisConnection } from '../lib/redis/connection';
+import type { ConnectionSettings } from '../lib/redis/client-factory';
+import { RedisConnection } from '../lib/redis/connection';
 import { ServerConfig, ServerCredentials, settingsFromConfig, tlsChoice } from '../lib/redis/settings';
-import { connectionStatus } from '../common/status';
 import type { NodeConstructorAny, RedisServerNode, RedisUser } from '../common/types';
 
 /** What this node uses of Node-RED's core tls-config node (05-tls.js). */
@@ -39,21 +39,19 @@ export = function register(RED: NodeAPI): void {
         }
 
         const show = (user: RedisUser) => {
-            if (!connection) return;
-            if (user.onRedisState) user.onRedisState(connection.state, connection.detail);
-            else user.status(connectionStatus(RED, connection.state, connection.detail));
+            if (connection) user.onRedisState?.(connection.state, connection.detail);
         };
 
         const open = (valid: ConnectionSettings): RedisConnection => {
             const conn = new RedisConnection(valid);
             let loggedOutage = false;
-            conn.on('state', (state: string) => {
+            conn.on('state', (state) => {
                 users.forEach(show);
                 if (state === 'connected') loggedOutage = false;
             });
             conn.on('ready', () => users.forEach((user) => user.onRedisReady?.()));
             // One log line per outage, not one per reconnect attempt.
-            conn.on('client-error', (err: Error) => {
+            conn.on('client-error', (err) => {
                 if (loggedOutage) return;
                 loggedOutage = true;
                 node.warn(RED._(`redis-iot-server.errors.${resetForWantOfCertificate(err) ? 'connection-no-client-cert' : 'connection'}`, { error: err.message }));
@@ -72,7 +70,7 @@ export = function register(RED: NodeAPI): void {
         Object.defineProperty(node, 'connection', { get: () => connection });
 
         node.register = (user: RedisUser): RedisConnection => {
-            // The user cannot start without a connection; attachToServer shows why on it.
+            // The user cannot start without a connection; startRedisNode shows why on it.
             if (!settings) throw new Error(RED._('redis-iot-server.errors.bad-config', { error: 'see the config node' }));
             users.set(user.id, user);
             if (!connection) connection = open(settings);

@@ -3,12 +3,12 @@
 // more entries than the pass holds.
 import type { NodeAPI, NodeDef } from 'node-red';
 import { handleInput, InputError } from '../common/input';
-import { attachToServer, showSettingsError } from '../common/redis-user';
+import { startRedisNode } from '../common/redis-user';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
-import { isUnavailableError } from '../lib/redis/connection';
+import { isUnavailableError } from '../lib/redis/errors';
 import { numberSetting } from '../lib/settings';
 import { InvalidCardError, normaliseCardId } from '../lib/card-id';
-import { checkOperationId, DenyReason, TapDecision, storeForConnection, TransitStore } from '../lib/transit/store';
+import { checkOperationId, DenyReason, TapDecision, storeForConnection } from '../lib/transit/store';
 
 interface GateConfig extends NodeDef {
     server: string;
@@ -24,27 +24,15 @@ export = function register(RED: NodeAPI): void {
     function TransitGate(this: RedisUser, config: GateConfig) {
         RED.nodes.createNode(this, config);
         const node = this;
-        let gateId: string;
-        let repeatWindowMs: number;
-        let settingsError: Error | undefined;
-        try {
-            gateId = checkOperationId(config.gateId || node.id, 'gate id');
-            repeatWindowMs = numberSetting(config.repeatWindow, 'repeat window (seconds)', { fallback: 10, min: 0 }) * 1000;
-        } catch (err) {
-            settingsError = err as Error;
-            gateId = node.id;
-            repeatWindowMs = 0;
-        }
-        const connection = attachToServer(RED, node, config.server);
-        let store: TransitStore | undefined;
-        if (connection && !settingsError) {
-            try {
-                store = storeForConnection(connection, config);
-            } catch (err) {
-                settingsError = err as Error;
-            }
-        }
-        if (settingsError) showSettingsError(RED, node, 'transit-gate', settingsError);
+        const redis = startRedisNode(RED, node, {
+            type: 'transit-gate',
+            server: config.server,
+            settings: () => ({
+                gateId: checkOperationId(config.gateId || node.id, 'gate id'),
+                repeatWindowMs: numberSetting(config.repeatWindow, 'repeat window (seconds)', { fallback: 10, min: 0 }) * 1000,
+            }),
+            build: (connection, settings) => ({ ...settings, store: storeForConnection(connection, config) }),
+        });
 
         const deny = (msg: InputMessage, send: Send, card: string | null, reason: DenyReason, extra = {}) => {
             msg.topic = 'denied';
@@ -55,7 +43,7 @@ export = function register(RED: NodeAPI): void {
         };
 
         handleInput(node, async (msg, send) => {
-            if (!store) throw new Error(RED._('transit-gate.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
+            const { store, gateId, repeatWindowMs } = redis.ready();
             let card: string;
             try {
                 card = store.cardId(normaliseCardId(msg.payload));

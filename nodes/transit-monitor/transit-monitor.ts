@@ -5,7 +5,7 @@
 // shown as they arrive; pub/sub keeps nothing, so what they sent during an outage is lost.
 import os from 'os';
 import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { attachToServer, showSettingsError } from '../common/redis-user';
+import { startRedisNode } from '../common/redis-user';
 import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { errorStatus } from '../common/status';
 import { EventReader, StreamEvent } from '../lib/transit/event-reader';
@@ -25,21 +25,19 @@ export = function register(RED: NodeAPI): void {
     function TransitMonitor(this: RedisUser, config: MonitorConfig) {
         RED.nodes.createNode(this, config);
         const node = this;
-        let reader: EventReader | undefined;
         let running: Promise<void> | undefined;
         let again = false;
         let closed = false;
         let stopListening: (() => Promise<void>) | undefined;
         let seen = 0;
 
-        const connection = attachToServer(RED, node, config.server);
-        try {
-            const stream = checkStreamKey(config.stream || DEFAULT_STREAM);
-            const group = monitorGroup(config.group, node.id);
-            if (connection) reader = new EventReader(connection.command, stream, group, `${os.hostname()}-${node.id}`);
-        } catch (err) {
-            showSettingsError(RED, node, 'transit-monitor', err as Error);
-        }
+        const redis = startRedisNode(RED, node, {
+            type: 'transit-monitor',
+            server: config.server,
+            settings: () => ({ stream: checkStreamKey(config.stream || DEFAULT_STREAM), group: monitorGroup(config.group, node.id) }),
+            build: (connection, { stream, group }) => new EventReader(connection.command, stream, group, `${os.hostname()}-${node.id}`),
+        });
+        const { connection, parts: reader } = redis;
 
         // Anything with access to Redis can write to the stream. An entry this node cannot
         // describe (an object whose toString cannot run) or pass on (JSON nested too deeply for

@@ -4,14 +4,14 @@
 // what it says into messages on three outputs and a status.
 import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { handleInput, InputError } from '../common/input';
-import { attachToServer, showSettingsError } from '../common/redis-user';
+import { startRedisNode } from '../common/redis-user';
 import type { InputMessage, NodeConstructorAny, ProductsNode, RedisUser, Send } from '../common/types';
 import { MAX_TIMER_MS, numberSetting } from '../lib/settings';
 import { normaliseCardId } from '../lib/card-id';
 import { ORIGINAL_PRODUCTS, Product } from '../lib/transit/products';
 import { SaleEvent } from '../lib/transit/sale-session';
 import { BadSaleIdError, SaleRequest, SalesTerminal, TerminalOutput } from '../lib/transit/sales-terminal';
-import { checkOperationId, storeForConnection, TransitStore } from '../lib/transit/store';
+import { checkOperationId, storeForConnection } from '../lib/transit/store';
 
 interface SaleConfig extends NodeDef {
     server: string;
@@ -29,27 +29,24 @@ export = function register(RED: NodeAPI): void {
     function TransitSale(this: RedisUser, config: SaleConfig) {
         RED.nodes.createNode(this, config);
         const node = this;
-        let terminal: SalesTerminal<InputMessage> | undefined;
-        let store: TransitStore | undefined;
-        let terminalId = node.id;
-        let settingsError: Error | undefined;
         // Where the answers to the message being handled go; the timeout's go to node.send.
         const sends = new WeakMap<InputMessage, Send>();
-
-        const connection = attachToServer(RED, node, config.server);
-        try {
-            terminalId = checkOperationId(config.terminalId || node.id, 'terminal id');
-            const timeoutMs = numberSetting(config.timeout, 'timeout (seconds)', { fallback: 30, min: 0, max: MAX_TIMER_MS / 1000 }) * 1000;
-            const catalogue = catalogueOf(RED, config.products);
-            if (connection) {
-                store = storeForConnection(connection, config);
-                terminal = new SalesTerminal<InputMessage>({ store, catalogue, terminalId, timeoutMs },
+        const redis = startRedisNode(RED, node, {
+            type: 'transit-sale',
+            server: config.server,
+            settings: () => ({
+                terminalId: checkOperationId(config.terminalId || node.id, 'terminal id'),
+                timeoutMs: numberSetting(config.timeout, 'timeout (seconds)', { fallback: 30, min: 0, max: MAX_TIMER_MS / 1000 }) * 1000,
+                catalogue: catalogueOf(RED, config.products),
+            }),
+            build: (connection, settings) => {
+                const store = storeForConnection(connection, config);
+                const terminal = new SalesTerminal<InputMessage>({ store, ...settings },
                     (output, origin) => answer(output, origin), (err) => node.error(err));
-            }
-        } catch (err) {
-            settingsError = err as Error;
-            showSettingsError(RED, node, 'transit-sale', settingsError);
-        }
+                return { store, terminal, terminalId: settings.terminalId };
+            },
+            stop: ({ terminal }) => terminal.close(),
+        });
 
         // Every answer is a copy of the message. One nested thousands of levels deep overflows
         // the copy: it is refused, with the code nodes/common/input.ts uses for messages
@@ -95,9 +92,7 @@ export = function register(RED: NodeAPI): void {
 
         handleInput(node, async (msg, send) => {
             copyOf(msg);
-            if (!terminal) throw new Error(RED._('transit-sale.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
-            const t = terminal;
-            const s = store as TransitStore;
+            const { terminal: t, store: s, terminalId } = redis.ready();
             if (msg.topic === 'products') {
                 // For a dashboard's pass buttons: the catalogue, in its order.
                 send(out(msg, 3, { payload: t.catalogue.map(({ id, label }) => ({ id, label })) }));
@@ -116,11 +111,6 @@ export = function register(RED: NodeAPI): void {
                 }
                 throw err;
             }
-        });
-
-        node.on('close', (_removed: boolean, done: () => void) => {
-            terminal?.close();
-            done();
         });
     }
 

@@ -1,6 +1,6 @@
 // REDIS_URL → the fields of a redis-iot-server config node (host, port, db, tls) and
 // its credentials (username, password), e.g. redis://user:secret@10.0.0.5:6379/2.
-import type { ConnectionSettings } from '../../nodes/lib/redis/connection';
+import type { ConnectionSettings } from '../../nodes/lib/redis/client-factory';
 
 /** Where a Redis is and how to log in: the address part of a config node's settings. */
 export type RedisTarget = Pick<ConnectionSettings, 'host' | 'port' | 'db' | 'tls' | 'username' | 'password'>;

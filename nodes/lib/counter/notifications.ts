@@ -1,6 +1,6 @@
 // The keyspace notification classes the counter needs, asserted on every (re)connect
 // through the shared setter (../redis/keyspace-events.ts), which keeps anyone else's.
-import type { RedisClient } from '../redis/connection';
+import type { RedisClient } from '../redis/client-factory';
 import * as events from '../redis/keyspace-events';
 
 export type { NotificationSetup } from '../redis/keyspace-events';

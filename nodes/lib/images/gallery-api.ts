@@ -3,7 +3,7 @@
 // malformed id, a path trick or a key that is not an image never reaches Redis as a key.
 import crypto from 'crypto';
 import type { Request, Response } from 'express';
-import type { RedisClient } from '../redis/connection';
+import type { RedisClient } from '../redis/client-factory';
 import { sniffMime } from './content';
 import { ImageKeys, isImageId, isLegacyId } from './ids';
 import { etagForId, etagMatches, IMMUTABLE, parseLux, parseRange, parseTime } from './http';

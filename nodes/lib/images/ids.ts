@@ -41,17 +41,20 @@ export function storedMsOfId(id: string): number {
 }
 
 // No glob characters: the key prefix is also a SCAN MATCH pattern for legacy images.
-const KEY_PART = /^[^\s*?[\]{}\\]{1,200}$/;
+// The editors check the same rules (test/nodes/editor-rules.test.ts keeps them equal).
+export const KEY_PART = /^[^\s*?[\]{}\\]{1,200}$/;
 
 function checkKeyPart(value: string, what: string): void {
     if (!KEY_PART.test(value)) throw new Error(`invalid ${what} ${JSON.stringify(value.slice(0, 40))}`);
 }
 
 /** Camera names are shown to people and used in a key: any text but control characters. */
+// eslint-disable-next-line no-control-regex
+export const CAMERA_NAME = /^[^\u0000-\u001f\u007f]{0,64}$/;
+
 export function checkCamera(camera: unknown): string {
     if (camera === undefined || camera === null || camera === '') return DEFAULT_CAMERA;
-    // eslint-disable-next-line no-control-regex
-    if (typeof camera !== 'string' || camera.length > 64 || /[\u0000-\u001f\u007f]/.test(camera)) {
+    if (typeof camera !== 'string' || !CAMERA_NAME.test(camera)) {
         throw new Error('msg.image.camera must be a name of at most 64 characters');
     }
     return camera;

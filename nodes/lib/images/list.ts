@@ -4,7 +4,7 @@
 // millisecond are ordered by id, so paging never skips or repeats one. A lux range is
 // checked against the lux index (ZMSCORE, one read per batch), so the read-only gallery
 // user can filter, and it combines with every other filter and with paging.
-import type { RedisClient } from '../redis/connection';
+import type { RedisClient } from '../redis/client-factory';
 import { ImageKeys, isImageId, storedMsOfId } from './ids';
 import { forgetDangling } from './store';
 

@@ -2,7 +2,7 @@
 // then hands everything to the one store script (write + expiry + index + retention +
 // announcement). Also adopts images written by the original capture script.
 import { numberSetting } from '../settings';
-import type { RedisClient } from '../redis/connection';
+import type { RedisClient } from '../redis/client-factory';
 import { scriptCommands } from '../redis/lua';
 import { checkImage, checkJpegClaim, ImageInputError, ImageMime, pngSize } from './content';
 import { checkCamera, DEFAULT_INDEX, DEFAULT_KEY_PREFIX, ImageKeys, imageKeys, isLegacyId } from './ids';

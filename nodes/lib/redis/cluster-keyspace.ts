@@ -7,14 +7,13 @@ import { EventEmitter } from 'events';
 import calculateSlot from 'cluster-key-slot';
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
-import { SubscriberWatch } from './subscriber-watch';
+import { SubscriberWatch } from './health';
+import { ListenerTable, MessageListener, onReconnect } from './pubsub';
 
-type Listener = (channel: string, message: string) => void;
-
-interface Entry {
+/** Where a listened channel's key lives now. */
+interface Placement {
     key: string;
     owner: string;
-    listeners: Set<Listener>;
 }
 
 export interface ClusterKeyspaceEvents {
@@ -29,10 +28,11 @@ function nodeKey(client: Redis): string {
 }
 
 export class ClusterKeyspace extends EventEmitter<ClusterKeyspaceEvents> {
-    private readonly subscribers = new Map<string, Redis>();
-    private readonly watches = new Map<string, SubscriberWatch>();
-    /** By channel: one entry per listened key. */
-    private readonly entries = new Map<string, Entry>();
+    /** By owner ("host:port"): its subscriber client and that client's health check. */
+    private readonly subscribers = new Map<string, { client: Redis; watch: SubscriberWatch }>();
+    /** By channel: one per listened key. */
+    private readonly placements = new Map<string, Placement>();
+    private readonly table = new ListenerTable((channel) => this.unsubscribe(channel));
 
     constructor(private readonly cluster: Cluster, private readonly makeSubscriber: (host: string, port: number) => Redis) {
         super();
@@ -46,94 +46,83 @@ export class ClusterKeyspace extends EventEmitter<ClusterKeyspaceEvents> {
         return client;
     }
 
-    async listen(key: string, channel: string, listener: Listener): Promise<() => Promise<void>> {
-        let entry = this.entries.get(channel);
-        if (!entry) {
-            entry = { key, owner: nodeKey(this.owner(key)), listeners: new Set() };
-            this.entries.set(channel, entry);
+    listen(key: string, channel: string, listener: MessageListener): Promise<() => Promise<void>> {
+        return this.table.listen(channel, listener, async () => {
+            const placement = { key, owner: nodeKey(this.owner(key)) };
+            this.placements.set(channel, placement);
             try {
-                await this.subscriber(entry.owner).subscribe(channel);
+                await this.subscriber(placement.owner).subscribe(channel);
             } catch (err) {
-                // Refused (an ACL without the channel): a retry must subscribe again.
-                this.entries.delete(channel);
-                this.releaseIfUnused(entry.owner);
+                this.placements.delete(channel);
+                this.releaseIfUnused(placement.owner);
                 throw err;
             }
-        }
-        entry.listeners.add(listener);
-        const listened = entry;
-        return async () => {
-            if (!listened.listeners.delete(listener) || listened.listeners.size > 0) return;
-            this.entries.delete(channel);
-            await this.subscribers.get(listened.owner)?.unsubscribe(channel).catch(() => undefined);
-            this.releaseIfUnused(listened.owner);
-        };
+        });
     }
 
     /** Moves every listened key whose slot changed owner; emits 'moved' when one did. */
     async followSlots(): Promise<void> {
         let moved = false;
-        for (const [channel, entry] of this.entries) {
+        for (const [channel, placement] of this.placements) {
             let owner: string;
             try {
-                owner = nodeKey(this.owner(entry.key));
+                owner = nodeKey(this.owner(placement.key));
             } catch {
                 continue;
             }
-            if (owner === entry.owner) continue;
-            const previous = entry.owner;
-            await this.subscribers.get(previous)?.unsubscribe(channel).catch(() => undefined);
+            if (owner === placement.owner) continue;
+            const previous = placement.owner;
+            await this.subscribers.get(previous)?.client.unsubscribe(channel).catch(() => undefined);
             try {
                 await this.subscriber(owner).subscribe(channel);
             } catch {
                 continue; // still listed under its old owner: the next health check tries again
             }
-            entry.owner = owner;
+            placement.owner = owner;
             this.releaseIfUnused(previous);
             moved = true;
         }
         if (moved) this.emit('moved');
     }
 
-    /** A round trip on every subscriber (see SubscriberWatch). */
+    /** A round trip on every subscriber (see health.ts). */
     async healthCheck(pingMs: number): Promise<void> {
-        await Promise.all([...this.subscribers].map(([key, sub]) => {
-            let watch = this.watches.get(key);
-            if (!watch) this.watches.set(key, watch = new SubscriberWatch());
-            return watch.check(sub, pingMs);
-        }));
+        await Promise.all([...this.subscribers.values()].map(({ watch }) => watch.check(pingMs)));
     }
 
     close(): void {
-        for (const sub of this.subscribers.values()) sub.disconnect();
+        for (const { client } of this.subscribers.values()) client.disconnect();
         this.subscribers.clear();
-        this.watches.clear();
-        this.entries.clear();
+        this.placements.clear();
+        this.table.clear();
+    }
+
+    private async unsubscribe(channel: string): Promise<void> {
+        const placement = this.placements.get(channel);
+        if (!placement) return;
+        this.placements.delete(channel);
+        await this.subscribers.get(placement.owner)?.client.unsubscribe(channel).catch(() => undefined);
+        this.releaseIfUnused(placement.owner);
     }
 
     // A primary that no longer owns a listened key's slot (a failover or a resharding)
     // keeps no subscriber: after a failover it would reconnect to a dead node for ever.
     private releaseIfUnused(owner: string): void {
-        if ([...this.entries.values()].some((e) => e.owner === owner)) return;
-        this.subscribers.get(owner)?.disconnect();
+        if ([...this.placements.values()].some((p) => p.owner === owner)) return;
+        this.subscribers.get(owner)?.client.disconnect();
         this.subscribers.delete(owner);
-        this.watches.delete(owner);
     }
 
     private subscriber(owner: string): Redis {
-        let sub = this.subscribers.get(owner);
-        if (!sub) {
+        let entry = this.subscribers.get(owner);
+        if (!entry) {
             const split = owner.lastIndexOf(':');
-            sub = this.makeSubscriber(owner.slice(0, split), Number(owner.slice(split + 1)));
-            sub.on('message', (channel: string, message: string) =>
-                this.entries.get(channel)?.listeners.forEach((l) => l(channel, message)));
-            let readyBefore = false;
-            sub.on('ready', () => {
-                if (readyBefore) this.emit('subscriber-reconnected');
-                readyBefore = true;
-            });
-            this.subscribers.set(owner, sub);
+            const client = this.makeSubscriber(owner.slice(0, split), Number(owner.slice(split + 1)));
+            client.on('message', (channel: string, message: string) => this.table.dispatch(channel, channel, message));
+            onReconnect(client, () => this.emit('subscriber-reconnected'));
+            entry = { client, watch: new SubscriberWatch(client) };
+            this.subscribers.set(owner, entry);
         }
-        return sub;
+        return entry.client;
     }
 }

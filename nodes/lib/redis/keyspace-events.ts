@@ -5,7 +5,7 @@
 // their classes at once would drop each other's, so the calls on one client run one after
 // another, and each reads the setting back and adds its classes again if they were lost
 // to another process.
-import type { RedisClient } from './connection';
+import type { RedisClient } from './client-factory';
 
 /** 'A' stands for every class but K, E, m, n (Redis docs, keyspace notifications). */
 const ALIAS_A = 'g$lshzxetd';

@@ -2,7 +2,7 @@
 // that makes a script that arrives late (it sat in the socket of a paused server or a
 // stalled network after its caller gave up) change nothing; and the one way scripts
 // become client commands.
-import type { RedisClient } from './connection';
+import type { RedisClient } from './client-factory';
 
 export interface ScriptDefinition {
     /** Without it, the caller passes the number of keys as the first argument. */

@@ -1,7 +1,8 @@
 // Turns the config node's editor fields and credentials into connection settings,
 // refusing values that would otherwise fail later in less obvious ways.
 import type { ConnectionOptions as TlsOptions } from 'tls';
-import { ConnectionSettings, DEFAULT_COMMAND_TIMEOUT, parseHostList, RedisMode } from './connection';
+import { ConnectionSettings, DEFAULT_COMMAND_TIMEOUT, RedisMode } from './client-factory';
+import { parseHostList } from './hosts';
 import { integerSetting, MAX_TIMER_MS, numberSetting } from '../settings';
 
 export interface ServerConfig {

@@ -1,7 +1,7 @@
 // Reads the transit event stream through a consumer group, so a monitor that was
 // stopped, or cut off from Redis, picks up exactly where it left off: first the
 // entries it received but never acknowledged, then everything new.
-import type { RedisClient } from '../redis/connection';
+import type { RedisClient } from '../redis/client-factory';
 
 export interface StreamEvent {
     id: string;

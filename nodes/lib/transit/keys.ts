@@ -43,17 +43,19 @@ export function monitorGroup(configured: string | undefined, nodeId: string): st
     return configured || `monitor-${nodeId}`;
 }
 
-const SAFE_PREFIX = /^[A-Za-z0-9_.:\-/]{0,64}$/;
+// The editors check the same rules (test/nodes/editor-rules.test.ts keeps them equal).
+export const KEY_PREFIX = /^[A-Za-z0-9_.:\-/]{0,64}$/;
+export const STREAM_KEY = /^[A-Za-z0-9_.:\-/]{1,64}$/;
 
 export function checkKeyPrefix(prefix: string): string {
-    if (!SAFE_PREFIX.test(prefix)) {
+    if (!KEY_PREFIX.test(prefix)) {
         throw new Error(`invalid key prefix ${JSON.stringify(prefix)}: letters, digits and _ . : - / only, at most 64`);
     }
     return prefix;
 }
 
 export function checkStreamKey(key: string): string {
-    if (!key || !SAFE_PREFIX.test(key)) throw new Error(`invalid stream key ${JSON.stringify(key)}`);
+    if (!STREAM_KEY.test(key)) throw new Error(`invalid stream key ${JSON.stringify(key)}`);
     return key;
 }
 

@@ -2,6 +2,7 @@
 // transit-products config node. A sold pass describes itself in its hash (see
 // SELL_SCRIPT), so gates honour any product without knowing the catalogue; the original
 // three keep the original's layout, so the original gate and monitor keep working.
+import { numberSetting } from '../settings';
 import { PASS_SLUG, PASS_TYPES, PASS_WORDS, PassType, TEN_TRIP_RIDES, TWO_HOUR_MS } from './pass-types';
 
 export type Starts = 'sale' | 'first-use';
@@ -66,11 +67,15 @@ export function parseCatalogue(value: unknown): Product[] {
     });
 }
 
+/** A count typed into the editor's product list, read by the one numeric settings parser. */
 function whole(value: unknown, what: string, max: number): number {
-    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
-        throw new CatalogueError(`${what} must be a whole number from 0 to ${max}, not ${JSON.stringify(value)}`);
+    let n: number | undefined;
+    try {
+        n = numberSetting(value, what, { min: 0, max, integer: true });
+    } catch {
+        n = undefined;
     }
+    if (n === undefined) throw new CatalogueError(`${what} must be a whole number from 0 to ${max}, not ${JSON.stringify(value)}`);
     return n;
 }
 

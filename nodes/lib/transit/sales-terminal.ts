@@ -1,7 +1,7 @@
 // The sales terminal without Node-RED: the conversation (SaleSession), the Redis sale,
 // the one-at-a-time queue and the confirmation timeout. The transit-sale node turns
 // messages into requests and what this says into messages and statuses.
-import { isUnavailableError } from '../redis/connection';
+import { isUnavailableError } from '../redis/errors';
 import { InvalidCardError } from '../card-id';
 import { findProduct, Product, productWords, thankYouPrompt } from './products';
 import { PROMPT_TEXT } from '../audio/prompts';

@@ -1,8 +1,10 @@
 // Runs the transit scripts for the nodes. Holds no state of its own beyond settings:
 // every decision is one script call, so any number of gates and terminals (in one
 // Node-RED or many) can share the same Redis safely.
-import type { RedisClient, RedisConnection } from '../redis/connection';
+import type { RedisClient } from '../redis/client-factory';
+import type { RedisConnection } from '../redis/connection';
 import { scriptCommands } from '../redis/lua';
+import { decisionClient, replication } from './decision-client';
 import { appendedMarker, cardKeys, checkKeyPrefix, checkStreamKey, DEFAULT_KEY_PREFIX, DEFAULT_STREAM, KeyLayout, keyLayout, storedCardId } from './keys';
 import { PassType, TWO_HOUR_MS } from './pass-types';
 import { findProduct, isOriginalProduct, ORIGINAL_PRODUCTS, Product } from './products';
@@ -95,7 +97,8 @@ function decode<T>(reply: string): { decision: T; outbox: Outbox } {
     return { decision: decision as T, outbox: Array.isArray(outbox) ? outbox as Outbox : [] };
 }
 
-const OP_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** Gate, terminal, tap and sale ids: part of keys. The editors use this rule too (test/nodes/editor-rules.test.ts). */
+export const OP_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export function checkOperationId(id: string, what: string): string {
     if (!OP_ID.test(id)) throw new Error(`invalid ${what} ${JSON.stringify(id.slice(0, 40))}`);
@@ -235,13 +238,14 @@ function soldAs(product: Product): string {
  */
 export function storeForConnection(connection: RedisConnection, config: { keyPrefix?: string; stream?: string; cardKeys?: string }): TransitStore {
     const { keyPrefix, stream } = config;
-    return new TransitStore(connection.decisionClient, {
+    const { replicas, timeoutMs } = replication(connection);
+    return new TransitStore(decisionClient(connection), {
         keyPrefix: keyPrefix ?? DEFAULT_KEY_PREFIX,
         layout: keyLayout(config.cardKeys, keyPrefix),
         stream: stream || DEFAULT_STREAM,
         deadline: () => connection.deadline(),
         cluster: connection.mode === 'cluster',
-        replicas: connection.replication.replicas,
-        replicaTimeout: connection.replication.timeoutMs,
+        replicas,
+        replicaTimeout: timeoutMs,
     });
 }
