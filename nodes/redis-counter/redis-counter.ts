@@ -99,8 +99,15 @@ export = function register(RED: NodeAPI): void {
         /** The key of this message: the node's own, or read from the message or context now. */
         const keyFor = async (msg: InputMessage): Promise<string> => {
             if (fixedKey !== undefined) return fixedKey;
+            const where = `${keyType}.${String(config.key)}`;
             const value = await new Promise<unknown>((resolve, reject) => {
-                RED.util.evaluateNodeProperty(String(config.key), keyType, node as Node, msg, (err, result) => (err ? reject(err) : resolve(result)));
+                try {
+                    RED.util.evaluateNodeProperty(String(config.key), keyType, node as Node, msg, (err, result) => (err ? reject(err) : resolve(result)));
+                } catch (err) {
+                    reject(err); // a msg path through something that is not an object
+                }
+            }).catch((err: Error) => {
+                throw new InputError(`invalid key: cannot read ${where}: ${err.message}`, 'bad-key');
             });
             return checkedKey(value);
         };
