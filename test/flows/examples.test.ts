@@ -1,7 +1,8 @@
-// The editor examples of the transit nodes, the counter and the image store and gallery, run
-// as shipped: each example file is loaded into Node-RED (its debug nodes swapped for test helpers, its Redis config
-// node pointed at the test Redis, its keys under a fresh prefix) and its inject nodes are
-// clicked in the order the example's comment tells the reader to.
+// The editor examples of the transit nodes, the counter and the image store and gallery,
+// run as shipped: each example file is loaded into Node-RED (its debug nodes swapped for
+// test helpers, its Redis config node pointed at the test Redis, its keys under a fresh
+// prefix) and its inject nodes are clicked in the order the example's comment tells the
+// reader to.
 import assert from 'assert';
 import path from 'path';
 import Redis from 'ioredis';
