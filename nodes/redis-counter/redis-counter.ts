@@ -14,6 +14,7 @@ import { attachToServer, showSettingsError } from '../common/redis-user';
 import { connectionStatus, errorStatus } from '../common/status';
 import type { InputMessage, NodeConstructorAny, RedisUser } from '../common/types';
 import { changeCounter } from '../lib/counter/change';
+import type { RedisConnection } from '../lib/redis/connection';
 import { CounterStreams } from '../lib/counter/streams';
 import { counterValue, integerInput } from '../lib/counter/value';
 import { CounterWatcher } from '../lib/counter/watcher';
@@ -96,9 +97,8 @@ export = function register(RED: NodeAPI): void {
             watcher.start();
         }
 
-        /** The key of this message: the node's own, or read from the message or context now. */
-        const keyFor = async (msg: InputMessage): Promise<string> => {
-            if (fixedKey !== undefined) return fixedKey;
+        /** A key read for each message: from the message or context, now. */
+        const keyOf = async (msg: InputMessage): Promise<string> => {
             const where = `${keyType}.${String(config.key)}`;
             const value = await new Promise<unknown>((resolve, reject) => {
                 try {
@@ -113,8 +113,8 @@ export = function register(RED: NodeAPI): void {
         };
 
         /** Reads the count back and answers on the message (`get`, or any change of a key not watched). */
-        const answer = async (msg: InputMessage, send: (msg: NodeMessage) => void, key: string, reason: 'get' | 'change') => {
-            const value = counterValue(key, await (ready as NonNullable<typeof ready>).command.get(key));
+        const answer = async (redis: RedisConnection, msg: InputMessage, send: (msg: NodeMessage) => void, key: string, reason: 'get' | 'change') => {
+            const value = counterValue(key, await redis.command.get(key));
             if (fixedKey === undefined) node.status({ fill: 'green', shape: 'dot', text: `${key}: ${value}` });
             send(Object.assign(msg, { topic: key, payload: value, reason }));
         };
@@ -122,9 +122,10 @@ export = function register(RED: NodeAPI): void {
         handleInput(node, async (msg, send) => {
             if (!ready || !streams) throw new Error(RED._('redis-counter.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
             const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : msg.payload;
-            const key = await keyFor(msg);
+            // A fixed key is used at once, so commands reach Redis in the order they came in.
+            const key = fixedKey ?? await keyOf(msg);
             // A watched key's changes are sent by the watcher; any other key's, here.
-            const changed = () => (watcher ? undefined : answer(msg, send, key, 'change'));
+            const changed = () => (watcher ? undefined : answer(ready, msg, send, key, 'change'));
             switch (command) {
                 case 'increment':
                 case 'decrement': {
@@ -137,7 +138,7 @@ export = function register(RED: NodeAPI): void {
                     await changeCounter(ready, key, 'del');
                     return changed();
                 case 'get':
-                    return answer(msg, send, key, 'get');
+                    return answer(ready, msg, send, key, 'get');
                 case 'events': {
                     const exchange = httpExchange(msg);
                     if (!exchange) throw new InputError(RED._('redis-counter.errors.events-without-request'), 'events-without-request');
