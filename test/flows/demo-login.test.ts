@@ -93,7 +93,7 @@ describe('demo login beyond loopback (HOST=0.0.0.0)', function () {
         ['admin API: deploy (an empty flow set would stop everything)', '/flows',
             { method: 'POST', headers: { ...ADMIN_HEADERS, 'Content-Type': 'application/json' }, body: '{"flows":[]}' }],
         ['editor: the settings it loads first', '/settings', { headers: ADMIN_HEADERS }],
-        ['editor: an inject button', '/inject/counter-heartbeat', { method: 'POST' }],
+        ['editor: an inject button (the camera\'s)', '/inject/camera-every', { method: 'POST' }],
         ['dashboard page', '/dashboard/counter'],
         ['dashboard set-up', '/dashboard/_setup'],
         ['gallery page', '/gallery'],

@@ -1,7 +1,8 @@
-// The editor examples of the transit nodes and the counter, run as shipped: each example
-// file is loaded into Node-RED (its debug nodes swapped for test helpers, its Redis config
-// node pointed at the test Redis, its keys under a fresh prefix) and its inject nodes are
-// clicked in the order the example's comment tells the reader to.
+// The editor examples of the transit nodes, the counter and the image store and gallery,
+// run as shipped: each example file is loaded into Node-RED (its debug nodes swapped for
+// test helpers, its Redis config node pointed at the test Redis, its keys under a fresh
+// prefix) and its inject nodes are clicked in the order the example's comment tells the
+// reader to.
 import assert from 'assert';
 import path from 'path';
 import Redis from 'ioredis';
@@ -16,19 +17,24 @@ const modules = [
     require('../../nodes/transit-gate/transit-gate'),
     require('../../nodes/transit-monitor/transit-monitor'),
     require('../../nodes/redis-counter/redis-counter'),
+    require('../../nodes/redis-image-store/redis-image-store'),
+    require('../../nodes/redis-image-gallery/redis-image-gallery'),
     coreNode('common/20-inject.js'),
     coreNode('common/90-comment.js'),
+    coreNode('common/25-catch.js'),
+    coreNode('function/15-change.js'),
 ];
 
 let run = 0;
 
-/** The example as a loadable flow, and the key prefix, stream and counter key it now uses. */
-function exampleFlow(file: string): { flow: FlowNode[]; prefix: string; stream: string; counterKey: string } {
+/** The example as a loadable flow, and the key prefix, stream, counter key and image keys it now uses. */
+function exampleFlow(file: string): { flow: FlowNode[]; prefix: string; stream: string; counterKey: string; imagePrefix: string } {
     const shipped: ShippedNode[] = readFlowFile(path.join(REPO_ROOT, 'examples', file));
     const tag = `example${Date.now().toString(36)}${++run}`;
     const prefix = `${tag}:pass:`;
     const stream = `${tag}:events`;
     const counterKey = `${tag}:counter`;
+    const imagePrefix = `${tag}:image:`;
     const canvas = String(shipped.find((n) => n.z)?.z);
     const flow: FlowNode[] = [{ id: canvas, type: 'tab' }];
     for (const node of shipped) {
@@ -37,9 +43,10 @@ function exampleFlow(file: string): { flow: FlowNode[]; prefix: string; stream: 
         else if (node.type.startsWith('transit-')) {
             flow.push({ ...node, stream, ...(node.keyPrefix !== undefined ? { keyPrefix: prefix } : {}) });
         } else if (node.type === 'redis-counter') flow.push({ ...node, key: counterKey });
+        else if (node.type.startsWith('redis-image-')) flow.push({ ...node, keyPrefix: imagePrefix, index: `${tag}:image-index` });
         else flow.push(node);
     }
-    return { flow, prefix, stream, counterKey };
+    return { flow, prefix, stream, counterKey, imagePrefix };
 }
 
 /** Loads the flow and waits until each of its transit nodes is connected to Redis. */
@@ -161,4 +168,32 @@ describe('shipped examples', function () {
             assert.deepStrictEqual([(await answer).payload, (await answer).reason], [3, 'get']);
         });
     });
+
+    describe('image examples', function () {
+        it('Store a picture: the inject node\'s buffer is a PNG that is stored; the HTML bytes are refused', async function () {
+            const { flow, imagePrefix } = exampleFlow('redis-image-store/Store a picture.json');
+            await start(flow);
+            await waitFor(() => statusOf('ex-imgstore').fill === 'green', 5000, 'store connected');
+            const id = String((await click('ex-imgstore-inject', 'ex-imgstore-id')).payload);
+            const stored = await redis.hgetBuffer(`${imagePrefix}${id}`, 'image_data');
+            assert.deepStrictEqual([...(stored ?? Buffer.alloc(0)).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+            assert.strictEqual(await redis.hget(`${imagePrefix}${id}`, 'camera'), 'example');
+            const refused = await click('ex-imgstore-bad', 'ex-imgstore-error');
+            assert.ok(refused.error, 'the Catch node passes the error on');
+        });
+
+        it('Serve a gallery: each test picture is stored from the inject node alone, camera "example", time now', async function () {
+            const { flow, imagePrefix } = exampleFlow('redis-image-gallery/Serve a gallery.json');
+            await start(flow);
+            await waitFor(() => statusOf('ex-gallery-store').fill === 'green', 5000, 'store connected');
+            const before = Date.now();
+            const id = String((await click('ex-gallery-inject', 'ex-gallery-id')).payload);
+            const fields = await redis.hgetall(`${imagePrefix}${id}`);
+            assert.deepStrictEqual([fields.camera, fields.mime_type], ['example', 'image/png']);
+            // The capture time is the inject node's $millis(), on this process's clock.
+            const captured = Number(fields.ts_ms);
+            assert.ok(captured >= before && captured <= Date.now(), `captured at ${captured}, between ${before} and now`);
+        });
+    });
 });
+

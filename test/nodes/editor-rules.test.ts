@@ -12,11 +12,16 @@ import { OP_ID } from '../../nodes/lib/transit/store';
 
 const NODES = path.join(__dirname, '..', '..', '..', 'nodes');
 
-/** The regex literal the editor validates `field` of node `type` with. */
+/**
+ * The regex literal the editor validates `field` of node `type` with: in its
+ * RED.validators.regex, or, for a typed input whose validator depends on the type, the
+ * editor's constant of that name.
+ */
 function editorRule(type: string, field: string): RegExp {
     const html = fs.readFileSync(path.join(NODES, type, `${type}.html`), 'utf8');
-    const line = new RegExp(`^\\s*${field}: \\{.*RED\\.validators\\.regex\\((/.*/[a-z]*)\\) \\},?$`, 'm').exec(html);
-    assert.ok(line, `${type}.html validates ${field} with RED.validators.regex`);
+    const line = new RegExp(`^\\s*${field}: \\{.*RED\\.validators\\.regex\\((/.*/[a-z]*)\\) \\},?$`, 'm').exec(html)
+        ?? new RegExp(`^\\s*var ${field} = (/.*/[a-z]*);$`, 'm').exec(html);
+    assert.ok(line, `${type}.html validates ${field} with RED.validators.regex or a constant ${field}`);
     const literal = line[1];
     const end = literal.lastIndexOf('/');
     return new RegExp(literal.slice(1, end), literal.slice(end + 1));
@@ -30,7 +35,7 @@ const RULES: Array<[type: string, field: string, runtime: RegExp]> = [
     ['transit-gate', 'stream', STREAM_KEY],
     ['transit-sale', 'stream', STREAM_KEY],
     ['transit-monitor', 'stream', STREAM_KEY],
-    ['redis-counter', 'key', COUNTER_KEY],
+    ['redis-counter', 'TEXT_KEY', COUNTER_KEY], // the key typed as text
     ['redis-image-store', 'keyPrefix', KEY_PART],
     ['redis-image-store', 'index', KEY_PART],
     ['redis-image-gallery', 'keyPrefix', KEY_PART],

@@ -1,12 +1,17 @@
 import assert from 'assert';
 import Redis from 'ioredis';
 import { sharedRedis } from '../support/global-redis';
-import { catchNode, collect, FlowNode, helper, load, Msg, serverNode, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, coreNode, FlowNode, helper, load, Msg, nextMessage, serverNode, statusOf, waitFor } from '../support/flow';
+import { httpNodeModule, ServedHttpNode } from '../support/http-node';
 import { RedisProcess } from '../support/redis-process';
+import { SseClient } from '../flows/sse-client';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const counterModule = require('../../nodes/redis-counter/redis-counter');
 const displayModule = require('../../nodes/tm1637-display/tm1637-display');
+const httpInModule = coreNode('network/21-httpin.js');
+const changeModule = coreNode('function/15-change.js');
+const httpNode = httpNodeModule();
 
 let n = 0;
 const newKey = () => `counter:test:${Date.now()}:${++n}`;
@@ -208,4 +213,193 @@ describe('redis-counter node', function () {
             await locked.destroy();
         }
     });
+
+    describe('events: the count as Server-Sent Events', function () {
+        let served: ServedHttpNode | undefined;
+        const streams: SseClient[] = [];
+        afterEach(async () => {
+            streams.splice(0).forEach((client) => client.close());
+            await served?.close();
+            served = undefined;
+        });
+
+        /** GET /events → change (payload "events", as the shipped flow does) → the counter. */
+        async function serveEvents(counter: Record<string, unknown>) {
+            const flow: FlowNode[] = [
+                { id: 'tab', type: 'tab' },
+                { ...serverNode(sharedRedis().port), z: 'tab' },
+                { id: 'events-in', type: 'http in', z: 'tab', url: '/events', method: 'get', wires: [['to-events']] },
+                { id: 'to-events', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'events', tot: 'str' }], wires: [['counter0']] },
+                { id: 'counter0', type: 'redis-counter', z: 'tab', server: 'redis-test', step: 1, ...counter, wires: [['out0']] },
+                { id: 'out0', type: 'helper', z: 'tab' },
+                { id: 'catcher', type: 'catch', z: 'tab', wires: [['caught']] },
+                { id: 'caught', type: 'helper', z: 'tab' },
+            ];
+            await load([serverModule, counterModule, catchNode, httpInModule, changeModule, httpNode.module], flow);
+            served = await httpNode.serve();
+            return { out: collect('out0'), caught: collect('caught') };
+        }
+
+        async function stream(path: string): Promise<SseClient> {
+            const client = await SseClient.open((served as ServedHttpNode).url(path));
+            streams.push(client);
+            return client;
+        }
+
+        const subscribers = async (key: string) => ((await redis.pubsub('NUMSUB', `__keyspace@0__:${key}`)) as [string, number])[1];
+
+        it('streams the original\'s format: the current count first, then every change, to every client', async function () {
+            const key = newKey();
+            await redis.set(key, '41');
+            const { out } = await serveEvents({ key });
+            await waitFor(() => out.length === 1, 3000, 'the initial value');
+            const first = await stream('/events');
+            assert.match(String(first.response.headers['content-type']), /^text\/event-stream/);
+            assert.strictEqual(first.response.headers['cache-control'], 'no-cache');
+            await first.waitFor(() => first.counts.length === 1, 'the current count');
+            assert.deepStrictEqual(first.blocks.slice(0, 2), [{ retry: 5000 }, { event: 'count', data: '41' }]);
+
+            const [second, third] = await Promise.all([stream('/events'), stream('/events')]);
+            for (const client of [second, third]) await client.waitFor(() => client.counts[0] === '41', 'the current count');
+            await redis.incrby(key, 2);
+            for (const client of [first, second, third]) await client.waitFor(() => client.counts.includes('43'), 'the change to 43');
+
+            // A client that went away is forgotten; the others carry on.
+            second.close();
+            helper.getNode('counter0').receive({ payload: 'increment' });
+            for (const client of [first, third]) await client.waitFor(() => client.counts.includes('44'), 'the change to 44');
+            assert.deepStrictEqual(first.counts, ['41', '43', '44']);
+            // The stream is the answer: nothing goes to the output but the values themselves.
+            assert.deepStrictEqual(out.map((m) => m.payload), [41, 43, 44]);
+
+            // Closing the node (a redeploy) ends every stream.
+            await helper.unload();
+            for (const client of [first, third]) await waitFor(() => client.response.complete, 3000, 'the stream ended');
+        });
+
+        it('follows a key taken from the request, and stops following it when its last stream closes', async function () {
+            const key = newKey();
+            await redis.set(key, '7');
+            await serveEvents({ key: 'req.query.key', keyType: 'msg' });
+            const client = await stream(`/events?key=${encodeURIComponent(key)}`);
+            await client.waitFor(() => client.counts[0] === '7', 'the count of the key asked for');
+            await redis.set(key, '8');
+            await client.waitFor(() => client.counts.includes('8'), 'its change');
+            assert.strictEqual(await subscribers(key), 1);
+            client.close();
+            await waitFor(async () => (await subscribers(key)) === 0, 3000, 'no longer subscribed');
+        });
+
+        it('refuses a key from the request that could be a pattern, and "events" without a request', async function () {
+            const { caught } = await serveEvents({ key: 'req.query.key', keyType: 'msg' });
+            // Nothing answers the request in this flow (the shipped one answers 503): it just waits.
+            await assert.rejects(SseClient.open((served as ServedHttpNode).url('/events?key=counter%3A*'), 300), /no answer/);
+            await waitFor(() => caught.length === 1, 3000, 'the bad key caught');
+            assert.match(String((caught[0].error as { message: string }).message), /invalid key/);
+            helper.getNode('counter0').receive({ payload: 'events', req: { query: { key: newKey() } } });
+            await waitFor(() => caught.length === 2, 3000, 'events without a request caught');
+            assert.match(String((caught[1].error as { message: string }).message), /events-without-request/);
+        });
+    });
+
+    describe('the key as a typed input', function () {
+        async function startWith(counter: Record<string, unknown>) {
+            const flow: FlowNode[] = [
+                { id: 'tab', type: 'tab' },
+                { ...serverNode(sharedRedis().port), z: 'tab' },
+                { id: 'counter0', type: 'redis-counter', z: 'tab', server: 'redis-test', step: 1, ...counter, wires: [['out0']] },
+                { id: 'out0', type: 'helper', z: 'tab' },
+                { id: 'catcher', type: 'catch', z: 'tab', wires: [['caught']] },
+                { id: 'caught', type: 'helper', z: 'tab' },
+            ];
+            await load([serverModule, counterModule, catchNode], flow);
+            const got = { out: collect('out0'), caught: collect('caught') };
+            // Connected (or refused at deploy): a key read per message has no value to wait for.
+            await waitFor(() => statusOf('counter0').fill !== undefined && statusOf('counter0').fill !== 'yellow', 3000, 'connected');
+            return got;
+        }
+
+        it('a flow saved before the typed input (no keyType) counts in its text key, as before', async function () {
+            const key = newKey();
+            const { out } = await startWith({ key });
+            await waitFor(() => out.length === 1, 3000, 'the initial value');
+            helper.getNode('counter0').receive({ payload: 'increment' });
+            await waitFor(() => last(out) === 1, 3000, 'the change');
+            assert.strictEqual(await redis.get(key), '1');
+        });
+
+        it('an environment variable names the key at deploy, which is then watched', async function () {
+            const key = newKey();
+            await redis.set(key, '12');
+            process.env.REDIS_COUNTER_TEST_KEY = key;
+            try {
+                const { out } = await startWith({ key: 'REDIS_COUNTER_TEST_KEY', keyType: 'env' });
+                await waitFor(() => last(out) === 12, 3000, 'the initial value');
+                assert.strictEqual(out[0].topic, key);
+                await redis.incr(key);
+                await waitFor(() => last(out) === 13, 3000, 'a change by another client');
+            } finally {
+                delete process.env.REDIS_COUNTER_TEST_KEY;
+            }
+        });
+
+        it('an unset environment variable is a settings error, shown at deploy', async function () {
+            await startWith({ key: 'REDIS_COUNTER_NO_SUCH_VARIABLE', keyType: 'env' });
+            await waitFor(() => statusOf('counter0').fill === 'red', 3000, 'a red status');
+        });
+
+        it('a key from the message: each command acts on it and is answered with its new count', async function () {
+            const [a, b] = [newKey(), newKey()];
+            await redis.set(b, '100');
+            const { out } = await startWith({ key: 'topic', keyType: 'msg' });
+            const counter = helper.getNode('counter0');
+            const answer = async (msg: Msg) => {
+                const next = nextMessage('out0');
+                counter.receive(msg as never);
+                return next;
+            };
+            assert.deepStrictEqual(pick(await answer({ topic: a, payload: 'increment', tag: 1 })), [a, 1, 'change', 1]);
+            assert.deepStrictEqual(pick(await answer({ topic: b, payload: 'decrement', step: 5, tag: 2 })), [b, 95, 'change', 2]);
+            assert.deepStrictEqual(pick(await answer({ topic: a, payload: 41, tag: 3 })), [a, 41, 'change', 3]);
+            assert.deepStrictEqual(pick(await answer({ topic: b, payload: 'get', tag: 4 })), [b, 95, 'get', 4]);
+            assert.deepStrictEqual(pick(await answer({ topic: b, payload: 'reset', tag: 5 })), [b, 0, 'change', 5]);
+            assert.deepStrictEqual([await redis.get(a), await redis.exists(b)], ['41', 0]);
+            // Nothing is sent unasked: no key is watched.
+            await redis.incr(a);
+            await new Promise((r) => setTimeout(r, 200));
+            assert.strictEqual(out.length, 5);
+        });
+
+        it('refuses a message key that is missing, not text, or could be a pattern, and writes nothing', async function () {
+            const keep = newKey();
+            await redis.set(keep, 'keep me');
+            const { caught } = await startWith({ key: 'topic', keyType: 'msg' });
+            const bad: unknown[] = [undefined, '', 'two words', 'counter:*', [newKey(), keep], 5, 'x'.repeat(257), 'lone\uD800'];
+            for (const topic of bad) helper.getNode('counter0').receive({ topic, payload: 'reset' } as never);
+            await waitFor(() => caught.length === bad.length, 3000, 'every one caught');
+            for (const c of caught) assert.match(String((c.error as { message: string }).message), /invalid key/);
+            assert.strictEqual(await redis.get(keep), 'keep me');
+        });
+
+        it('a key from flow or global context is read for each message', async function () {
+            const [a, b] = [newKey(), newKey()];
+            for (const [keyType, store] of [['flow', 'flow'], ['global', 'global']] as const) {
+                await startWith({ key: 'counterKey', keyType });
+                const counter = helper.getNode('counter0');
+                const context = counter.context()[store];
+                for (const key of [a, b]) {
+                    context.set('counterKey', key);
+                    const next = nextMessage('out0');
+                    counter.receive({ payload: 'increment' } as never);
+                    assert.deepStrictEqual([(await next).topic, (await next).payload], [key, keyType === 'flow' ? 1 : 2]);
+                }
+                await helper.unload();
+            }
+        });
+    });
 });
+
+function pick(msg: Msg): unknown[] {
+    return [msg.topic, msg.payload, msg.reason, msg.tag];
+}
+

@@ -10,6 +10,7 @@ import { etagForId, etagMatches, IMMUTABLE, parseLux, parseRange, parseTime } fr
 import { listCameras, listImages, orIfWrongType, readSummary } from './list';
 import { cacheThumbnail } from './store';
 import { thumbnailOffThread } from '../off-thread/jpeg-work';
+import { SseStreams } from '../http/sse';
 
 export interface GalleryOptions {
     pageSize: number;
@@ -18,47 +19,29 @@ export interface GalleryOptions {
     onError?: (err: Error) => void;
 }
 
-const HEARTBEAT_MS = 25000;
 // Larger legacy pictures are served as they are rather than decoded on the event loop.
 const MAX_DERIVE_BYTES = 8 * 1024 * 1024;
 
 export class GalleryApi {
-    private readonly clients = new Set<Response>();
-    private readonly heartbeat: NodeJS.Timeout;
+    // `event: image` / `data: <id>` to every open page, a `: keep-alive` comment every 25 s.
+    private readonly streams = new SseStreams({ retryMs: 10000, heartbeatMs: 25000, heartbeatComment: 'keep-alive', cacheControl: 'no-cache, no-transform' });
     // Thumbnails of legacy images are derived one at a time. The worker thread already decodes
     // one job at a time; this chain keeps a page full of legacy thumbnails from queueing
     // ahead of the thumbnails the store makes for new pictures in that same worker.
     private deriving: Promise<unknown> = Promise.resolve();
 
-    constructor(private readonly client: RedisClient, private readonly keys: ImageKeys, private readonly options: GalleryOptions) {
-        this.heartbeat = setInterval(() => this.clients.forEach((res) => res.write(': keep-alive\n\n')), HEARTBEAT_MS);
-        this.heartbeat.unref();
-    }
+    constructor(private readonly client: RedisClient, private readonly keys: ImageKeys, private readonly options: GalleryOptions) {}
 
     /** Tells every open page about a new image (the id only; the page fetches the rest). */
     announce(id: string): void {
-        if (!isImageId(id)) return;
-        const frame = `event: image\ndata: ${id}\n\n`;
-        this.clients.forEach((res) => res.write(frame));
+        if (isImageId(id)) this.streams.send('image', id);
     }
 
     close(): void {
-        clearInterval(this.heartbeat);
-        this.clients.forEach((res) => res.end());
-        this.clients.clear();
+        this.streams.close();
     }
 
-    events = (req: Request, res: Response): void => {
-        res.writeHead(200, {
-            'Content-Type': 'text/event-stream; charset=utf-8',
-            'Cache-Control': 'no-cache, no-transform',
-            Connection: 'keep-alive',
-            'X-Accel-Buffering': 'no',
-        });
-        res.write('retry: 10000\n\n');
-        this.clients.add(res);
-        req.on('close', () => this.clients.delete(res));
-    };
+    events = (req: Request, res: Response): void => this.streams.open(req, res);
 
     images = async (req: Request, res: Response): Promise<void> => {
         const q = req.query;
