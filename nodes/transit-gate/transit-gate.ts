@@ -8,6 +8,7 @@ import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../commo
 import { isUnavailableError } from '../lib/redis/connection';
 import { numberSetting } from '../lib/settings';
 import { InvalidCardError, normaliseCardId } from '../lib/card-id';
+import { gateDecisionText } from '../lib/transit/decision-text';
 import { checkOperationId, DenyReason, TapDecision, storeForConnection, TransitStore } from '../lib/transit/store';
 
 interface GateConfig extends NodeDef {
@@ -18,6 +19,16 @@ interface GateConfig extends NodeDef {
     stream?: string;
     gateId?: string;
     repeatWindow?: string | number;
+    /** Where the card id is read: a property of the message, flow or global context (typedInput). */
+    card?: string;
+    cardType?: string;
+}
+
+/** Where a gate reads the card id: msg.payload unless the flow says otherwise (flows saved before the setting do not). */
+function cardSource(config: GateConfig): { property: string; type: 'msg' | 'flow' | 'global' } {
+    const type = config.cardType || 'msg';
+    if (type !== 'msg' && type !== 'flow' && type !== 'global') throw new Error(`the card id cannot be read from a ${type}`);
+    return { property: config.card || 'payload', type };
 }
 
 export = function register(RED: NodeAPI): void {
@@ -26,15 +37,24 @@ export = function register(RED: NodeAPI): void {
         const node = this;
         let gateId: string;
         let repeatWindowMs: number;
+        let source: ReturnType<typeof cardSource> = { property: 'payload', type: 'msg' };
         let settingsError: Error | undefined;
         try {
             gateId = checkOperationId(config.gateId || node.id, 'gate id');
             repeatWindowMs = numberSetting(config.repeatWindow, 'repeat window (seconds)', { fallback: 10, min: 0 }) * 1000;
+            source = cardSource(config);
+            // Node-RED's own check of a property expression ("a.b[0]"): a bad one is refused at deploy.
+            RED.util.normalisePropertyExpression(source.property);
         } catch (err) {
             settingsError = err as Error;
             gateId = node.id;
             repeatWindowMs = 0;
         }
+        // evaluateNodeProperty's callback form, so a flow or global context kept in a store that
+        // answers asynchronously (a file or Redis context store) is read too.
+        const readCard = (msg: InputMessage) => new Promise<unknown>((resolve, reject) => {
+            RED.util.evaluateNodeProperty(source.property, source.type, node, msg, (err: Error | null, value: unknown) => (err ? reject(err) : resolve(value)));
+        });
         const connection = attachToServer(RED, node, config.server);
         let store: TransitStore | undefined;
         if (connection && !settingsError) {
@@ -49,6 +69,7 @@ export = function register(RED: NodeAPI): void {
         const deny = (msg: InputMessage, send: Send, card: string | null, reason: DenyReason, extra = {}) => {
             msg.topic = 'denied';
             msg.payload = { card, reason, ...extra };
+            msg.text = gateDecisionText(false, { card, reason });
             node.status({ fill: reason === 'unavailable' ? 'red' : 'yellow', shape: reason === 'unavailable' ? 'ring' : 'dot',
                 text: RED._('transit-gate.status.denied', { reason }) });
             send([null, msg]);
@@ -58,7 +79,7 @@ export = function register(RED: NodeAPI): void {
             if (!store) throw new Error(RED._('transit-gate.errors.not-ready', { error: settingsError?.message ?? 'no Redis server' }));
             let card: string;
             try {
-                card = store.cardId(normaliseCardId(msg.payload));
+                card = store.cardId(normaliseCardId(await readCard(msg)));
             } catch (err) {
                 if (err instanceof InvalidCardError) return deny(msg, send, null, 'invalid-card', { error: err.message });
                 throw err;
@@ -88,6 +109,7 @@ export = function register(RED: NodeAPI): void {
             if (!decision.granted) return deny(msg, send, card, decision.reason as DenyReason);
             msg.topic = 'granted';
             msg.payload = grantPayload(decision);
+            msg.text = gateDecisionText(true, decision);
             node.status({ fill: 'green', shape: 'dot', text: RED._('transit-gate.status.granted', { passType: decision.passType ?? '' }) });
             send([msg, null]);
         });
