@@ -8,6 +8,7 @@ import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../commo
 import { isUnavailableError } from '../lib/redis/errors';
 import { numberSetting } from '../lib/settings';
 import { InvalidCardError, normaliseCardId } from '../lib/card-id';
+import { gateDecisionText } from '../lib/transit/decision-text';
 import { checkOperationId, DenyReason, TapDecision, storeForConnection } from '../lib/transit/store';
 
 interface GateConfig extends NodeDef {
@@ -18,6 +19,16 @@ interface GateConfig extends NodeDef {
     stream?: string;
     gateId?: string;
     repeatWindow?: string | number;
+    /** Where the card id is read: a property of the message, flow or global context (typedInput). */
+    card?: string;
+    cardType?: string;
+}
+
+/** Where a gate reads the card id: msg.payload unless the flow says otherwise (flows saved before the setting do not). */
+function cardSource(config: GateConfig): { property: string; type: 'msg' | 'flow' | 'global' } {
+    const type = config.cardType || 'msg';
+    if (type !== 'msg' && type !== 'flow' && type !== 'global') throw new Error(`the card id cannot be read from a ${type}`);
+    return { property: config.card || 'payload', type };
 }
 
 export = function register(RED: NodeAPI): void {
@@ -27,26 +38,38 @@ export = function register(RED: NodeAPI): void {
         const redis = startRedisNode(RED, node, {
             type: 'transit-gate',
             server: config.server,
-            settings: () => ({
-                gateId: checkOperationId(config.gateId || node.id, 'gate id'),
-                repeatWindowMs: numberSetting(config.repeatWindow, 'repeat window (seconds)', { fallback: 10, min: 0 }) * 1000,
-            }),
+            settings: () => {
+                const source = cardSource(config);
+                // Node-RED's own check of a property expression ("a.b[0]"): a bad one is refused at deploy.
+                RED.util.normalisePropertyExpression(source.property);
+                return {
+                    gateId: checkOperationId(config.gateId || node.id, 'gate id'),
+                    repeatWindowMs: numberSetting(config.repeatWindow, 'repeat window (seconds)', { fallback: 10, min: 0 }) * 1000,
+                    source,
+                };
+            },
             build: (connection, settings) => ({ ...settings, store: storeForConnection(connection, config) }),
+        });
+        // evaluateNodeProperty's callback form, so a flow or global context kept in a store that
+        // answers asynchronously (a file or Redis context store) is read too.
+        const readCard = (msg: InputMessage, source: ReturnType<typeof cardSource>) => new Promise<unknown>((resolve, reject) => {
+            RED.util.evaluateNodeProperty(source.property, source.type, node, msg, (err: Error | null, value: unknown) => (err ? reject(err) : resolve(value)));
         });
 
         const deny = (msg: InputMessage, send: Send, card: string | null, reason: DenyReason, extra = {}) => {
             msg.topic = 'denied';
             msg.payload = { card, reason, ...extra };
+            msg.text = gateDecisionText(false, { card, reason });
             node.status({ fill: reason === 'unavailable' ? 'red' : 'yellow', shape: reason === 'unavailable' ? 'ring' : 'dot',
                 text: RED._('transit-gate.status.denied', { reason }) });
             send([null, msg]);
         };
 
         handleInput(node, async (msg, send) => {
-            const { store, gateId, repeatWindowMs } = redis.ready();
+            const { store, gateId, repeatWindowMs, source } = redis.ready();
             let card: string;
             try {
-                card = store.cardId(normaliseCardId(msg.payload));
+                card = store.cardId(normaliseCardId(await readCard(msg, source)));
             } catch (err) {
                 if (err instanceof InvalidCardError) return deny(msg, send, null, 'invalid-card', { error: err.message });
                 throw err;
@@ -76,6 +99,7 @@ export = function register(RED: NodeAPI): void {
             if (!decision.granted) return deny(msg, send, card, decision.reason as DenyReason);
             msg.topic = 'granted';
             msg.payload = grantPayload(decision);
+            msg.text = gateDecisionText(true, decision);
             node.status({ fill: 'green', shape: 'dot', text: RED._('transit-gate.status.granted', { passType: decision.passType ?? '' }) });
             send([msg, null]);
         });

@@ -1,7 +1,7 @@
 // Sales terminal: drives the original tap / choose / tap-again workflow (session mode)
 // or sells at once ({card, passType}, direct mode). The terminal's logic lives in
 // nodes/lib/transit/sales-terminal.ts; this adapter turns messages into its requests and
-// what it says into messages on three outputs and a status.
+// what it says into messages on four outputs and a status.
 import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { handleInput, InputError } from '../common/input';
 import { startRedisNode } from '../common/redis-user';
@@ -9,6 +9,7 @@ import type { InputMessage, NodeConstructorAny, ProductsNode, RedisUser, Send } 
 import { MAX_TIMER_MS, numberSetting } from '../lib/settings';
 import { normaliseCardId } from '../lib/card-id';
 import { ORIGINAL_PRODUCTS, Product } from '../lib/transit/products';
+import { saleText } from '../lib/transit/decision-text';
 import { SaleEvent } from '../lib/transit/sale-session';
 import { BadSaleIdError, SaleRequest, SalesTerminal, TerminalOutput } from '../lib/transit/sales-terminal';
 import { checkOperationId, storeForConnection } from '../lib/transit/store';
@@ -76,12 +77,13 @@ export = function register(RED: NodeAPI): void {
                 }
                 case 'sold':
                     node.status({ fill: 'green', shape: 'dot', text: RED._('transit-sale.status.sold', { passType: output.pass.passType }) });
-                    return send(out(msg, 1, { topic: 'sold', payload: output.pass, saleId: output.saleId }));
+                    return send(out(msg, 1, { topic: 'sold', payload: output.pass, saleId: output.saleId, text: saleText(true, output.pass) }));
                 case 'refused': {
                     const down = output.reason === 'unavailable';
                     node.status({ fill: down ? 'red' : 'yellow', shape: down ? 'ring' : 'dot',
                         text: RED._('transit-sale.status.refused', { reason: output.reason }) });
-                    return send(out(msg, 2, { topic: 'refused', payload: { card: output.card, reason: output.reason } }));
+                    const payload = { card: output.card, reason: output.reason };
+                    return send(out(msg, 2, { topic: 'refused', payload, text: saleText(false, payload) }));
                 }
                 case 'waiting':
                     return node.status(output.step === 'tap-card-first'

@@ -333,10 +333,22 @@ describe('demo stack (npm start)', function () {
             await open('/sales', 'sales-card-a');
             await widget('sales-card-a').locator('button').click();
             await waitForText('sales-prompt-text', /select/i);
-            await widget('sales-ui-ten').locator('button').click();
+            // The pass buttons are the terminal's catalogue, sent to the button group at start.
+            const passes = widget('sales-ui-passes').locator('button');
+            await passes.first().waitFor({ timeout: 10000 });
+            assert.deepStrictEqual(await passes.allInnerTexts(), ['Single trip', 'Ten trip', 'Two hour']);
+            await passes.filter({ hasText: 'Ten trip' }).click();
             await waitForText('sales-prompt-text', /confirm/i);
             await widget('sales-card-a').locator('button').click();
             await waitForText('sales-result-text', new RegExp(`Sold a ten trip pass \\(10 trips\\) to card ${CARD}`));
+            // The choice is cleared, so the next rider can press the same button again (a button
+            // group sends nothing for a click on the button already chosen).
+            await widget('sales-card-b').locator('button').click();
+            await waitForText('sales-prompt-text', /select/i);
+            await passes.filter({ hasText: 'Ten trip' }).click();
+            await waitForText('sales-prompt-text', /confirm/i);
+            await widget('sales-ui-cancel').locator('button').click();
+            await waitForText('sales-result-text', new RegExp(`No sale for card ${STRANGER}: the sale was cancelled`));
         });
 
         it('lets the card through on the Entry gate page: green, then red again', async function () {

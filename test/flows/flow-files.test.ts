@@ -182,6 +182,17 @@ describe('shipped flow files', function () {
         }
     });
 
+    it('keeps the systems\' logic in nodes and core nodes: at most 40 lines of function-node code in all, none over 20', function () {
+        // Issue 12: what stays in function nodes is short; the sentences and the sequences live
+        // in our nodes and in core nodes a Node-RED user knows (change, switch, delay, filter).
+        const functions = systemFiles.flatMap((file) => readFlowFile(file).filter((n) => n.type === 'function')
+            .map((n) => ({ where: `${path.basename(file)}: ${String(n.name || n.id)}`, lines: String(n.func ?? '').split('\n').length })));
+        const long = functions.filter((f) => f.lines > 20).map((f) => `${f.where} (${f.lines} lines)`);
+        assert.deepStrictEqual(long, [], 'function nodes over 20 lines');
+        const total = functions.reduce((sum, f) => sum + f.lines, 0);
+        assert.ok(total <= 40, `${total} lines of function-node code: ${functions.map((f) => `${f.where} ${f.lines}`).join(', ')}`);
+    });
+
     it('the systems share one Redis config node and one dashboard, identical in every file', function () {
         const files = systemFiles.map(readFlowFile);
         const { flows, conflicts } = mergeFlows(files);

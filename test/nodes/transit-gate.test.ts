@@ -1,7 +1,7 @@
 import assert from 'assert';
 import Redis from 'ioredis';
 import { sharedRedis } from '../support/global-redis';
-import { catchNode, collect, FlowNode, helper, load, nextMessage, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, FlowNode, helper, load, Msg, nextMessage, statusOf, waitFor } from '../support/flow';
 import { RedisProcess } from '../support/redis-process';
 import { transitFlow } from '../support/transit-flow';
 import { TransitStore } from '../../nodes/lib/transit/store';
@@ -46,11 +46,14 @@ describe('transit-gate node', function () {
         helper.getNode('gate0').receive({ payload: card.toLowerCase() });
         const g = await granted;
         assert.deepStrictEqual(g.payload, { card, passType: 'SINGLE_USE' });
+        assert.strictEqual(g.text, `Granted: card ${card}, single trip pass.`);
         assert.strictEqual(g.topic, 'granted');
         assert.strictEqual(g.gateId, 'gate-0');
         const denied = nextMessage('denied');
         helper.getNode('gate0').receive({ payload: card });
-        assert.deepStrictEqual((await denied).payload, { card, reason: 'no-pass' });
+        const d = await denied;
+        assert.deepStrictEqual(d.payload, { card, reason: 'no-pass' });
+        assert.strictEqual(d.text, `Denied: card ${card}, no valid pass.`);
     });
 
     it('reports ten trip rides left and two hour activation', async function () {
@@ -66,6 +69,33 @@ describe('transit-gate node', function () {
         const byCard = Object.fromEntries(got.map((m) => [(m.payload as { card: string }).card, m.payload]));
         assert.deepStrictEqual(byCard[ten], { card: ten, passType: 'TEN_TRIP', remainingTrips: 9 });
         assert.deepStrictEqual(byCard[two], { card: two, passType: 'TWO_HOUR', remainingTime: 7200, activated: true });
+        const texts = Object.fromEntries(got.map((m) => [(m.payload as { card: string }).card, m.text]));
+        assert.deepStrictEqual(texts, {
+            [ten]: `Granted: card ${ten}, ten trip pass, 9 of 10 trips left.`,
+            [two]: `Granted: card ${two}, two hour pass, 120 minutes left.`,
+        });
+    });
+
+    it('reads the card id from where its Card id setting says: another msg property, flow or global context', async function () {
+        const cards = [newCard(), newCard(), newCard()];
+        for (const card of cards) await store.sell(card, 'TEN_TRIP', `s-${card}`, 't');
+        const granted: Msg[] = [];
+        for (const [i, [card, cardType]] of [['rfid.uid', 'msg'], ['tapped', 'flow'], ['lastCard', 'global']].entries()) {
+            await loaded(sharedRedis().port, 1, { card, cardType });
+            const gate = helper.getNode('gate0');
+            if (cardType === 'flow') gate.context().flow.set('tapped', cards[i]);
+            if (cardType === 'global') gate.context().global.set('lastCard', cards[i]);
+            const next = nextMessage('granted');
+            gate.receive(cardType === 'msg' ? { payload: 'not the card', rfid: { uid: cards[i] } } : { payload: 'not the card' });
+            granted.push(await next);
+            await helper.unload();
+        }
+        assert.deepStrictEqual(granted.map((m) => (m.payload as { card: string }).card), cards);
+    });
+
+    it('refuses a card id setting that is not a property expression, with a red status', async function () {
+        await load([serverModule, gateModule, catchNode], gateFlow(sharedRedis().port, 1, { card: 'payload[', cardType: 'msg' }));
+        await waitFor(() => statusOf('gate0').fill === 'red', 5000, 'the red status');
     });
 
     it('denies malformed card ids clearly, whatever their type, and charges nothing', async function () {

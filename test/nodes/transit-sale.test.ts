@@ -68,6 +68,8 @@ describe('transit-sale node', function () {
         assert.strictEqual(pass.passType, 'TEN_TRIP');
         assert.strictEqual(pass.tripsRemaining, 10);
         assert.deepStrictEqual(await redis.hmget(`sale:pass:${card}`, 'passType', 'tripsRemaining'), ['TEN_TRIP', '10']);
+        // The sentence a dashboard shows, composed by the node rather than by a function node in each flow.
+        assert.strictEqual(sold[0].text, `Sold a ten trip pass (10 trips) to card ${card}.`);
     });
 
     it('cancels when another card confirms, and writes nothing', async function () {
@@ -79,6 +81,7 @@ describe('transit-sale node', function () {
         send({ topic: 'card', payload: other });
         await waitFor(() => refused.length === 1, 2000, 'refused');
         assert.deepStrictEqual(refused[0].payload, { card, reason: 'mismatch' });
+        assert.strictEqual(refused[0].text, `No sale for card ${card}: a different card was presented to confirm.`);
         assert.ok(promptIds().includes('mismatch-cancel'));
         assert.strictEqual(await redis.exists(`sale:pass:${card}`, `sale:pass:${other}`), 0);
     });
@@ -127,6 +130,7 @@ describe('transit-sale node', function () {
         send({ topic: 'select', payload: 'two-hour' });
         await waitFor(() => refused.length === 1, 3000, 'timeout');
         assert.deepStrictEqual(refused[0].payload, { card, reason: 'timeout' });
+        assert.strictEqual(refused[0].text, `No sale for card ${card}: nobody confirmed in time.`);
         assert.ok(promptIds().includes('timeout-cancel'));
         // A new rider's tap now starts a new sale instead of being taken as a mismatch.
         const next = newCard();

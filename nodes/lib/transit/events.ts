@@ -26,7 +26,8 @@ const DENIALS: Record<string, string> = {
     'corrupt-pass': 'Card %s has a pass record this gate cannot read!',
 };
 
-function passWords(pass: TransitEvent['pass']): string {
+/** What people call a pass ("ten trip", "day"): its label, else the original's words for its type. */
+export function passWords(pass: TransitEvent['pass']): string {
     if (typeof pass?.label === 'string' && pass.label) return pass.label;
     const type = pass?.passType;
     return PASS_TYPES.includes(type as PassType) ? PASS_WORDS[type as PassType] : 'unknown';
