@@ -41,6 +41,7 @@ let current: Thread | undefined;
 let nextId = 0;
 let started = 0;
 let alive = 0;
+let jobs = 0;
 
 function gone(thread: Thread, err: Error): void {
     if (current === thread) current = undefined;
@@ -88,6 +89,7 @@ function submit(job: Job): Promise<NonNullable<JpegReply['result']>> {
     const thread = current ?? (current = start());
     clearTimeout(thread.idle);
     const id = ++nextId;
+    jobs += 1;
     return new Promise((resolve, reject) => {
         thread.pending.set(id, { resolve, reject });
         thread.worker.postMessage({ ...job, id });
@@ -126,9 +128,9 @@ export async function testCardOffThread(options: TestCardOptions): Promise<Buffe
     return asBuffer(made.bytes);
 }
 
-/** The worker's life so far, for tests and the benchmark: workers started, and not yet exited. */
-export function jpegWorkerState(): { started: number; alive: number; threadId: number | undefined } {
-    return { started, alive, threadId: current?.worker.threadId };
+/** The worker's life so far, for tests and the benchmark: workers started, not yet exited, and jobs sent. */
+export function jpegWorkerState(): { started: number; alive: number; jobs: number; threadId: number | undefined } {
+    return { started, alive, jobs, threadId: current?.worker.threadId };
 }
 
 /** Sets how long an idle worker waits (IDLE_MS by default); for tests, which cannot wait 30 s. */
