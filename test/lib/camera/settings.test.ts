@@ -38,7 +38,7 @@ describe('capture arguments', () => {
             '--encoding', 'jpg', '--quality', '70', '--thumb', '320:240:70', '--verbose', '0', '--output', '-']);
     });
 
-    it('asks for an EXIF thumbnail of the picture's shape, at most the gallery's 320 px and never wider than the picture', () => {
+    it("asks for an EXIF thumbnail of the picture's shape, at most the gallery's 320 px and never wider than the picture", () => {
         assert.deepEqual(captureThumbnail({ width: 1280, height: 720 }), { width: 320, height: 180, quality: 70 });
         assert.deepEqual(captureThumbnail({ width: 4056, height: 3040 }), { width: 320, height: 240, quality: 70 });
         assert.deepEqual(captureThumbnail({ width: 160, height: 120 }), { width: 160, height: 120, quality: 70 });

@@ -57,7 +57,7 @@ describe('camera test card', () => {
         assert.ok(high.length > low.length * 1.5, `${high.length} vs ${low.length}`);
     });
 
-    it('carries an EXIF thumbnail when asked, as rpicam-still's pictures do: the same card, drawn small', () => {
+    it("carries an EXIF thumbnail when asked, as rpicam-still's pictures do: the same card, drawn small", () => {
         const jpeg = makeTestCard({ width: 1280, height: 720, quality: 80, time, label: 'porch', thumbnail: { width: 320, height: 180, quality: 70 } });
         assert.deepEqual([...jpeg.subarray(0, 4)], [0xff, 0xd8, 0xff, 0xe1]);
         assert.deepEqual(jpegSize(jpeg), { width: 1280, height: 720 });
