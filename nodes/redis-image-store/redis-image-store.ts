@@ -9,6 +9,7 @@ import type { NodeConstructorAny, RedisUser } from '../common/types';
 import { describeSkew } from '../lib/images/clock-skew';
 import { ImageInputError } from '../lib/images/content';
 import { ImageStore, StoredImage } from '../lib/images/store';
+import { MAX_WAITING_DECODES } from '../lib/off-thread/jpeg-work';
 import { watchCaptureScript } from '../common/capture-script';
 
 interface ImageStoreConfig extends NodeDef {
@@ -75,6 +76,17 @@ export = function register(RED: NodeAPI): void {
             return text;
         }
 
+        // Pictures stored without a thumbnail since the last one made: logged when it starts and ends.
+        let skipped = 0;
+        function noteThumbnail(result: StoredImage): void {
+            if (result.thumbnailSkipped) {
+                if (skipped++ === 0) node.log(RED._('redis-image-store.log.thumbnail-skipped', { waiting: MAX_WAITING_DECODES }));
+            } else if (skipped && result.thumbnailSize !== undefined) {
+                node.log(RED._('redis-image-store.log.thumbnails-again', { count: skipped }));
+                skipped = 0;
+            }
+        }
+
         let stored = 0;
         handleInput(node, async (msg, send) => {
             const store = redis.ready();
@@ -88,9 +100,10 @@ export = function register(RED: NodeAPI): void {
             }
             stored += 1;
             const clockWrong = noteCameraClock(result);
-            node.status(clockWrong
-                ? { fill: 'yellow', shape: 'dot', text: clockWrong }
-                : { fill: 'green', shape: 'dot', text: RED._('redis-image-store.status.stored', { id: result.id, count: stored }) });
+            noteThumbnail(result);
+            if (clockWrong) node.status({ fill: 'yellow', shape: 'dot', text: clockWrong });
+            else if (result.thumbnailSkipped) node.status({ fill: 'yellow', shape: 'ring', text: RED._('redis-image-store.status.no-thumbnail', { id: result.id, count: stored }) });
+            else node.status({ fill: 'green', shape: 'dot', text: RED._('redis-image-store.status.stored', { id: result.id, count: stored }) });
             // The bytes stay in Redis: later nodes get the id (and metadata), not megabytes.
             msg.payload = result.id;
             msg.imageId = result.id;

@@ -7,6 +7,7 @@ import path from 'path';
 import { decode } from 'jpeg-js';
 import type { Node } from 'node-red';
 import { FakeCamera, FakeCameraKind, isRunning, makeFakeCamera } from '../lib/camera/fake-camera';
+import { exifThumbnail } from '../../nodes/lib/images/exif-thumbnail';
 import { catchNode, collect, FlowNode, helper, load, loggedBy, statusOf, waitFor } from '../support/flow';
 
 const cameraModule = require('../../nodes/pi-camera/pi-camera');
@@ -92,6 +93,9 @@ describe('pi-camera node', function () {
         send({});
         await waitFor(() => out.length === 1, 5000, 'a picture');
         assert.deepEqual([decode(out[0].payload as Buffer).width, decode(out[0].payload as Buffer).height], [640, 360]);
+        // Like a real camera's picture, it carries an EXIF thumbnail of its shape, for the store to keep.
+        const thumbnail = decode(exifThumbnail(out[0].payload as Buffer) as Buffer);
+        assert.deepEqual([thumbnail.width, thumbnail.height], [320, 180]);
         assert.deepEqual(fake.events(), []);
         assert.equal(statusOf('cam').fill, 'grey');
         assert.deepEqual(cameraLog(), []);
@@ -114,7 +118,10 @@ describe('pi-camera node', function () {
         assert.deepEqual(events.map((e) => e.event), ['start', 'end', 'start', 'end', 'start', 'end']);
         for (let i = 2; i < events.length; i += 2) assert.ok(events[i].t >= events[i - 1].t, 'two captures overlapped');
         const args = events[0].args ?? [];
-        for (const [option, value] of [['--width', '400'], ['--height', '300'], ['--quality', '60'], ['--rotation', '180'], ['--output', '-']]) {
+        // The EXIF thumbnail rpicam-still embeds: the gallery's width, the picture's shape.
+        const thumbnail = decode(exifThumbnail(out[0].payload as Buffer) as Buffer);
+        assert.deepEqual([thumbnail.width, thumbnail.height], [320, 240]);
+        for (const [option, value] of [['--width', '400'], ['--height', '300'], ['--quality', '60'], ['--thumb', '320:240:70'], ['--rotation', '180'], ['--output', '-']]) {
             assert.equal(args[args.indexOf(option) + 1], value, option);
         }
         assert.ok(args.includes('--hflip') && !args.includes('--vflip'));

@@ -4,6 +4,7 @@ import { sharedRedis } from '../support/global-redis';
 import { catchNode, collect, FlowNode, helper, load, loggedBy, serverNode, statusOf, waitFor } from '../support/flow';
 import { captureScriptIds, redisNowMs, storedMsOf } from '../support/redis-time';
 import { freshNames, makeJpeg } from '../lib/images/fixtures';
+import { MAX_WAITING_DECODES } from '../../nodes/lib/off-thread/jpeg-work';
 import { DAY_MS } from '../support/wall-clock';
 
 
@@ -98,6 +99,30 @@ describe('redis-image-store node', function () {
         assert.strictEqual(loggedBy('store', 40).filter((e) => e.msg === 'redis-image-store.log.clock-right').length, 1);
         assert.strictEqual(statusOf('store').fill, 'green');
         assert.strictEqual(await redis.zcard(names.index), 6);
+    });
+
+    it('stores a flood of uploads, says in its status and once in its log that some went without a thumbnail, and when thumbnails are made again', async function () {
+        const names = freshNames();
+        await load([serverModule, storeModule, catchNode], storeFlow(sharedRedis().port, names));
+        const out = collect('out');
+        const caught = collect('caught');
+        await waitFor(() => statusOf('store').fill === 'green', 3000, 'connected');
+        const node = helper.getNode('store');
+        const flood = 3 * MAX_WAITING_DECODES;
+        for (let i = 0; i < flood; i++) node.receive({ payload: makeJpeg(320, 240, i * 5) } as never);
+        await waitFor(() => out.length === flood, 20000, 'every upload stored');
+        assert.deepStrictEqual(caught, []);
+        const statuses = (node.status as unknown as { getCalls(): Array<{ args: [{ fill?: string; text?: string }] }> }).getCalls().map((c) => c.args[0]);
+        assert.ok(statuses.some((st) => st.fill === 'yellow' && st.text === 'redis-image-store.status.no-thumbnail'), 'a status says a picture went without a thumbnail');
+        const logged = (what: string) => loggedBy('store', 40).filter((e) => e.msg === `redis-image-store.log.${what}`).length;
+        assert.strictEqual(logged('thumbnail-skipped'), 1, 'said once, not once per picture');
+        const withThumbnail = await Promise.all(out.map((m) => redis.hexists(`${names.keyPrefix}${m.payload}`, 'thumbnail')));
+        assert.ok(withThumbnail.includes(0) && withThumbnail.includes(1));
+        // One more, once the line is free: its thumbnail is made, and the log says so.
+        node.receive({ payload: makeJpeg(320, 240) } as never);
+        await waitFor(() => out.length === flood + 1, 5000, 'one more stored');
+        assert.strictEqual(logged('thumbnails-again'), 1);
+        assert.strictEqual(statusOf('store').fill, 'green');
     });
 
     it("adopts the original capture script's images when Redis is ready", async function () {

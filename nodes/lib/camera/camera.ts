@@ -2,7 +2,7 @@
 // 'auto' uses rpicam-still (or libcamera-still) when it is installed and sees a camera,
 // and the simulated test card otherwise, so the same flow runs on a Pi and on a laptop.
 import { execFile } from 'child_process';
-import { captureArgs, findCaptureProgram, writesMetadata } from './command';
+import { captureArgs, captureThumbnail, findCaptureProgram, writesMetadata } from './command';
 import { CaptureError } from './errors';
 import { jpegSize } from '../jpeg';
 import { metadataFile, readLux, simulatedLux } from './metadata';
@@ -52,7 +52,9 @@ export async function takeStill(source: CameraSource, settings: CameraSettings, 
     if (source.kind === 'simulated') {
         if (signal?.aborted) throw new CaptureError('stopped');
         const time = new Date();
-        const jpeg = await testCardOffThread({ width: settings.width, height: settings.height, quality: settings.quality, time, label });
+        const jpeg = await testCardOffThread({
+            width: settings.width, height: settings.height, quality: settings.quality, time, label, thumbnail: captureThumbnail(settings),
+        });
         return { jpeg, width: settings.width, height: settings.height, timestamp: time.getTime(), lux: simulatedLux(time) };
     }
     const metadata = writesMetadata(source.program) ? await metadataFile() : undefined;

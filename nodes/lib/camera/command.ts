@@ -2,7 +2,9 @@
 // rpicam-still; Bullseye has only libcamera-still (same options). raspistill is gone.
 import path from 'path';
 import { findOnPath } from '../child-process';
+import { DEFAULT_THUMBNAIL_WIDTH } from '../images/thumbnail';
 import type { CameraSettings } from './settings';
+import type { ThumbnailSpec } from './test-card';
 
 const CAPTURE_PROGRAMS = ['rpicam-still', 'libcamera-still'] as const;
 
@@ -28,7 +30,22 @@ export function writesMetadata(program: string): boolean {
 }
 
 /**
- * JPEG to stdout, no preview window, no embedded EXIF thumbnail, quiet stderr except errors;
+ * The EXIF thumbnail a capture embeds: the gallery's thumbnail width (never wider than the
+ * picture) and the picture's shape, since rpicam-still scales to exactly the size it is
+ * given (its default 320x240 would squash a 16:9 picture). Quality 70 like rpicam-still's
+ * default; it lowers that itself if the thumbnail would not fit under 60 KB. The store then
+ * keeps this thumbnail as it is, instead of decoding the whole picture to make one.
+ */
+export function captureThumbnail(settings: Pick<CameraSettings, 'width' | 'height'>): ThumbnailSpec {
+    const width = Math.min(DEFAULT_THUMBNAIL_WIDTH, settings.width);
+    return { width, height: Math.max(1, Math.round((width * settings.height) / settings.width)), quality: 70 };
+}
+
+/** `--thumb w:h:q`. */
+const thumbArgument = (t: ThumbnailSpec) => `${t.width}:${t.height}:${t.quality}`;
+
+/**
+ * JPEG to stdout with its EXIF thumbnail, no preview window, quiet stderr except errors;
  * with metadataFile, the still's libcamera metadata (its Lux) as JSON in that file.
  */
 export function captureArgs(settings: CameraSettings, metadataFile?: string): string[] {
@@ -40,7 +57,7 @@ export function captureArgs(settings: CameraSettings, metadataFile?: string): st
         '--height', String(settings.height),
         '--encoding', 'jpg',
         '--quality', String(settings.quality),
-        '--thumb', 'none',
+        '--thumb', thumbArgument(captureThumbnail(settings)),
         '--verbose', '0',
     ];
     if (settings.rotation === 180) args.push('--rotation', '180');

@@ -1,7 +1,9 @@
 // The simulated camera's picture: a real JPEG (encoded with jpeg-js) of colour bars with
 // the capture time and the camera's name written underneath, so a laptop without a camera
 // runs the whole capture → store → gallery system, and each picture is visibly different.
+// Like rpicam-still, it can carry a thumbnail in its EXIF data, drawn at that size.
 import { encode } from 'jpeg-js';
+import { withExifThumbnail } from './exif';
 import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphPixel } from './font';
 
 type Rgb = readonly [number, number, number];
@@ -66,6 +68,13 @@ function fitScale(width: number, lineHeight: number, chars: number): number {
     return Math.max(1, Math.min(byWidth, byHeight));
 }
 
+/** An embedded thumbnail's size and JPEG quality, as rpicam-still's `--thumb w:h:q`. */
+export interface ThumbnailSpec {
+    width: number;
+    height: number;
+    quality: number;
+}
+
 export interface TestCardOptions {
     width: number;
     height: number;
@@ -73,20 +82,42 @@ export interface TestCardOptions {
     time: Date;
     /** Drawn on the second line; e.g. the camera's name. */
     label?: string;
+    /** An EXIF thumbnail to embed, as a real camera's picture has. */
+    thumbnail?: ThumbnailSpec;
 }
 
-export function makeTestCard(options: TestCardOptions): Buffer {
-    const { width, height } = options;
+function drawCard(width: number, height: number, time: Date, labelText?: string): Canvas {
     const canvas = new Canvas(width, height);
     const barsBottom = barsHeight(height);
     BARS.forEach((colour, i) => {
         canvas.fill(Math.floor((i * width) / BARS.length), 0, Math.floor(((i + 1) * width) / BARS.length), barsBottom, colour);
     });
     canvas.fill(0, barsBottom, width, height, BAND);
-    const time = cardTime(options.time);
-    const label = `SIMULATED ${options.label ?? ''}`.trim();
+    const timeText = cardTime(time);
+    const label = `SIMULATED ${labelText ?? ''}`.trim();
     const lineHeight = (height - barsBottom) / 2;
-    canvas.text(time, barsBottom + lineHeight * 0.55, fitScale(width, lineHeight, time.length), INK);
+    canvas.text(timeText, barsBottom + lineHeight * 0.55, fitScale(width, lineHeight, timeText.length), INK);
     canvas.text(label, barsBottom + lineHeight * 1.45, fitScale(width, lineHeight, Math.max(label.length, 19)), INK);
-    return encode({ width, height, data: canvas.data }, options.quality).data;
+    return canvas;
+}
+
+const encodeCanvas = (canvas: Canvas, quality: number): Buffer =>
+    encode({ width: canvas.width, height: canvas.height, data: canvas.data }, quality).data;
+
+/** rpicam-still lowers the thumbnail's quality in steps of 5 until it is under 60,000 bytes; so does this. */
+const MAX_THUMBNAIL_BYTES = 60000;
+
+export function makeTestCard(options: TestCardOptions): Buffer {
+    const picture = encodeCanvas(drawCard(options.width, options.height, options.time, options.label), options.quality);
+    const spec = options.thumbnail;
+    if (!spec) return picture;
+    // Drawn at its own size rather than scaled down: far cheaper than resampling the picture.
+    const small = drawCard(spec.width, spec.height, options.time, options.label);
+    let quality = spec.quality;
+    let jpeg = encodeCanvas(small, quality);
+    while (jpeg.length >= MAX_THUMBNAIL_BYTES && quality > 5) {
+        quality -= 5;
+        jpeg = encodeCanvas(small, quality);
+    }
+    return withExifThumbnail(picture, { jpeg, width: spec.width, height: spec.height }, options.time, 'redis-iot simulated camera');
 }

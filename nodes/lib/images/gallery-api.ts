@@ -9,6 +9,8 @@ import { ImageKeys, isImageId, isLegacyId } from './ids';
 import { etagForId, etagMatches, IMMUTABLE, parseLux, parseRange, parseTime } from './http';
 import { listCameras, listImages, orIfWrongType, readSummary } from './list';
 import { cacheThumbnail } from './store';
+import { DEFAULT_THUMBNAIL_WIDTH, embeddedThumbnail } from './thumbnail';
+import { jpegSize } from '../jpeg';
 import { thumbnailOffThread } from '../off-thread/jpeg-work';
 import { SseStreams } from '../http/sse';
 
@@ -129,12 +131,18 @@ export class GalleryApi {
         }
     };
 
-    // An image without a thumbnail (the original's, or a PNG): a JPEG gets one made and
-    // cached once; a PNG, or a JPEG too big to decode here, is served as it is.
+    // An image without a thumbnail (the original's, one stored while too many decodes waited,
+    // or a PNG): a JPEG gets one, its embedded EXIF thumbnail or one made by decoding, cached
+    // once; a PNG, or a JPEG too big to decode here, is served as it is, and so is a JPEG
+    // while the decode queue is full (it gets its thumbnail on a later request).
     private derive(id: string, bytes: Buffer): Promise<Buffer> {
-        if (sniffMime(bytes) !== 'image/jpeg' || bytes.length > MAX_DERIVE_BYTES) return Promise.resolve(bytes);
+        if (sniffMime(bytes) !== 'image/jpeg') return Promise.resolve(bytes);
+        const width = this.options.thumbnailWidth ?? DEFAULT_THUMBNAIL_WIDTH;
+        const size = jpegSize(bytes);
+        const embedded = size && embeddedThumbnail(bytes, size, width);
+        if (!embedded && bytes.length > MAX_DERIVE_BYTES) return Promise.resolve(bytes);
         const task = this.deriving.then(async () => {
-            const made = (await thumbnailOffThread(bytes, this.options.thumbnailWidth ?? 320)).bytes;
+            const made = embedded ?? (await thumbnailOffThread(bytes, width)).bytes;
             await cacheThumbnail(this.client, this.keys, id, made).catch(() => undefined);
             return made;
         }).catch(() => bytes);

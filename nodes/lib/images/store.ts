@@ -1,5 +1,5 @@
-// Writes images for the redis-image-store node: checks the bytes, derives a thumbnail,
-// then hands everything to the one store script (write + expiry + index + retention +
+// Writes images for the redis-image-store node: checks the bytes, takes the camera's
+// embedded thumbnail or derives one, then hands everything to the one store script (write + expiry + index + retention +
 // announcement). Also adopts images written by the original capture script.
 import { numberSetting } from '../settings';
 import type { RedisClient } from '../redis/client-factory';
@@ -7,7 +7,8 @@ import { scriptCommands } from '../redis/lua';
 import { checkImage, checkJpegClaim, ImageInputError, ImageMime, pngSize } from './content';
 import { checkCamera, DEFAULT_INDEX, DEFAULT_KEY_PREFIX, ImageKeys, imageKeys, isLegacyId } from './ids';
 import { ADOPT_SCRIPT, CACHE_THUMBNAIL_SCRIPT, FORGET_DANGLING_SCRIPT, STORE_SCRIPT } from './scripts';
-import { thumbnailOffThread } from '../off-thread/jpeg-work';
+import { DecodeQueueFull, thumbnailOffThread } from '../off-thread/jpeg-work';
+import { DEFAULT_THUMBNAIL_WIDTH, embeddedThumbnail } from './thumbnail';
 
 export interface RetentionSettings {
     /** Most images kept (0: no limit). */
@@ -47,6 +48,11 @@ export interface StoredImage {
     width?: number;
     height?: number;
     thumbnailSize?: number;
+    /**
+     * Set when a JPEG was stored without the thumbnail it should have had, because too many
+     * decodes were waiting (see MAX_WAITING_DECODES); the gallery makes it when it is first shown.
+     */
+    thumbnailSkipped?: true;
     camera: string;
     /**
      * Capture time minus Redis's time at storing, in ms, when the camera's clock is more
@@ -103,7 +109,7 @@ export class ImageStore {
             maxAgeMs: nonNegative(settings.maxAgeMs ?? 86400 * 1000, 'maxAge'),
         };
         this.maxImageSize = nonNegative(settings.maxImageSize ?? 5 * 1024 * 1024, 'maxImageSize');
-        this.thumbnailWidth = nonNegative(settings.thumbnailWidth ?? 320, 'thumbnailWidth');
+        this.thumbnailWidth = nonNegative(settings.thumbnailWidth ?? DEFAULT_THUMBNAIL_WIDTH, 'thumbnailWidth');
     }
 
     /** Checks and stores one image; nothing is written when the input is refused. */
@@ -121,24 +127,9 @@ export class ImageStore {
         let width: number | undefined;
         let height: number | undefined;
         let thumbnail: Buffer | undefined;
+        let thumbnailSkipped: true | undefined;
         if (mimeType === 'image/jpeg') {
-            // Checked here too, where its refusal keeps its own code; it is also the size
-            // when no thumbnail is made.
-            const claimed = checkJpegClaim(bytes);
-            try {
-                if (this.thumbnailWidth > 0) {
-                    const made = await thumbnailOffThread(bytes, this.thumbnailWidth);
-                    ({ width, height } = made);
-                    thumbnail = made.bytes;
-                } else {
-                    // No thumbnail to make: the size is the frame header's, with no decoding
-                    // of the whole picture (the slowest step on a Pi).
-                    if (!claimed) throw new Error('no frame header');
-                    ({ width, height } = claimed);
-                }
-            } catch (err) {
-                throw new ImageInputError(`msg.payload starts like a JPEG but cannot be decoded: ${(err as Error).message}`, 'not-an-image');
-            }
+            ({ width, height, thumbnail, thumbnailSkipped } = await this.jpegFacts(bytes));
         } else {
             // The signature alone is not a PNG: its header chunk comes right after it.
             const size = pngSize(bytes);
@@ -156,7 +147,35 @@ export class ImageStore {
             ...fields,
         );
         const clockSkewMs = Number(skew) || undefined;
-        return { id: String(id), mimeType, size: bytes.length, width, height, thumbnailSize: thumbnail?.length, camera, clockSkewMs };
+        return { id: String(id), mimeType, size: bytes.length, width, height, thumbnailSize: thumbnail?.length, ...(thumbnailSkipped ? { thumbnailSkipped } : {}), camera, clockSkewMs };
+    }
+
+    /**
+     * A JPEG's size and thumbnail. A camera's embedded thumbnail is kept as it is, with no
+     * decoding (microseconds, where decoding takes tens of milliseconds); other JPEGs are
+     * decoded on the worker thread, one at a time, and stored without a thumbnail when too
+     * many already wait.
+     */
+    private async jpegFacts(bytes: Buffer): Promise<{ width?: number; height?: number; thumbnail?: Buffer; thumbnailSkipped?: true }> {
+        // Checked here too, where its refusal keeps its own code; it is also the size
+        // whenever the picture is not decoded.
+        const claimed = checkJpegClaim(bytes);
+        const notDecodable = (reason: string) => new ImageInputError(`msg.payload starts like a JPEG but cannot be decoded: ${reason}`, 'not-an-image');
+        if (this.thumbnailWidth === 0) {
+            // No thumbnail to make: the size is the frame header's, with no decoding.
+            if (!claimed) throw notDecodable('no frame header');
+            return claimed;
+        }
+        const embedded = claimed && embeddedThumbnail(bytes, claimed, this.thumbnailWidth);
+        if (embedded) return { ...claimed, thumbnail: embedded };
+        try {
+            const made = await thumbnailOffThread(bytes, this.thumbnailWidth);
+            return { width: made.width, height: made.height, thumbnail: made.bytes };
+        } catch (err) {
+            if (!(err instanceof DecodeQueueFull)) throw notDecodable((err as Error).message);
+            if (!claimed) throw notDecodable('no frame header');
+            return { ...claimed, thumbnailSkipped: true };
+        }
     }
 
     /** Indexes images written by the original capture script; returns how many were new. */

@@ -1,10 +1,17 @@
 // Thumbnails for the gallery grid, so that a page of 24 pictures costs kilobytes rather
-// than megabytes. jpeg-js is pure JS (no native build on a Pi); decoding is the slow part
-// (about 50 ms for 1280x720 on a laptop), so thumbnails are made once, at store time.
+// than megabytes. A camera's picture carries one in its EXIF data (rpicam-still's --thumb,
+// and the simulated camera's), which is kept as it is. Other JPEGs (uploads, the original's
+// pictures) are decoded: jpeg-js is pure JS (no native build on a Pi), and decoding is the
+// slow part (about 55 ms for a 300 KB picture on a 2-core VM), so thumbnails are made once.
 // PNG input is stored without a thumbnail (we ship no PNG decoder): the gallery serves
 // the PNG itself in the grid, which is acceptable for the small diagrams PNG is used for.
 import jpeg from 'jpeg-js';
+import { jpegSize } from '../jpeg';
 import { checkJpegClaim, MAX_DECODE_PIXELS } from './content';
+import { exifThumbnail } from './exif-thumbnail';
+
+/** The gallery's thumbnail width when none is set, and the width the camera embeds. */
+export const DEFAULT_THUMBNAIL_WIDTH = 320;
 
 export interface Thumbnail {
     /** The thumbnail JPEG (quality 70), at most `maxWidth` wide. */
@@ -35,6 +42,22 @@ export function jpegThumbnail(source: Buffer, maxWidth: number): Thumbnail {
     const data = boxDownscale(image.data, width, height, tw, th);
     const encoded = jpeg.encode({ data, width: tw, height: th }, 70);
     return { bytes: Buffer.from(encoded.data), width, height };
+}
+
+/**
+ * The picture's embedded EXIF thumbnail when the gallery can use it as it is: a JPEG with a
+ * frame header, no wider than maxWidth nor than the picture, and of the picture's shape (a
+ * thumbnail made for another aspect ratio would show the picture squashed). Undefined
+ * otherwise: the caller then decodes the picture to make one.
+ */
+export function embeddedThumbnail(picture: Buffer, size: { width: number; height: number }, maxWidth: number): Buffer | undefined {
+    const thumbnail = exifThumbnail(picture);
+    const claimed = thumbnail && jpegSize(thumbnail);
+    if (!claimed || claimed.width < 1 || claimed.height < 1) return undefined;
+    if (claimed.width > maxWidth || claimed.width > size.width || claimed.height > size.height) return undefined;
+    // Allow rounding to whole pixels: the camera rounds the height it asks for.
+    const expected = (claimed.width * size.height) / size.width;
+    return Math.abs(claimed.height - expected) <= Math.max(1, expected * 0.02) ? thumbnail : undefined;
 }
 
 /** Averages every source pixel that falls in each target pixel (RGBA in, RGBA out). */

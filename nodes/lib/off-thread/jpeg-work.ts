@@ -1,13 +1,16 @@
 // JPEG decoding and encoding off Node-RED's event loop. jpeg-js is pure JavaScript (no
-// native build on a Pi), but a 320 px thumbnail of a camera picture or a simulated test
-// card takes 50-150 ms on a 2-core x86 VM and several times that on a Pi; on the main
-// thread that delay lands on every other node, and a gate in the same Node-RED misses its
-// 250 ms answer. One shared worker thread, started on first use and never keeping the
-// process alive, runs the jobs in order; a worker that dies fails only what it held.
+// native build on a Pi), but a 320 px thumbnail decoded from a camera-sized picture, or a
+// simulated test card, takes 50-150 ms on a 2-core x86 VM and several times that on a Pi;
+// on the main thread that delay lands on every other node, and a gate in the same Node-RED
+// misses its 250 ms answer. One worker thread runs the jobs in order. It has a V8 heap of
+// its own (tens of MB), so it starts with the first job and ends after IDLE_MS without one;
+// the next job starts a fresh one. It never keeps the process alive, and a worker that dies
+// fails only what it held.
 import path from 'path';
 import { Worker } from 'worker_threads';
 import type { TestCardOptions } from '../camera/test-card';
 import type { Thumbnail } from '../images/thumbnail';
+import { OneAtATime } from './one-at-a-time';
 import { asBuffer } from './view';
 
 type Job =
@@ -24,49 +27,98 @@ export interface JpegReply {
 
 type Pending = { resolve: (r: NonNullable<JpegReply['result']>) => void; reject: (e: Error) => void };
 
-let worker: Worker | undefined;
-let nextId = 0;
-const pending = new Map<number, Pending>();
-
-function failAll(err: Error): void {
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
+interface Thread {
+    worker: Worker;
+    /** Jobs sent to this worker and not answered yet: a new worker never answers an old one's. */
+    pending: Map<number, Pending>;
+    idle?: NodeJS.Timeout;
 }
 
-function thread(): Worker {
-    if (!worker) {
-        const w = new Worker(path.join(__dirname, 'jpeg-thread.js'));
-        w.unref();
-        w.on('message', (reply: JpegReply) => {
-            const p = pending.get(reply.id);
-            if (!p) return;
-            pending.delete(reply.id);
-            if (reply.result) p.resolve(reply.result);
-            else p.reject(new Error(reply.error ?? 'JPEG worker failed'));
-        });
-        // A crashed worker fails what it held; the next job starts a fresh one.
-        const gone = (err: Error) => {
-            if (worker === w) worker = undefined;
-            failAll(err);
-        };
-        w.on('error', gone);
-        w.on('exit', (code) => gone(new Error(`JPEG worker stopped (exit ${code})`)));
-        worker = w;
-    }
-    return worker;
+/** How long a worker with nothing to do waits for the next job before it ends. */
+export const IDLE_MS = 30_000;
+let idleMs = IDLE_MS;
+let current: Thread | undefined;
+let nextId = 0;
+let started = 0;
+let alive = 0;
+let jobs = 0;
+
+function gone(thread: Thread, err: Error): void {
+    if (current === thread) current = undefined;
+    clearTimeout(thread.idle);
+    for (const p of thread.pending.values()) p.reject(err);
+    thread.pending.clear();
+}
+
+/** Ends the worker after idleMs with no job; its exit is then the usual 'exit' path. */
+function endWhenIdle(thread: Thread): void {
+    clearTimeout(thread.idle);
+    thread.idle = setTimeout(() => {
+        if (thread.pending.size) return;
+        if (current === thread) current = undefined;
+        void thread.worker.terminate();
+    }, idleMs);
+    // A waiting worker is no reason for Node-RED (or a test run) to stay up.
+    thread.idle.unref();
+}
+
+function start(): Thread {
+    const worker = new Worker(path.join(__dirname, 'jpeg-thread.js'));
+    worker.unref();
+    started += 1;
+    alive += 1;
+    const thread: Thread = { worker, pending: new Map() };
+    worker.on('message', (reply: JpegReply) => {
+        const p = thread.pending.get(reply.id);
+        if (!p) return;
+        thread.pending.delete(reply.id);
+        if (reply.result) p.resolve(reply.result);
+        else p.reject(new Error(reply.error ?? 'JPEG worker failed'));
+        if (!thread.pending.size) endWhenIdle(thread);
+    });
+    // A crashed worker fails what it held; the next job starts a fresh one.
+    worker.on('error', (err) => gone(thread, err));
+    worker.on('exit', (code) => {
+        alive -= 1;
+        gone(thread, new Error(`JPEG worker stopped (exit ${code})`));
+    });
+    return thread;
 }
 
 function submit(job: Job): Promise<NonNullable<JpegReply['result']>> {
+    const thread = current ?? (current = start());
+    clearTimeout(thread.idle);
     const id = ++nextId;
+    jobs += 1;
     return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        thread().postMessage({ ...job, id });
+        thread.pending.set(id, { resolve, reject });
+        thread.worker.postMessage({ ...job, id });
     });
 }
 
-/** jpegThumbnail on the worker thread: same result, same errors for a broken JPEG. */
+/**
+ * Decodes waiting for their turn, beyond the one running. Each decode of a camera-sized
+ * picture takes up to a few hundred MB in the worker, so only one is sent there at a time;
+ * the waiting ones hold only the caller's own Buffer. More than this is a flood (uploads
+ * faster than a Pi decodes them): the caller goes on without a thumbnail.
+ */
+export const MAX_WAITING_DECODES = 8;
+const decodes = new OneAtATime(MAX_WAITING_DECODES);
+
+/** Thrown by thumbnailOffThread, without decoding, when MAX_WAITING_DECODES decodes already wait. */
+export class DecodeQueueFull extends Error {
+    constructor() {
+        super(`${MAX_WAITING_DECODES} thumbnails are already waiting to be made`);
+        this.name = 'DecodeQueueFull';
+    }
+}
+
+/**
+ * jpegThumbnail on the worker thread, one decode at a time: same result, same errors for a
+ * broken JPEG; DecodeQueueFull when too many wait.
+ */
 export async function thumbnailOffThread(source: Buffer, maxWidth: number): Promise<Thumbnail> {
-    const made = await submit({ kind: 'thumbnail', source, maxWidth }) as Thumbnail;
+    const made = await decodes.run(() => submit({ kind: 'thumbnail', source, maxWidth }), () => new DecodeQueueFull()) as Thumbnail;
     return { bytes: asBuffer(made.bytes), width: made.width, height: made.height };
 }
 
@@ -74,4 +126,14 @@ export async function thumbnailOffThread(source: Buffer, maxWidth: number): Prom
 export async function testCardOffThread(options: TestCardOptions): Promise<Buffer> {
     const made = await submit({ kind: 'test-card', options }) as { bytes: Uint8Array };
     return asBuffer(made.bytes);
+}
+
+/** The worker's life so far, for tests and the benchmark: workers started, not yet exited, and jobs sent. */
+export function jpegWorkerState(): { started: number; alive: number; jobs: number; threadId: number | undefined } {
+    return { started, alive, jobs, threadId: current?.worker.threadId };
+}
+
+/** Sets how long an idle worker waits (IDLE_MS by default); for tests, which cannot wait 30 s. */
+export function setJpegWorkerIdleMs(ms: number): void {
+    idleMs = ms;
 }

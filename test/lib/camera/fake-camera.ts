@@ -1,8 +1,10 @@
 // A stand-in rpicam-still (or libcamera-still) to put first on PATH, since the test machine
 // has no camera. It takes the real options, logs when each capture started and ended, and
 // behaves like the real program in one way chosen per test:
-//   picture   waits delayMs, then writes a real JPEG of --width x --height to stdout and,
-//             when asked with --metadata <file>, the still's metadata in that file
+//   picture   waits delayMs, then writes a real JPEG of --width x --height to stdout, with
+//             the EXIF thumbnail --thumb w:h:q asks for (rpicam-still's default 320:240:70
+//             without the option, none for --thumb none) and, when asked with
+//             --metadata <file>, the still's metadata in that file
 //   hang      never finishes and ignores SIGTERM (a camera fault hang, rpicam-apps #361)
 //   busy      prints rpicam-still's messages when another process holds the camera
 //   no-camera prints its message for a Pi without a camera (also for --list-cameras, unless
@@ -89,9 +91,17 @@ if (kind === 'hang') {
 } else if (kind === 'garbage') {
     process.stdout.write('not a picture');
 } else {
+    const { encode } = require(${JSON.stringify(require.resolve('jpeg-js'))});
     const width = option('--width'), height = option('--height');
-    const data = Buffer.alloc(width * height * 4, 200);
-    const jpeg = require(${JSON.stringify(require.resolve('jpeg-js'))}).encode({ width, height, data }, option('--quality')).data;
+    const picture = encode({ width, height, data: Buffer.alloc(width * height * 4, 200) }, option('--quality')).data;
+    const thumb = args.includes('--thumb') ? args[args.indexOf('--thumb') + 1] : '320:240:70';
+    let jpeg = picture;
+    if (thumb !== 'none') {
+        const [tw, th, tq] = thumb.split(':').map(Number);
+        const small = encode({ width: tw, height: th, data: Buffer.alloc(tw * th * 4, 120) }, tq).data;
+        jpeg = require(${JSON.stringify(require.resolve('../../../nodes/lib/camera/exif'))})
+            .withExifThumbnail(picture, { jpeg: small, width: tw, height: th }, new Date(), 'rpicam-apps');
+    }
     const metadata = args.indexOf('--metadata');
     setTimeout(() => {
         log({ event: 'end' });

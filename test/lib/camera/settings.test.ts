@@ -4,7 +4,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { encode } from 'jpeg-js';
-import { captureArgs, findCaptureProgram } from '../../../nodes/lib/camera/command';
+import { captureArgs, captureThumbnail, findCaptureProgram } from '../../../nodes/lib/camera/command';
 import { classifyStderr, stderrSummary } from '../../../nodes/lib/camera/errors';
 import { isJpeg, jpegSize } from '../../../nodes/lib/jpeg';
 import { parseCameraSettings } from '../../../nodes/lib/camera/settings';
@@ -35,7 +35,16 @@ describe('capture arguments', () => {
     it('asks for a JPEG on stdout with the settings', () => {
         const args = captureArgs(parseCameraSettings({ width: 640, height: 480, quality: 70, camera: 1 }));
         assert.deepEqual(args, ['--nopreview', '--camera', '1', '--timeout', '500', '--width', '640', '--height', '480',
-            '--encoding', 'jpg', '--quality', '70', '--thumb', 'none', '--verbose', '0', '--output', '-']);
+            '--encoding', 'jpg', '--quality', '70', '--thumb', '320:240:70', '--verbose', '0', '--output', '-']);
+    });
+
+    it("asks for an EXIF thumbnail of the picture's shape, at most the gallery's 320 px and never wider than the picture", () => {
+        assert.deepEqual(captureThumbnail({ width: 1280, height: 720 }), { width: 320, height: 180, quality: 70 });
+        assert.deepEqual(captureThumbnail({ width: 4056, height: 3040 }), { width: 320, height: 240, quality: 70 });
+        assert.deepEqual(captureThumbnail({ width: 160, height: 120 }), { width: 160, height: 120, quality: 70 });
+        assert.deepEqual(captureThumbnail({ width: 4656, height: 16 }), { width: 320, height: 1, quality: 70 });
+        const args = captureArgs(parseCameraSettings({ width: 1920, height: 1080 }));
+        assert.equal(args[args.indexOf('--thumb') + 1], '320:180:70');
     });
 
     it('adds rotation, flips and autofocus only when set', () => {

@@ -4,6 +4,7 @@ import assert from 'assert/strict';
 import { decode } from 'jpeg-js';
 import { jpegSize } from '../../../nodes/lib/jpeg';
 import { BARS, barsHeight, cardTime, makeTestCard } from '../../../nodes/lib/camera/test-card';
+import { exifThumbnail } from '../../../nodes/lib/images/exif-thumbnail';
 
 const pixel = (img: { width: number; data: Uint8Array }, x: number, y: number) => {
     const at = (y * img.width + x) * 4;
@@ -54,5 +55,20 @@ describe('camera test card', () => {
         const low = makeTestCard({ width: 640, height: 480, quality: 10, time });
         const high = makeTestCard({ width: 640, height: 480, quality: 100, time });
         assert.ok(high.length > low.length * 1.5, `${high.length} vs ${low.length}`);
+    });
+
+    it("carries an EXIF thumbnail when asked, as rpicam-still's pictures do: the same card, drawn small", () => {
+        const jpeg = makeTestCard({ width: 1280, height: 720, quality: 80, time, label: 'porch', thumbnail: { width: 320, height: 180, quality: 70 } });
+        assert.deepEqual([...jpeg.subarray(0, 4)], [0xff, 0xd8, 0xff, 0xe1]);
+        assert.deepEqual(jpegSize(jpeg), { width: 1280, height: 720 });
+        const full = decode(jpeg, { useTArray: true });
+        assert.deepEqual([full.width, full.height], [1280, 720]);
+        const thumbnail = exifThumbnail(jpeg);
+        assert.ok(thumbnail);
+        assert.ok(thumbnail.length < 60000);
+        const small = decode(thumbnail, { useTArray: true });
+        assert.deepEqual([small.width, small.height], [320, 180]);
+        BARS.forEach((colour, i) => near(pixel(small, Math.floor(((i + 0.5) * 320) / BARS.length), 20), colour, `thumbnail bar ${i}`));
+        assert.equal(exifThumbnail(makeTestCard({ width: 64, height: 48, quality: 80, time })), undefined, 'none unless asked');
     });
 });

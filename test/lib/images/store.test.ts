@@ -7,6 +7,15 @@ import { sharedRedis } from '../../support/global-redis';
 import { captureScriptIds, redisNowMs, storedMsOf } from '../../support/redis-time';
 import { scanKeys } from '../../support/scan-keys';
 import { freshNames, makeJpeg, makePng } from './fixtures';
+import { withExifThumbnail } from '../../../nodes/lib/camera/exif';
+import { jpegWorkerState, MAX_WAITING_DECODES } from '../../../nodes/lib/off-thread/jpeg-work';
+import { jpegSize } from '../../../nodes/lib/jpeg';
+
+/** A picture as a camera writes it: width x height with an EXIF thumbnail of tw x th. */
+function cameraJpeg(width: number, height: number, tw: number, th: number): { picture: Buffer; thumbnail: Buffer } {
+    const thumbnail = makeJpeg(tw, th, 200);
+    return { picture: withExifThumbnail(makeJpeg(width, height), { jpeg: thumbnail, width: tw, height: th }, new Date(), 'test'), thumbnail };
+}
 import { DAY_MS } from '../../support/wall-clock';
 import { waitFor } from '../../support/flow';
 
@@ -74,6 +83,52 @@ describe('images: store script, retention and listing (real Redis)', function ()
         await assert.rejects(store.store(makeJpeg(), { camera: 'bad\ncamera' }), /camera/);
         assert.deepStrictEqual(await scanKeys(redis, `${names.keyPrefix.split(':')[0]}*`), []);
         assert.strictEqual(await redis.dbsize(), before);
+    });
+
+    it("keeps a camera picture's embedded thumbnail as it is, with no decoding", async function () {
+        const names = freshNames();
+        const store = new ImageStore(redis, names);
+        const { picture, thumbnail } = cameraJpeg(640, 360, 320, 180);
+        const jobsBefore = jpegWorkerState().jobs;
+        const stored = await store.store(picture, { camera: 'porch' });
+        assert.strictEqual(jpegWorkerState().jobs, jobsBefore, 'nothing sent to the decoding thread');
+        assert.deepStrictEqual([stored.width, stored.height, stored.thumbnailSize, stored.thumbnailSkipped], [640, 360, thumbnail.length, undefined]);
+        const hash = await redis.hgetallBuffer(`${names.keyPrefix}${stored.id}`);
+        assert.ok(hash.thumbnail.equals(thumbnail));
+        assert.ok(hash.image_data.equals(picture));
+        assert.strictEqual(Number(await redis.get(`${names.index}:bytes`)), picture.length + thumbnail.length);
+    });
+
+    it('decodes instead when the embedded thumbnail is wider than the thumbnail width, or of another shape', async function () {
+        const names = freshNames();
+        const narrow = new ImageStore(redis, { ...names, thumbnailWidth: 64 });
+        const wide = cameraJpeg(640, 360, 320, 180);
+        const made = await redis.hgetBuffer(`${names.keyPrefix}${(await narrow.store(wide.picture)).id}`, 'thumbnail');
+        assert.ok(made && !made.equals(wide.thumbnail));
+        assert.deepStrictEqual(jpegSize(made as Buffer), { width: 64, height: 36 });
+        // rpicam-still's default 320x240 on a 16:9 picture would show it squashed.
+        const store = new ImageStore(redis, names);
+        const squashed = cameraJpeg(640, 360, 320, 240);
+        const remade = await redis.hgetBuffer(`${names.keyPrefix}${(await store.store(squashed.picture)).id}`, 'thumbnail');
+        assert.deepStrictEqual(jpegSize(remade as Buffer), { width: 320, height: 180 });
+    });
+
+    it('stores a flood of uploads without waiting for a decode beyond the line, flagged thumbnailSkipped', async function () {
+        const names = freshNames();
+        const store = new ImageStore(redis, names);
+        const uploads = Array.from({ length: MAX_WAITING_DECODES + 4 }, (_, i) => makeJpeg(320, 240, i * 10));
+        const results = await Promise.all(uploads.map((jpeg) => store.store(jpeg)));
+        const skipped = results.filter((r) => r.thumbnailSkipped);
+        // One decoding, MAX_WAITING_DECODES waiting: the rest are stored at once without one.
+        assert.strictEqual(skipped.length, 3);
+        for (const r of skipped) {
+            assert.deepStrictEqual([r.width, r.height, r.thumbnailSize], [320, 240, undefined]);
+            assert.strictEqual(await redis.hexists(`${names.keyPrefix}${r.id}`, 'thumbnail'), 0);
+        }
+        for (const r of results.filter((x) => !x.thumbnailSkipped)) assert.ok(r.thumbnailSize);
+        assert.strictEqual(await redis.zcard(names.index), uploads.length);
+        const sizes = await redis.hgetall(`${names.index}:sizes`);
+        assert.strictEqual(Number(await redis.get(`${names.index}:bytes`)), Object.values(sizes).reduce((a, b) => a + Number(b), 0));
     });
 
     it('keeps at most maxCount images and exact byte accounting over 1,000 stores', async function () {

@@ -1,8 +1,19 @@
 import assert from 'assert';
 import jpeg from 'jpeg-js';
-import { testCardOffThread, thumbnailOffThread } from '../../../nodes/lib/off-thread/jpeg-work';
+import {
+    DecodeQueueFull, IDLE_MS, jpegWorkerState, MAX_WAITING_DECODES, setJpegWorkerIdleMs, testCardOffThread, thumbnailOffThread,
+} from '../../../nodes/lib/off-thread/jpeg-work';
 import { jpegThumbnail } from '../../../nodes/lib/images/thumbnail';
 import { makeJpeg } from '../images/fixtures';
+
+/** Polls until check holds (the worker's exit is an event, not a promise to await). */
+async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const until = performance.now() + timeoutMs;
+    while (!check()) {
+        if (performance.now() > until) throw new Error(`timed out waiting: ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+}
 
 describe('JPEG work off the event loop', function () {
     it('makes the same thumbnail as the inline function, and reports a broken JPEG as an error', async function () {
@@ -28,5 +39,53 @@ describe('JPEG work off the event loop', function () {
         }
         // Inline, the decode would hold the loop from start to end: no timer could fire.
         assert.ok(turns >= 5, `the event loop turned ${turns} times`);
+    });
+
+    it('decodes one picture at a time, and refuses a decode beyond the waiting line at once', async function () {
+        const source = makeJpeg(320, 240, 90);
+        const all = Array.from({ length: MAX_WAITING_DECODES + 3 }, () => thumbnailOffThread(source, 64));
+        const results = await Promise.allSettled(all);
+        const refused = results.filter((r) => r.status === 'rejected');
+        assert.equal(refused.length, 2);
+        for (const r of refused) assert.ok((r as PromiseRejectedResult).reason instanceof DecodeQueueFull);
+        assert.ok(results.slice(0, MAX_WAITING_DECODES + 1).every((r) => r.status === 'fulfilled'), 'the running one and the waiting ones are made');
+        // The line is free again.
+        assert.equal((await thumbnailOffThread(source, 64)).width, 320);
+    });
+
+    it('ends the worker thread when it has been idle, and starts a new one for the next job', async function () {
+        setJpegWorkerIdleMs(200);
+        try {
+            await testCardOffThread({ width: 32, height: 24, quality: 80, time: new Date() });
+            const busy = jpegWorkerState();
+            assert.equal(busy.alive, 1);
+            assert.ok(busy.threadId !== undefined);
+            await waitFor(() => jpegWorkerState().alive === 0, 10000, 'the idle worker ends');
+            assert.equal(jpegWorkerState().threadId, undefined);
+            await testCardOffThread({ width: 32, height: 24, quality: 80, time: new Date() });
+            const again = jpegWorkerState();
+            assert.equal(again.alive, 1);
+            assert.equal(again.started, busy.started + 1);
+            assert.notEqual(again.threadId, busy.threadId);
+            await waitFor(() => jpegWorkerState().alive === 0, 10000, 'the new worker ends too');
+        } finally {
+            setJpegWorkerIdleMs(IDLE_MS);
+        }
+    });
+
+    it('keeps a busy worker: a job just before the idle time is up restarts the wait', async function () {
+        setJpegWorkerIdleMs(2000);
+        try {
+            await testCardOffThread({ width: 32, height: 24, quality: 80, time: new Date() });
+            const first = jpegWorkerState();
+            for (let i = 0; i < 4; i++) {
+                await new Promise((resolve) => setTimeout(resolve, 100));
+                await testCardOffThread({ width: 32, height: 24, quality: 80, time: new Date() });
+            }
+            assert.equal(jpegWorkerState().threadId, first.threadId, 'the same worker did every job');
+            assert.equal(jpegWorkerState().started, first.started);
+        } finally {
+            setJpegWorkerIdleMs(IDLE_MS);
+        }
     });
 });
