@@ -9,6 +9,7 @@ import { CameraSource, chooseSource, takeStill } from '../lib/camera/camera';
 import { CaptureError } from '../lib/camera/errors';
 import { CaptureQueue } from '../lib/camera/queue';
 import { CAMERA_QUEUE_DEFAULTS, CameraSettings, parseCameraSettings, RawCameraSettings } from '../lib/camera/settings';
+import { DropReport } from '../lib/drop-report';
 import { checkCamera, DEFAULT_CAMERA } from '../lib/images/ids';
 import { parseQueueLimits, QueueLimits, RawQueueLimits } from '../lib/queue-limits';
 
@@ -33,6 +34,11 @@ export = function register(RED: NodeAPI): void {
             return;
         }
         const queue = new CaptureQueue(limits);
+        // Node-RED logs an error only when no Catch node handles it: refusals are logged here
+        // too, at once and then at most every few seconds with the counts.
+        const refusals = new DropReport(['late', 'queue-full'] as const, (counts, count) => node.warn(RED._('pi-camera.log.refused', {
+            count, late: counts.late, full: counts['queue-full'], maxWait: limits.maxWaitMs / 1000, maxQueue: limits.maxWaiting,
+        })));
 
         const simulatedStatus: NodeStatus = { fill: 'grey', shape: 'ring', text: RED._('pi-camera.status.simulated') };
         let idleStatus: NodeStatus = {};
@@ -63,6 +69,7 @@ export = function register(RED: NodeAPI): void {
                 });
             } catch (err) {
                 if (err instanceof CaptureError && err.code === 'stopped') return; // closing: the flow is being replaced
+                if (err instanceof CaptureError && (err.code === 'late' || err.code === 'queue-full')) refusals.add(err.code);
                 asInputError(err);
                 return;
             }
@@ -81,6 +88,7 @@ export = function register(RED: NodeAPI): void {
         });
 
         node.on('close', (_removed: boolean, done: () => void) => {
+            refusals.stop();
             void queue.stop().then(done, done);
         });
     }
