@@ -5,6 +5,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { RedisProcess } from '../test/support/redis-process';
+import { benchAudio } from './audio';
 import { benchCounter } from './counter';
 import { benchHardware } from './hardware';
 import { benchImages } from './images';
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
     }
     const images = await benchImages();
     const hardware = await benchHardware();
-    const rows = [...transit.rows, ...counter.rows, ...images.rows, ...hardware.rows];
+    const audio = await benchAudio();
+    const rows = [...transit.rows, ...counter.rows, ...images.rows, ...hardware.rows, ...audio.rows];
     const seconds = (performance.now() - started) / 1000;
 
     console.log(`\n${textTable(rows)}\n`);
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
     const json = path.join(RESULTS_DIR, 'latest.json');
     const results = {
         machine: { ...machine, loadAverageAtEnd: os.loadavg()[0], seconds },
-        transit: transit.results, counter: counter.results, images: images.results, hardware: hardware.results,
+        transit: transit.results, counter: counter.results, images: images.results, hardware: hardware.results, audio: audio.results,
         table: rows,
     };
     fs.writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
