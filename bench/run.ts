@@ -6,6 +6,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { RedisProcess } from '../test/support/redis-process';
+import { benchAudio } from './audio';
 import { benchCounter } from './counter';
 import { benchHardware } from './hardware';
 import { benchImages } from './images';
@@ -54,8 +55,9 @@ async function main(): Promise<void> {
     }
     const images = await benchImages();
     const hardware = await benchHardware();
+    const audio = await benchAudio();
     const memory = process.env.BENCH_MEMORY === '0' ? [] : benchMemory();
-    const rows = [...transit.rows, ...counter.rows, ...images.rows, ...hardware.rows, ...memory.flatMap(memoryRows)];
+    const rows = [...transit.rows, ...counter.rows, ...images.rows, ...hardware.rows, ...audio.rows, ...memory.flatMap(memoryRows)];
     const seconds = (performance.now() - started) / 1000;
 
     console.log(`\n${textTable(rows)}\n`);
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
     const json = path.join(RESULTS_DIR, 'latest.json');
     const results = {
         machine: { ...machine, loadAverageAtEnd: os.loadavg()[0], seconds },
-        transit: transit.results, counter: counter.results, images: images.results, hardware: hardware.results, memory,
+        transit: transit.results, counter: counter.results, images: images.results, hardware: hardware.results, audio: audio.results, memory,
         table: rows,
     };
     fs.writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,15 +1,19 @@
 // pi-camera: any input takes a still with rpicam-still (or libcamera-still) and sends the
 // JPEG on in msg.payload with msg.image metadata. Captures are queued, because only one
 // process can hold the camera; without a camera it sends a simulated test card instead.
+// The queue is bounded (maxQueue, maxWait): a capture beyond it fails with an error that a
+// Catch node sees, rather than a picture taken long after its trigger.
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { handleInput, InputError, refuseInput } from '../common/input';
 import { CameraSource, chooseSource, takeStill } from '../lib/camera/camera';
 import { CaptureError } from '../lib/camera/errors';
 import { CaptureQueue } from '../lib/camera/queue';
-import { CameraSettings, parseCameraSettings, RawCameraSettings } from '../lib/camera/settings';
+import { CAMERA_QUEUE_DEFAULTS, CameraSettings, parseCameraSettings, RawCameraSettings } from '../lib/camera/settings';
+import { DropReport } from '../lib/drop-report';
 import { checkCamera, DEFAULT_CAMERA } from '../lib/images/ids';
+import { parseQueueLimits, QueueLimits, RawQueueLimits } from '../lib/queue-limits';
 
-interface PiCameraDef extends NodeDef, RawCameraSettings {
+interface PiCameraDef extends NodeDef, RawCameraSettings, RawQueueLimits {
     cameraName?: string;
 }
 
@@ -17,17 +21,24 @@ export = function register(RED: NodeAPI): void {
     function PiCamera(this: Node, config: PiCameraDef) {
         RED.nodes.createNode(this, config);
         const node = this;
-        const queue = new CaptureQueue();
 
         let settings: CameraSettings;
         let cameraName: string;
+        let limits: QueueLimits;
         try {
             settings = parseCameraSettings(config);
             cameraName = cameraNameSetting(config.cameraName);
+            limits = parseQueueLimits(config, CAMERA_QUEUE_DEFAULTS);
         } catch (err) {
             refuseInput(node, RED._('pi-camera.errors.bad-setting', { detail: (err as Error).message }), 'bad-setting');
             return;
         }
+        const queue = new CaptureQueue(limits);
+        // Node-RED logs an error only when no Catch node handles it: refusals are logged here
+        // too, at once and then at most every few seconds with the counts.
+        const refusals = new DropReport(['late', 'queue-full'] as const, (counts, count) => node.warn(RED._('pi-camera.log.refused', {
+            count, late: counts.late, full: counts['queue-full'], maxWait: limits.maxWaitMs / 1000, maxQueue: limits.maxWaiting,
+        })));
 
         const simulatedStatus: NodeStatus = { fill: 'grey', shape: 'ring', text: RED._('pi-camera.status.simulated') };
         let idleStatus: NodeStatus = {};
@@ -58,6 +69,7 @@ export = function register(RED: NodeAPI): void {
                 });
             } catch (err) {
                 if (err instanceof CaptureError && err.code === 'stopped') return; // closing: the flow is being replaced
+                if (err instanceof CaptureError && (err.code === 'late' || err.code === 'queue-full')) refusals.add(err.code);
                 asInputError(err);
                 return;
             }
@@ -76,6 +88,7 @@ export = function register(RED: NodeAPI): void {
         });
 
         node.on('close', (_removed: boolean, done: () => void) => {
+            refusals.stop();
             void queue.stop().then(done, done);
         });
     }

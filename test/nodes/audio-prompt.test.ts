@@ -11,7 +11,7 @@ import { PROMPT_TEXT } from '../../nodes/lib/audio/prompts';
 import { SOUNDS_DIR } from '../../nodes/lib/audio/sounds';
 import { parseWav } from '../../nodes/lib/audio/wav';
 import { FakeSoundCard, isRunning, makeFakeSoundCard, realAplay } from '../lib/audio/fake-sound-card';
-import { catchNode, collect, FlowNode, helper, load, statusOf, waitFor } from '../support/flow';
+import { catchNode, collect, FlowNode, helper, load, loggedBy, statusOf, waitFor } from '../support/flow';
 
 const audioModule = require('../../nodes/audio-prompt/audio-prompt');
 
@@ -81,7 +81,8 @@ describe('audio-prompt node', function () {
     });
 
     it('speaks words that have no recording with espeak-ng, and plays the recording when the words are its own', async () => {
-        const { out, send } = await loaded();
+        // How long espeak-ng takes on a busy machine is not under test here: nothing may be dropped.
+        const { out, send } = await loaded({ maxWait: 60 });
         send({ payload: 'thank-you-day-pass', text: 'Thank you for buying a day pass.' });
         send({ payload: 'select-a-pass', text: PROMPT_TEXT['select-a-pass'] });
         send({ payload: 'select-a-pass', text: 'Please select a pass: day or five trip.' });
@@ -117,7 +118,8 @@ describe('audio-prompt node', function () {
     it('sends each message only when its sound has ended, in order, one sound at a time', async () => {
         card = makeFakeSoundCard('realtime');
         usePlayersIn(card.binDir);
-        const { out, send } = await loaded();
+        // Over 2.6 s of sound before the last one starts: more than the default maxWait (see below).
+        const { out, send } = await loaded({ maxWait: 60 });
         const arrived: number[] = [];
         (helper.getNode('out') as Node).on('input', () => arrived.push(Date.now() - t0));
         const ids = ['tap-card-to-confirm', 'chime', 'buzzer'];
@@ -236,5 +238,102 @@ describe('audio-prompt node', function () {
         assert.ok(!isRunning(events[0].pid), 'the player outlived the node');
         await new Promise((r) => setTimeout(r, 200));
         assert.equal(out.length, 0);
+    });
+
+    describe('a bounded queue (maxWait, maxQueue)', function () {
+        const chimeFile = path.join(SOUNDS_DIR, 'chime.wav');
+        const dropWarnings = () => loggedBy('audio', 30).filter((e) => e.msg === 'audio-prompt.log.dropped');
+
+        it('drops a prompt that cannot start within maxWait: sent on at once with dropped late, a yellow status, one warning at once and one later', async () => {
+            card = makeFakeSoundCard('realtime');
+            usePlayersIn(card.binDir);
+            const fake = card;
+            const { out, caught, send } = await loaded({ maxWait: 0.5 });
+            const arrived = new Map<unknown, number>();
+            (helper.getNode('out') as Node).on('input', (msg: Record<string, unknown>) => arrived.set(msg.seq, Date.now()));
+            [0, 1, 2, 3].forEach((seq) => send({ payload: 'chime', seq }));
+            await waitFor(() => out.length === 4, 10000, () => `four messages (${out.length})`);
+
+            // The first chime (1.15 s) still plays when the others' half second is up.
+            assert.deepEqual(out.map((m) => m.seq), [1, 2, 3, 0]);
+            assert.deepEqual(out[3].audio, { prompt: 'chime', file: chimeFile, played: true });
+            for (const m of out.slice(0, 3)) assert.deepEqual(m.audio, { prompt: 'chime', file: chimeFile, played: false, dropped: 'late' });
+            const events = fake.events();
+            assert.deepEqual(events.map((e) => e.event), ['start', 'end']);
+            for (const seq of [1, 2, 3]) assert.ok((arrived.get(seq) ?? Infinity) < events[1].t, `message ${seq} waited for the sound before it`);
+            assert.deepEqual(caught, []);
+
+            assert.ok(statusHistory('audio').some((st) => st.fill === 'yellow' && st.text === 'audio-prompt.status.dropped-late'));
+            // Once the rush is over, the drops stay on show.
+            assert.deepEqual(statusOf('audio'), { fill: 'yellow', shape: 'ring', text: 'audio-prompt.status.dropped-late' });
+            // One warning for the first drop; the two dropped with it are counted in the next, seconds later.
+            assert.equal(dropWarnings().length, 1);
+            await waitFor(() => dropWarnings().length === 2, 8000, 'the warning with the rest of the drops');
+            assert.equal(dropWarnings()[1].level, 30);
+
+            // The next message finds the node idle: it plays, and the status is clear again.
+            send({ payload: 'chime', seq: 4 });
+            await waitFor(() => out.length === 5, 5000, 'the fifth message');
+            assert.deepEqual(out[4].audio, { prompt: 'chime', file: chimeFile, played: true });
+            assert.deepEqual(statusOf('audio'), {});
+            assert.equal(dropWarnings().length, 2);
+        });
+
+        it('drops a prompt arriving with maxQueue already waiting, at once, without synthesising it; bad input is still an error', async () => {
+            card = makeFakeSoundCard('realtime');
+            usePlayersIn(card.binDir);
+            const fake = card;
+            const { out, caught, send } = await loaded({ maxQueue: 1, maxWait: 60 });
+            send({ payload: 'chime', seq: 0 });
+            send({ payload: 'buzzer', seq: 1 });
+            send({ payload: 'chime', seq: 2 });
+            send({ payload: 'thank-you-day-pass', text: 'Thank you for buying a day pass.', seq: 3 });
+            send({ payload: 42, seq: 4 });
+            await waitFor(() => out.length === 4 && caught.length === 1, 10000, () => `four messages and an error (${out.length}, ${caught.length})`);
+
+            // The two dropped go on at once, ahead of the two that play, which keep their order.
+            assert.deepEqual(out.slice(0, 2).map((m) => m.seq).sort(), [2, 3]);
+            assert.deepEqual(out.slice(2).map((m) => m.seq), [0, 1]);
+            const bySeq = new Map(out.map((m) => [m.seq, m.audio]));
+            assert.deepEqual(bySeq.get(2), { prompt: 'chime', file: chimeFile, played: false, dropped: 'queue-full' });
+            assert.deepEqual(bySeq.get(3), { prompt: 'thank-you-day-pass', spoken: false, played: false, dropped: 'queue-full' });
+            assert.deepEqual([bySeq.get(0), bySeq.get(1)].map((a) => (a as { played: boolean }).played), [true, true]);
+            assert.equal(caught[0].seq, 4);
+            assert.equal((caught[0].error as { message: string }).message, 'InputError: audio-prompt.errors.not-a-string');
+
+            const events = fake.events();
+            assert.deepEqual(events.map((e) => e.event), ['start', 'end', 'start', 'end']);
+            assert.deepEqual(events.filter((e) => e.event === 'start').map((e) => path.basename(e.file ?? '')), ['chime.wav', 'buzzer.wav']);
+            assert.ok(events[2].t >= events[1].t, 'two sounds overlapped');
+            // The status text is cut to what the editor shows (and the helper does not translate).
+            const full = shorten('audio-prompt.status.dropped-queue-full');
+            assert.ok(statusHistory('audio').some((st) => st.text === full));
+            assert.deepEqual(statusOf('audio'), { fill: 'yellow', shape: 'ring', text: full });
+            assert.equal(dropWarnings().length, 1);
+        });
+
+        it('counts both kinds of drop in the status', async () => {
+            card = makeFakeSoundCard('realtime');
+            usePlayersIn(card.binDir);
+            const { out, send } = await loaded({ maxQueue: 1, maxWait: 0.5 });
+            [0, 1, 2].forEach((seq) => send({ payload: 'chime', seq }));
+            await waitFor(() => out.length === 3, 10000, 'three messages');
+            assert.deepEqual(out.map((m) => [m.seq, (m.audio as { dropped?: string }).dropped]), [[2, 'queue-full'], [1, 'late'], [0, undefined]]);
+            assert.deepEqual(statusOf('audio'), { fill: 'yellow', shape: 'ring', text: 'audio-prompt.status.dropped-both' });
+        });
+
+        for (const [field, value] of [['maxWait', 0], ['maxWait', 'soon'], ['maxQueue', -1], ['maxQueue', 2.5]] as const) {
+            it(`a bad ${field} (${value}) turns the status red and fails every message`, async () => {
+                card = makeFakeSoundCard('realtime');
+                usePlayersIn(card.binDir);
+                const { out, caught, send } = await loaded({ [field]: value });
+                assert.equal(statusOf('audio').fill, 'red');
+                send({ payload: 'chime' });
+                await waitFor(() => caught.length === 1, 2000, 'the error');
+                assert.equal((caught[0].error as { message: string }).message, 'InputError: audio-prompt.errors.bad-setting');
+                assert.equal(out.length, 0);
+                assert.deepEqual(card.events(), []);
+            });
+        }
     });
 });

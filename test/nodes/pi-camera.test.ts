@@ -10,6 +10,15 @@ import { FakeCamera, FakeCameraKind, isRunning, makeFakeCamera } from '../lib/ca
 import { exifThumbnail } from '../../nodes/lib/images/exif-thumbnail';
 import { catchNode, collect, FlowNode, helper, load, loggedBy, statusOf, waitFor } from '../support/flow';
 
+type Status = { fill?: string; shape?: string; text?: string };
+
+/** Every status the node has set, oldest first. */
+function statusHistory(id: string): Status[] {
+    const node = helper.getNode(id) as Node;
+    const spy = node.status as unknown as { getCalls(): Array<{ thisValue: unknown; args: unknown[] }> };
+    return spy.getCalls().filter((c) => c.thisValue === node).map((c) => c.args[0] as Status);
+}
+
 const cameraModule = require('../../nodes/pi-camera/pi-camera');
 
 function flow(props: Record<string, unknown> = {}): FlowNode[] {
@@ -175,7 +184,7 @@ describe('pi-camera node', function () {
         assert.equal(out.length, 0);
     });
 
-    for (const [field, value] of [['width', 0], ['quality', 150], ['rotation', 90], ['mode', 'real'], ['timeout', 5]] as const) {
+    for (const [field, value] of [['width', 0], ['quality', 150], ['rotation', 90], ['mode', 'real'], ['timeout', 5], ['maxQueue', -1], ['maxWait', 0]] as const) {
         it(`a bad ${field} turns the status red and fails every message`, async () => {
             const { caught, out, send } = await loaded({ [field]: value });
             assert.equal(statusOf('cam').fill, 'red');
@@ -198,5 +207,44 @@ describe('pi-camera node', function () {
         assert.equal(isRunning(pid), false);
         assert.equal(out.length, 0);
         assert.equal(caught.length, 0);
+    });
+
+    it('refuses a capture arriving with maxQueue already waiting: an error a Catch node sees, and the red status, at once', async () => {
+        const fake = useCamera('picture', 800);
+        const { out, caught, send } = await loaded({ maxQueue: 1 });
+        [0, 1, 2, 3].forEach((seq) => send({ seq }));
+        await waitFor(() => caught.length === 2, 5000, 'two refusals');
+        assert.deepEqual(fake.events().filter((e) => e.event === 'end'), [], 'refused only after a capture ended');
+        assert.deepEqual(caught.map((m) => m.seq), [2, 3]);
+        for (const m of caught) {
+            assert.equal(errorOf(m), 'InputError: pi-camera.errors.queue-full');
+            assert.equal((m.error as { code?: string }).code, 'queue-full');
+        }
+        assert.deepEqual(statusOf('cam'), { fill: 'red', shape: 'ring', text: 'pi-camera.errors.queue-full' });
+        // Caught errors are not logged by Node-RED: the node warns, once for the first refusal at
+        // once, and counts the rest for a line a few seconds later.
+        assert.deepEqual(loggedBy('cam', 30).map((e) => [e.level, e.msg]), [[30, 'pi-camera.log.refused']]);
+
+        await waitFor(() => out.length === 2, 10000, 'two pictures');
+        assert.deepEqual(out.map((m) => m.seq), [0, 1]);
+        const events = fake.events();
+        assert.deepEqual(events.map((e) => e.event), ['start', 'end', 'start', 'end']);
+        assert.ok(events[2].t >= events[1].t, 'two captures overlapped');
+        assert.equal(statusOf('cam').fill, 'green', 'the next picture taken turns the status back');
+    });
+
+    it('refuses a capture that cannot start within maxWait, at that time, and takes the rest in order', async () => {
+        const fake = useCamera('picture', 1500);
+        const { out, caught, send } = await loaded({ maxWait: 0.5 });
+        [0, 1, 2].forEach((seq) => send({ seq }));
+        await waitFor(() => out.length === 1 && caught.length === 2, 10000, () => `a picture and two refusals (${out.length}, ${caught.length})`);
+        assert.equal(out[0].seq, 0);
+        assert.deepEqual(caught.map((m) => [m.seq, errorOf(m), (m.error as { code?: string }).code]), [
+            [1, 'InputError: pi-camera.errors.late', 'late'], [2, 'InputError: pi-camera.errors.late', 'late'],
+        ]);
+        const events = fake.events();
+        assert.deepEqual(events.map((e) => e.event), ['start', 'end']);
+        assert.ok(statusHistory('cam').some((st) => st.fill === 'red' && st.text === 'pi-camera.errors.late'));
+        assert.equal(statusOf('cam').fill, 'green');
     });
 });

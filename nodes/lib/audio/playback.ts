@@ -1,6 +1,11 @@
 // Plays sounds one at a time through a player process. Whatever happens (no player, no sound
 // card, a player that fails or hangs, the node closing) each request resolves with an
 // outcome; nothing here throws or rejects, so a flow keeps moving without a speaker.
+// The queue is bounded: at a busy gate a chime per tap would otherwise queue without end,
+// and a rider would hear the chime of the rider three taps earlier. A sound that cannot
+// start within maxWaitMs of being asked for is dropped ('late'), at that moment rather than
+// at its turn, and a request finding maxWaiting sounds already waiting is dropped at once
+// ('queue-full').
 import { ChildProcess, spawn } from 'child_process';
 import { lastLine, terminate } from '../child-process';
 import { candidatePlayers, choosePlayer, PlayerChoice, playerArgs, PlayerName } from './player';
@@ -13,7 +18,9 @@ export type Outcome =
     | 'player-failed' // the player ended with an error for another reason
     | 'timeout' // the player did not finish in time and was killed
     | 'no-sound' // the sound could not be found (whoever asked has that error)
-    | 'stopped'; // the queue was stopped (node closing) before or while playing
+    | 'stopped' // the queue was stopped (node closing) before or while playing
+    | 'late' // dropped: it could not start within maxWaitMs of being asked for
+    | 'queue-full'; // dropped: maxWaiting sounds were already waiting
 
 export interface PlayResult {
     outcome: Outcome;
@@ -33,6 +40,10 @@ export interface PlaybackOptions {
     unknownLengthMs?: number;
     /** How long a player may ignore SIGTERM before it gets SIGKILL. */
     killAfterMs?: number;
+    /** A sound that has not started this long after play() is dropped; none when undefined. */
+    maxWaitMs?: number;
+    /** How many sounds may wait behind the one playing; no limit when undefined. */
+    maxWaiting?: number;
 }
 
 const DEFAULT_GRACE_MS = 3000;
@@ -59,6 +70,8 @@ export function playbackLimitMs(sound: Sound, options: PlaybackOptions): number 
 
 interface Job {
     sound: Promise<Sound>;
+    /** performance.now() by which it must start, or Infinity. */
+    deadline: number;
     onStart?: (sound: Sound) => void;
     resolve: (result: PlayResult) => void;
 }
@@ -70,6 +83,8 @@ export class PlaybackQueue {
     // `until` is on the monotonic clock (performance.now): a wall clock stepped back by NTP
     // would otherwise keep the sound card counted as missing for as long as the step.
     private noDevice: { until: number; result: PlayResult } | undefined;
+    /** Fires at the deadline of the oldest waiting sound (the earliest: all wait equally long). */
+    private deadlineTimer: NodeJS.Timeout | undefined;
 
     constructor(private readonly options: PlaybackOptions) {}
 
@@ -78,25 +93,36 @@ export class PlaybackQueue {
         return this.waiting.length + (this.current ? 1 : 0);
     }
 
+    /** Whether a sound asked for now would be dropped as 'queue-full'. */
+    get full(): boolean {
+        // An idle queue takes a sound whatever the limit: only sounds behind another wait.
+        return this.current !== undefined && this.waiting.length >= (this.options.maxWaiting ?? Infinity);
+    }
+
     /**
      * Queues a sound; resolves when it has played (or could not be). onStart marks its turn.
      * The sound may still be being looked up: its place in the queue is taken at once, so
      * sounds play in the order they were asked for, however long each look-up takes.
+     * A dropped sound resolves with 'late' or 'queue-full' and is never played.
      */
     play(sound: Sound | Promise<Sound>, onStart?: (sound: Sound) => void): Promise<PlayResult> {
         if (this.stopped) return Promise.resolve({ outcome: 'stopped' });
         const lookup = Promise.resolve(sound);
         // Its failure is handled when its turn comes; until then it must not count as unhandled.
         lookup.catch(() => undefined);
+        if (this.full) return Promise.resolve({ outcome: 'queue-full' });
+        const deadline = this.options.maxWaitMs === undefined ? Infinity : performance.now() + this.options.maxWaitMs;
         return new Promise((resolve) => {
-            this.waiting.push({ sound: lookup, onStart, resolve });
+            this.waiting.push({ sound: lookup, deadline, onStart, resolve });
             if (!this.current) this.next();
+            else if (this.waiting.length === 1) this.armDeadline();
         });
     }
 
     /** Drops everything queued, kills the player, and resolves once it has exited. */
     async stop(): Promise<void> {
         this.stopped = true;
+        clearTimeout(this.deadlineTimer);
         for (const job of this.waiting.splice(0)) job.resolve({ outcome: 'stopped' });
         const current = this.current;
         if (!current) return;
@@ -105,7 +131,9 @@ export class PlaybackQueue {
     }
 
     private next(): void {
+        this.dropLate();
         const job = this.waiting.shift();
+        this.armDeadline();
         if (!job) return;
         let finish: (result: PlayResult) => void = () => undefined;
         const exited = new Promise<void>((done) => {
@@ -120,8 +148,27 @@ export class PlaybackQueue {
         this.current = current;
         job.sound.then((sound) => {
             if (this.stopped) finish({ outcome: 'stopped' });
+            // Its turn came in time but its look-up (speech synthesis) took too long.
+            else if (performance.now() >= job.deadline) finish({ outcome: 'late' });
             else current.child = this.start(sound, job, finish);
         }, () => finish({ outcome: 'no-sound' }));
+    }
+
+    /** Drops the waiting sounds whose deadline has passed (the oldest come first). */
+    private dropLate(): void {
+        const now = performance.now();
+        while (this.waiting.length > 0 && this.waiting[0].deadline <= now) this.waiting.shift()?.resolve({ outcome: 'late' });
+    }
+
+    private armDeadline(): void {
+        clearTimeout(this.deadlineTimer);
+        this.deadlineTimer = undefined;
+        const oldest = this.waiting[0];
+        if (!oldest || oldest.deadline === Infinity || this.stopped) return;
+        this.deadlineTimer = setTimeout(() => {
+            this.dropLate();
+            this.armDeadline();
+        }, Math.max(1, Math.ceil(oldest.deadline - performance.now())));
     }
 
     private start(sound: Sound, job: Job, finish: (result: PlayResult) => void): ChildProcess | undefined {

@@ -38,6 +38,11 @@ export function speaksText(request: unknown, text: string): boolean {
     return !SHIPPED_SOUNDS.includes(id);
 }
 
+/** Throws the SoundError of a text too long to speak. */
+export function checkSpokenText(text: string): void {
+    if (text.length > MAX_SPOKEN_CHARS) throw new SoundError('text-too-long', `${text.slice(0, 40)}…`);
+}
+
 export interface SpeechOptions {
     /** Where the synthesised WAV files are kept. */
     cacheDir?: string;
@@ -63,7 +68,7 @@ export class SpeechCache {
 
     /** A Sound that says text, labelled with the prompt id it stands for. */
     async soundOf(prompt: string, text: string): Promise<Sound> {
-        if (text.length > MAX_SPOKEN_CHARS) throw new SoundError('text-too-long', `${text.slice(0, 40)}…`);
+        checkSpokenText(text);
         const espeak = findOnPath('espeak-ng', this.options.searchPath ?? process.env.PATH);
         if (!espeak) throw new NoSpeechError();
         const key = createHash('sha1').update(`${VOICE_ARGS.join(' ')}\n${text}`).digest('hex');

@@ -9,6 +9,8 @@ export type CaptureErrorCode =
     | 'timeout' // hung and killed
     | 'not-jpeg' // exited 0 but stdout was not a JPEG
     | 'stopped' // the node closed while capturing or waiting
+    | 'queue-full' // refused: the most captures allowed were already waiting (detail: how many)
+    | 'late' // refused: it could not start within the time allowed (detail: seconds)
     | 'failed'; // anything else, with the program's last line of stderr
 
 export class CaptureError extends Error {

@@ -33,6 +33,13 @@ export interface RawCameraSettings {
     mode?: string;
 }
 
+/**
+ * The capture queue's limits (nodes/lib/queue-limits.ts): a capture takes a second or two,
+ * so five waiting is a burst the camera catches up with, and a picture taken half a minute
+ * after its trigger shows a moment long gone.
+ */
+export const CAMERA_QUEUE_DEFAULTS = { maxWait: 30, maxQueue: 5 };
+
 // 4608x2592 is the Camera Module 3's full size; the HQ camera's 4056x3040 fits too.
 export const MAX_WIDTH = 4656;
 export const MAX_HEIGHT = 3496;

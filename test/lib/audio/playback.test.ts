@@ -183,3 +183,110 @@ describe('audio/playback: one sound at a time', function () {
         assert.deepEqual(await q.play(chime), { outcome: 'stopped' });
     });
 });
+
+// The bounded queue, with the stand-in sound card that takes as long as each sound: whether a
+// sound was dropped is checked against what the card logged, not against how fast this
+// machine is.
+describe('audio/playback: a bounded queue', function () {
+    this.timeout(20000);
+    let chime: Sound;
+    let card: FakeSoundCard;
+    beforeEach(async () => {
+        chime = await resolveSound('chime');
+        card = makeFakeSoundCard('realtime');
+    });
+    afterEach(() => card.remove());
+
+    const queue = (options: Partial<PlaybackOptions>) => new PlaybackQueue({ player: 'auto', device: 'null', searchPath: card.binDir, ...options });
+
+    interface Tracked { seq: number; asked: number; started?: number; settled?: number; result?: PlayResult }
+
+    /** Asks for `count` chimes at once, recording when each was asked for, started and settled. */
+    async function chimes(q: PlaybackQueue, count: number): Promise<Tracked[]> {
+        const tracked: Tracked[] = [];
+        const pending = Array.from({ length: count }, (_, seq) => {
+            const t: Tracked = { seq, asked: Date.now() };
+            tracked.push(t);
+            return q.play(chime, () => {
+                t.started = Date.now();
+            }).then((result) => {
+                t.settled = Date.now();
+                t.result = result;
+            });
+        });
+        await Promise.all(pending);
+        return tracked;
+    }
+
+    /** Played sounds in the order asked, one at a time, each started (by the card's log) in its turn. */
+    function assertPlayedInOrder(tracked: Tracked[]) {
+        const played = tracked.filter((t) => t.result?.outcome === 'played');
+        const events = card.events();
+        assert.deepEqual(events.map((e) => e.event), played.flatMap(() => ['start', 'end']));
+        for (let i = 2; i < events.length; i += 2) assert.ok(events[i].t >= events[i - 1].t, 'two sounds overlapped');
+        for (let i = 1; i < played.length; i++) assert.ok(played[i].started! >= played[i - 1].settled!, 'order');
+        return { played, events };
+    }
+
+    it('drops a sound that cannot start within maxWaitMs, at that time, and plays the rest in order', async () => {
+        const maxWaitMs = 1500;
+        // Four chimes of 1.15 s: the first starts at once; the fourth cannot start before 3.45 s.
+        const tracked = await chimes(queue({ maxWaitMs }), 4);
+        const { played, events } = assertPlayedInOrder(tracked);
+        const late = tracked.filter((t) => t.result?.outcome === 'late');
+        assert.equal(played.length + late.length, 4, JSON.stringify(tracked.map((t) => t.result)));
+        assert.equal(tracked[0].result?.outcome, 'played');
+        assert.equal(tracked[3].result?.outcome, 'late');
+        // The dropped ones come last: once one is late, every later one is too.
+        assert.deepEqual(tracked.map((t) => t.result?.outcome), [...played.map(() => 'played'), ...late.map(() => 'late')]);
+        for (const t of played) assert.ok(t.started! - t.asked <= maxWaitMs, `sound ${t.seq} started ${t.started! - t.asked} ms after it was asked for`);
+        const lastEnd = events[events.length - 1].t;
+        for (const t of late) {
+            assert.equal(t.started, undefined);
+            assert.ok(t.settled! - t.asked >= maxWaitMs - 5, `sound ${t.seq} dropped after ${t.settled! - t.asked} ms`);
+            // Dropped while the card was still busy, not at its turn after the sounds before it.
+            assert.ok(t.settled! < lastEnd, `sound ${t.seq} was dropped only once the card was free`);
+        }
+    });
+
+    it('a sound asked for with maxWaiting sounds already waiting is dropped at once', async () => {
+        const q = queue({ maxWaiting: 2, maxWaitMs: 30000 });
+        const first = q.play(chime);
+        assert.equal(q.full, false, 'an idle queue is never full');
+        const waiting = [q.play(chime), q.play(chime)];
+        assert.equal(q.full, true);
+        const t0 = Date.now();
+        const dropped = await Promise.all([q.play(chime), q.play(chime)]);
+        assert.deepEqual(dropped, [{ outcome: 'queue-full' }, { outcome: 'queue-full' }]);
+        assert.equal(card.events().filter((e) => e.event === 'end').length, 0, 'dropped only after a sound ended');
+        assert.ok(Date.now() - t0 < 1000);
+        assert.deepEqual((await Promise.all([first, ...waiting])).map((r) => r.outcome), ['played', 'played', 'played']);
+        assert.equal(card.events().length, 6);
+        assert.equal(q.full, false);
+    });
+
+    it('maxWaiting 0 plays a sound only when none is playing', async () => {
+        const q = queue({ maxWaiting: 0 });
+        const results = await Promise.all([q.play(chime), q.play(chime)]);
+        assert.deepEqual(results.map((r) => r.outcome), ['played', 'queue-full']);
+        assert.equal((await q.play(chime)).outcome, 'played', 'an idle queue takes a sound');
+    });
+
+    it('a look-up that takes longer than maxWaitMs makes its sound late, and the next one plays', async () => {
+        const q = queue({ maxWaitMs: 200 });
+        const slow = new Promise<Sound>((resolve) => setTimeout(() => resolve(chime), 400));
+        const results = await Promise.all([q.play(slow), q.play(chime)]);
+        assert.deepEqual(results.map((r) => r.outcome), ['late', 'late']);
+        assert.deepEqual(card.events(), []);
+        assert.equal((await q.play(chime)).outcome, 'played');
+    });
+
+    it('stop() ends waiting sounds as stopped before their deadline, and no timer fires after', async () => {
+        const q = queue({ maxWaitMs: 300, maxWaiting: 5 });
+        const pending = [q.play(chime), q.play(chime)];
+        await q.stop();
+        assert.deepEqual((await Promise.all(pending)).map((r) => r.outcome), ['stopped', 'stopped']);
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        assert.equal(q.length, 0);
+    });
+});
