@@ -78,12 +78,20 @@ async function measure(name: MemoryCase['name'], line: LineName, page: string, s
     }
 }
 
+/** Each case: its flows and the dashboard page shown. */
+const CASES: Record<MemoryCase['name'], { page: string; flows: (shipped: FlowNode[]) => FlowNode[] }> = {
+    'floor': { page: '/floor', flows: floorFlows },
+    'systems-idle': { page: '/gate', flows: (flows) => systemFlows(flows, 0) },
+    'systems-capturing': { page: '/camera', flows: (flows) => systemFlows(flows, 5) },
+};
+
+export function measureCase(name: MemoryCase['name'], line: LineName, settleS: number): Promise<MemoryCase> {
+    return measure(name, line, CASES[name].page, settleS, CASES[name].flows);
+}
+
 export async function benchMemoryLine(line: LineName, settleS: number): Promise<MemoryLine> {
-    const cases = [
-        await measure('floor', line, '/floor', settleS, floorFlows),
-        await measure('systems-idle', line, '/gate', settleS, (flows) => systemFlows(flows, 0)),
-        await measure('systems-capturing', line, '/camera', settleS, (flows) => systemFlows(flows, 5)),
-    ];
+    const cases: MemoryCase[] = [];
+    for (const name of Object.keys(CASES) as Array<MemoryCase['name']>) cases.push(await measureCase(name, line, settleS));
     const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'node_modules', line === '4' ? 'node-red' : 'node-red-5', 'package.json'), 'utf8')) as { version: string };
     return { line, nodeRedVersion: version, node: process.version, settleS, cases };
 }

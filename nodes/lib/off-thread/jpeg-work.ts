@@ -62,8 +62,17 @@ function endWhenIdle(thread: Thread): void {
     thread.idle.unref();
 }
 
+/**
+ * The worker's own V8 heap, capped: left to V8's defaults its young generation alone takes
+ * tens of MB while capturing every 5 s, which a 512 MB Pi cannot spare (bench/memory.ts:
+ * Node-RED's RSS with every system capturing went from 186 to 154 MB on Node-RED 4.1). The
+ * old generation keeps room for jpeg-js's encoder, which holds a picture's bytes in a plain
+ * array: the largest picture a camera takes needs more than 128 MB (test/lib/off-thread).
+ */
+export const WORKER_LIMITS = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 4 } as const;
+
 function start(): Thread {
-    const worker = new Worker(path.join(__dirname, 'jpeg-thread.js'));
+    const worker = new Worker(path.join(__dirname, 'jpeg-thread.js'), { resourceLimits: WORKER_LIMITS });
     worker.unref();
     started += 1;
     alive += 1;

@@ -5,6 +5,7 @@ import {
 } from '../../../nodes/lib/off-thread/jpeg-work';
 import { jpegThumbnail } from '../../../nodes/lib/images/thumbnail';
 import { makeJpeg } from '../images/fixtures';
+import { MAX_HEIGHT, MAX_WIDTH } from '../../../nodes/lib/camera/settings';
 
 /** Polls until check holds (the worker's exit is an event, not a promise to await). */
 async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -39,6 +40,14 @@ describe('JPEG work off the event loop', function () {
         }
         // Inline, the decode would hold the loop from start to end: no timer could fire.
         assert.ok(turns >= 5, `the event loop turned ${turns} times`);
+    });
+
+    it('makes and decodes the largest picture a camera takes within the worker\'s capped heap', async function () {
+        this.timeout(60000);
+        const biggest = await testCardOffThread({ width: MAX_WIDTH, height: MAX_HEIGHT, quality: 95, time: new Date() });
+        const made = await thumbnailOffThread(biggest, 320);
+        assert.deepStrictEqual([made.width, made.height], [MAX_WIDTH, MAX_HEIGHT]);
+        assert.strictEqual(jpeg.decode(made.bytes).width, 320);
     });
 
     it('decodes one picture at a time, and refuses a decode beyond the waiting line at once', async function () {
