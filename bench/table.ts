@@ -4,7 +4,7 @@
 // the README.
 import type { Summary } from './stats';
 
-export type Unit = 'ms' | '/s' | '';
+export type Unit = 'ms' | '/s' | 'MB' | '';
 
 /** One or two numbers (e.g. p50 / p99) in one unit. */
 export interface Figure {
@@ -27,6 +27,7 @@ export const times = (s: Summary): Figure => ({ values: [s.p50, s.p99], unit: 'm
 export const rate = (s: Summary): Figure => ({ values: [s.perSecond], unit: '/s' });
 export const ms = (...values: number[]): Figure => ({ values, unit: 'ms' });
 export const count = (...values: number[]): Figure => ({ values, unit: '' });
+export const megabytes = (...values: number[]): Figure => ({ values, unit: 'MB' });
 
 export function row(system: string, measurement: string, ours: Figure, comparedWith: string, theirs: Figure | string): TableRow {
     let ratio: number[] | null = null;
@@ -45,6 +46,7 @@ function number(value: number, unit: Unit): string {
         if (value < 100) return value.toFixed(1);
         return value.toFixed(0);
     }
+    if (unit === 'MB') return value.toFixed(1);
     return Math.round(value).toLocaleString('en-US');
 }
 

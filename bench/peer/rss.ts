@@ -1,0 +1,131 @@
+// Resident memory of each side alone: a fresh Node-RED process per side (the same line
+// and Node.js as the rest of the bench), with only that side's flows deployed and only
+// that side's package loaded (a palette allowList keeps the other package, and the
+// dashboard installed beside them, out), sampled from /proc 30 to 60 s after its flows
+// started. The two processes run at the same time, against the same Redis.
+import { spawn } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { stopChild } from '../../scripts/demo/child';
+import { missingTypes, waitForHttp } from '../../scripts/demo/node-red';
+import type { NodeRedLine } from '../../scripts/demo/node-red-line';
+import { REPO_ROOT } from '../../scripts/demo/paths';
+import { PACKAGE_NAME } from '../../scripts/demo/user-dir';
+import { freePort } from '../../test/support/redis-process';
+import { sampleProcess } from '../soak/probe';
+import { median } from '../stats';
+import { OURS, oursFlow, PEER_PACKAGE, THEIRS, theirsFlow } from './flows';
+import type { Side } from './in-process';
+
+const MB = 1024 * 1024;
+/** Samples from 30 s to 60 s after the flows started, every 5 s: the median is the figure. */
+const FIRST_SAMPLE_S = 30;
+const LAST_SAMPLE_S = 60;
+const SAMPLE_EVERY_S = 5;
+const START_TIMEOUT_MS = 90000;
+
+export interface SideRss {
+    /** The median of the samples (MB). */
+    rssMb: number;
+    samplesMb: number[];
+    /** Why the side's package did not load or its flows did not start; the samples are then empty. */
+    error?: string;
+    /** Node-RED's [error] and [warn] lines, the first few. */
+    logged: string[];
+}
+
+function settingsFile(port: number, allowed: string): string {
+    return `// Written by npm run bench (bench/peer/rss.ts) for one side's resident memory.
+module.exports = {
+    uiPort: ${port},
+    uiHost: '127.0.0.1',
+    flowFile: 'flows.json',
+    credentialSecret: false,
+    editorTheme: { tours: false },
+    telemetry: { enabled: false, updateNotification: false },
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+    // Only this side's package: the repository's node_modules holds the other side's too.
+    externalModules: { palette: { allowList: [${JSON.stringify(allowed)}] } },
+};
+`;
+}
+
+function prepareUserDir(side: Side, uiPort: number, redisPort: number): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `redis-iot-peer-${side}-`));
+    const none = { counter: [], gate: [] };
+    const flows = side === 'ours' ? oursFlow(redisPort, OURS, none) : theirsFlow(redisPort, THEIRS, none);
+    fs.writeFileSync(path.join(dir, 'flows.json'), `${JSON.stringify(flows, null, 2)}\n`);
+    fs.writeFileSync(path.join(dir, 'settings.js'), settingsFile(uiPort, side === 'ours' ? PACKAGE_NAME : PEER_PACKAGE));
+    if (side === 'ours') {
+        // As the demo does: this repository, linked as the package, under the user dir.
+        const scope = path.join(dir, 'node_modules', path.dirname(PACKAGE_NAME));
+        fs.mkdirSync(scope, { recursive: true });
+        fs.symlinkSync(REPO_ROOT, path.join(scope, path.basename(PACKAGE_NAME)), 'dir');
+    }
+    return dir;
+}
+
+/** The side's package as Node-RED's /nodes lists it: its error, or that it is absent. */
+async function packageError(baseUrl: string, pkg: string): Promise<string | undefined> {
+    const headers = { Accept: 'application/json' };
+    const sets = (await (await fetch(`${baseUrl}/nodes`, { headers })).json()) as Array<{ module: string; err?: string; enabled: boolean }>;
+    const mine = sets.filter((set) => set.module === pkg);
+    if (mine.length === 0) return `Node-RED did not load ${pkg}`;
+    const failed = mine.find((set) => set.err || !set.enabled);
+    if (failed) return `${pkg} did not load: ${failed.err ?? 'disabled'}`;
+    const missing = await missingTypes(baseUrl);
+    return missing.length ? `no node for ${missing.join(', ')}` : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function measureSide(side: Side, line: NodeRedLine, redisPort: number): Promise<SideRss> {
+    const uiPort = await freePort();
+    const dir = prepareUserDir(side, uiPort, redisPort);
+    const child = spawn(process.execPath, [line.redJs, '--userDir', dir, '--port', String(uiPort)], {
+        cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const logged: string[] = [];
+    let output = '';
+    let startedAt: number | undefined;
+    const take = (text: string) => {
+        output = (output + text).slice(-20000);
+        for (const l of text.split('\n')) {
+            if ((l.includes('[error]') || l.includes('[warn]')) && logged.length < 10) logged.push(l.trim().slice(0, 300));
+            if (l.includes('Started flows') && startedAt === undefined) startedAt = performance.now();
+        }
+    };
+    child.stdout.setEncoding('utf8').on('data', take);
+    child.stderr.setEncoding('utf8').on('data', take);
+    try {
+        const baseUrl = `http://127.0.0.1:${uiPort}`;
+        await waitForHttp(`${baseUrl}/`, START_TIMEOUT_MS, () => child.exitCode === null);
+        const deadline = performance.now() + START_TIMEOUT_MS;
+        while (startedAt === undefined && performance.now() < deadline && child.exitCode === null) await sleep(100);
+        const error = startedAt === undefined
+            ? `the flows did not start (exit code ${child.exitCode}): ${output.slice(-600)}`
+            : await packageError(baseUrl, side === 'ours' ? PACKAGE_NAME : PEER_PACKAGE);
+        if (error || startedAt === undefined) return { rssMb: NaN, samplesMb: [], error, logged };
+        const samplesMb: number[] = [];
+        for (let s = FIRST_SAMPLE_S; s <= LAST_SAMPLE_S; s += SAMPLE_EVERY_S) {
+            await sleep(Math.max(0, startedAt + s * 1000 - performance.now()));
+            if (child.pid === undefined || child.exitCode !== null) {
+                return { rssMb: NaN, samplesMb, error: `Node-RED exited (code ${child.exitCode}) ${s} s after its flows started`, logged };
+            }
+            samplesMb.push(sampleProcess(child.pid).rssBytes / MB);
+        }
+        return { rssMb: median(samplesMb), samplesMb, logged };
+    } finally {
+        await stopChild(child, 'SIGINT', 20000);
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** Each side alone in its own Node-RED process, both at once. */
+export async function residentMemory(line: NodeRedLine, redisPort: number): Promise<Record<Side, SideRss>> {
+    const [ours, theirs] = await Promise.all([measureSide('ours', line, redisPort), measureSide('theirs', line, redisPort)]);
+    return { ours, theirs };
+}
