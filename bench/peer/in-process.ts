@@ -4,7 +4,7 @@
 import Redis from 'ioredis';
 import type { Node } from 'node-red';
 import { mergedFlags } from '../../nodes/lib/redis/keyspace-events';
-import { coreNode, FlowNode, helper, load } from '../../test/support/flow';
+import { coreNode, FlowNode, helper, load, waitGreen } from '../../test/support/flow';
 import { summarise, Summary } from '../stats';
 import { nodeId, OURS, oursFlow, PEER_PACKAGE, SideNames, tapPayload, THEIRS, theirsFlow } from './flows';
 
@@ -46,32 +46,35 @@ export async function loadBothSides(port: number): Promise<void> {
         flow.push({ id: nodeId(side, 'counterOut'), type: 'helper', z: tab }, { id: nodeId(side, 'gateOut'), type: 'helper', z: tab });
     }
     await load([serverModule, counterModule, gateModule, changeModule, peerModule()], flow);
+    // Our nodes turn green when connected; theirs gate when its script is loaded (before
+    // that it would send EVALSHA with no hash). Their redis-in shows green from the start:
+    // countersReady waits for the counters instead.
+    await waitGreen([nodeId('ours', 'counter'), nodeId('ours', 'gate'), nodeId('theirs', 'gate')], 10000);
     // The test helper wraps every Node method in a sinon spy that records each call; a
     // benchmark of the runtime must not pay for that bookkeeping.
     (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
 }
 
 /**
- * Waits until each side's counter passes a change on (subscribed, and for theirs the
- * notification setting in place), then deletes the keys so the measured values start at 1.
+ * Waits until each side's counter passes a change from another client on (subscribed,
+ * and for theirs the notification setting in place), then deletes the keys so that the
+ * measured values start at 1.
  */
 export async function countersReady(redis: Redis, timeoutMs = 10000): Promise<void> {
     await Promise.all(SIDES.map(async (side) => {
         const out = outputOf(side, 'counterOut');
-        const deadline = performance.now() + timeoutMs;
-        while (performance.now() < deadline) {
-            const arrived = new Promise<boolean>((resolve) => {
-                const done = (seen: boolean) => {
-                    clearTimeout(timer);
-                    out.off('input', onInput);
-                    resolve(seen);
-                };
-                const onInput = () => done(true);
-                const timer = setTimeout(() => done(false), 250);
-                out.on('input', onInput);
-            });
-            await redis.incr(NAMES[side].counterKey);
-            if (await arrived) return;
+        const seen = new Set<number>();
+        const onInput = (msg: { payload: unknown }) => seen.add(Number(msg.payload));
+        out.on('input', onInput);
+        try {
+            const deadline = performance.now() + timeoutMs;
+            while (performance.now() < deadline) {
+                const value = await redis.incr(NAMES[side].counterKey);
+                await sleep(250);
+                if (seen.has(value)) return;
+            }
+        } finally {
+            out.off('input', onInput);
         }
         throw new Error(`${side}'s counter flow passed no change on within ${timeoutMs} ms`);
     }));

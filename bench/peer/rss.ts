@@ -90,12 +90,16 @@ async function measureSide(side: Side, line: NodeRedLine, redisPort: number): Pr
     });
     const logged: string[] = [];
     let output = '';
-    let startedAt: number | undefined;
+    // Set by the output handler, so an object: a plain let would stay narrowed to undefined here.
+    const flows: { startedAt?: number } = {};
+    let partial = '';
     const take = (text: string) => {
         output = (output + text).slice(-20000);
-        for (const l of text.split('\n')) {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) {
             if ((l.includes('[error]') || l.includes('[warn]')) && logged.length < 10) logged.push(l.trim().slice(0, 300));
-            if (l.includes('Started flows') && startedAt === undefined) startedAt = performance.now();
+            if (l.includes('Started flows') && flows.startedAt === undefined) flows.startedAt = performance.now();
         }
     };
     child.stdout.setEncoding('utf8').on('data', take);
@@ -104,7 +108,8 @@ async function measureSide(side: Side, line: NodeRedLine, redisPort: number): Pr
         const baseUrl = `http://127.0.0.1:${uiPort}`;
         await waitForHttp(`${baseUrl}/`, START_TIMEOUT_MS, () => child.exitCode === null);
         const deadline = performance.now() + START_TIMEOUT_MS;
-        while (startedAt === undefined && performance.now() < deadline && child.exitCode === null) await sleep(100);
+        while (flows.startedAt === undefined && performance.now() < deadline && child.exitCode === null) await sleep(100);
+        const startedAt = flows.startedAt;
         const error = startedAt === undefined
             ? `the flows did not start (exit code ${child.exitCode}): ${output.slice(-600)}`
             : await packageError(baseUrl, side === 'ours' ? PACKAGE_NAME : PEER_PACKAGE);
