@@ -28,7 +28,6 @@ export interface PeerBench {
 }
 
 function peerVersion(): string {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require(`${PEER_PACKAGE}/package.json`) as { version: string }).version;
 }
 

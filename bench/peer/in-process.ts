@@ -19,7 +19,6 @@ const NAMES: Record<Side, SideNames> = { ours: OURS, theirs: THEIRS };
 
 /** The package's node file: its package.json names index.js as main, which it does not ship. */
 export function peerModule(): unknown {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(`${PEER_PACKAGE}/redis.js`);
 }
 
