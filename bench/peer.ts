@@ -55,7 +55,7 @@ export async function benchPeer(port: number, n: number): Promise<PeerBench> {
     } finally {
         redis.disconnect();
     }
-    progress('peer: resident memory, each side alone in a fresh Node-RED, 30 to 60 s after its flows start');
+    progress('peer: resident memory, each side alone in two fresh Node-REDs, after a full GC, 30 to 60 s after its flows start');
     const rss = await residentMemory(testedLine, port);
 
     const rows: TableRow[] = [
@@ -70,7 +70,7 @@ export async function benchPeer(port: number, n: number): Promise<PeerBench> {
             row(system, `gate p50 / p99, ${inFlight}`, times(sides.ours), theirs, times(sides.theirs)),
         );
     }
-    rows.push(row(system, `RSS, flows alone in a fresh Node-RED ${testedLine.version} (median, 30-60 s)`,
+    rows.push(row(system, `RSS, flows alone in a fresh Node-RED ${testedLine.version} (after a full GC, median 30-60 s)`,
         megabytes(rss.ours.rssMb), 'their flows alone, likewise',
         rss.theirs.error ? `did not run: ${rss.theirs.error}` : megabytes(rss.theirs.rssMb)));
     if (rss.ours.error) throw new Error(`our flows did not run for the resident memory figure: ${rss.ours.error}`);
