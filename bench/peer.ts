@@ -57,6 +57,9 @@ export async function benchPeer(port: number, n: number): Promise<PeerBench> {
     }
     progress('peer: resident memory, each side alone in two fresh Node-REDs, after a full GC, 30 to 60 s after its flows start');
     const rss = await residentMemory(testedLine, port);
+    for (const side of ['ours', 'theirs'] as const) {
+        for (const line of rss[side].logged) progress(`peer: ${side}'s Node-RED logged: ${line}`);
+    }
 
     const rows: TableRow[] = [
         row(system, `counter propagation, INCR elsewhere to node output (${COUNTER_PER_SECOND} changes/s): p50 / p99`,
