@@ -3,7 +3,7 @@
 // right value again after Redis restarts (and forgets its notification setting; the
 // original counter never set it, so its displays stay still until someone does).
 import Redis from 'ioredis';
-import { FlowNode, helper, load, serverNode } from '../test/support/flow';
+import { dropSpies, FlowNode, helper, load, serverNode } from '../test/support/flow';
 import { RedisProcess } from '../test/support/redis-process';
 import { median, progress, summarise, Summary } from './stats';
 import { count, ms, row, TableRow, times } from './table';
@@ -21,7 +21,7 @@ async function loadCounters(port: number, key: string, count: number): Promise<L
     }
     await load([serverModule, counterModule], flow);
     // Benchmarks must not pay for the test helper's spies on every node method.
-    (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
+    dropSpies(flow.map((node) => node.id));
     const listeners: Listener[] = Array.from({ length: count }, () => () => undefined);
     for (let i = 0; i < count; i++) {
         (helper.getNode(`o${i}`) as unknown as NodeJS.EventEmitter).on('input', (msg: { payload: number }) => listeners[i]?.(msg.payload));

@@ -46,6 +46,7 @@ function number(value: number, unit: Unit): string {
         if (value < 100) return value.toFixed(1);
         return value.toFixed(0);
     }
+    if (unit === 'MB') return value.toFixed(1);
     return Math.round(value).toLocaleString('en-US');
 }
 

@@ -80,7 +80,10 @@ module.exports = {
     editorTheme: { tours: false },
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: true, ui: false },
-    logging: { console: { level: 'info', metrics: false, audit: false } },${login ? loginSettings(login, dashboardCheckUrl(localBaseUrl(host, port))) : ''}
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+    // A development dependency for npm run bench only (the peer it is measured against),
+    // which Node-RED would otherwise find beside itself and show in the palette.
+    nodesExcludes: ['node-red-contrib-redis'],${login ? loginSettings(login, dashboardCheckUrl(localBaseUrl(host, port))) : ''}
 };
 `;
 }

@@ -94,6 +94,26 @@ export interface FlowNode {
  
 export const catchNode = coreNode('common/25-catch.js');
 
+interface HelperInternals {
+    _sandbox: { restore(): void };
+    _NodePrototype: { send: unknown };
+}
+
+/**
+ * For benchmarks: takes the test helper's sinon spies (which record every call) off
+ * Node-RED's Node methods once the flow is loaded. Restoring the sandbox is not enough: a
+ * node with wires keeps its own reference to send (Node.updateWires), taken while it was
+ * spied, so each of the given nodes gets the real one back.
+ */
+export function dropSpies(ids: string[]): void {
+    const internals = helper as unknown as HelperInternals;
+    internals._sandbox.restore();
+    for (const id of ids) {
+        const node = helper.getNode(id) as unknown as { send?: { getCalls?: unknown } } | null;
+        if (node && typeof node.send?.getCalls === 'function') node.send = internals._NodePrototype.send as never;
+    }
+}
+
 /** helper.load with our looser flow type. */
 export function load(modules: unknown[], flow: FlowNode[], credentials: Record<string, unknown> = {}): Promise<void> {
     return helper.load(modules as never, flow as never, credentials as never);
