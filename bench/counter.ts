@@ -7,6 +7,7 @@ import { FlowNode, helper, load, serverNode } from '../test/support/flow';
 import { RedisProcess } from '../test/support/redis-process';
 import { median, progress, summarise, Summary } from './stats';
 import { count, ms, row, TableRow, times } from './table';
+import { unspy } from './unspied';
 
 const serverModule = require('../nodes/redis-iot-server/redis-iot-server');
 const counterModule = require('../nodes/redis-counter/redis-counter');
@@ -20,8 +21,7 @@ async function loadCounters(port: number, key: string, count: number): Promise<L
         flow.push({ id: `o${i}`, type: 'helper', z: 'tab' });
     }
     await load([serverModule, counterModule], flow);
-    // Benchmarks must not pay for the test helper's spies on every node method.
-    (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
+    unspy(flow.map((n) => n.id));
     const listeners: Listener[] = Array.from({ length: count }, () => () => undefined);
     for (let i = 0; i < count; i++) {
         (helper.getNode(`o${i}`) as unknown as NodeJS.EventEmitter).on('input', (msg: { payload: number }) => listeners[i]?.(msg.payload));

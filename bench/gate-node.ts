@@ -3,6 +3,7 @@
 import type { Node } from 'node-red';
 import { FlowNode, helper, load, serverNode } from '../test/support/flow';
 import { measure, Summary } from './stats';
+import { unspy } from './unspied';
 
 const serverModule = require('../nodes/redis-iot-server/redis-iot-server');
 const gateModule = require('../nodes/transit-gate/transit-gate');
@@ -17,9 +18,7 @@ export async function gateThroughNodeRed(port: number, keyPrefix: string, card: 
         { id: 'out', type: 'helper', z: 'tab' },
     ];
     await load([serverModule, gateModule], flow);
-    // The test helper wraps every Node method in a sinon spy that records each call; a
-    // benchmark of the runtime must not pay for that bookkeeping.
-    (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
+    unspy(flow.map((n) => n.id));
     await new Promise((r) => setTimeout(r, 300));
     const gate = helper.getNode('gate') as Node;
     const out = helper.getNode('out') as unknown as NodeJS.EventEmitter;
