@@ -1,6 +1,6 @@
 // Status colours by meaning (Node-RED convention): yellow ring connecting, green dot
 // ok, red ring failed or disconnected, blue dot busy, grey unavailable.
-import type { NodeAPI, NodeStatus } from 'node-red';
+import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import type { ConnectionState } from '../lib/redis/connection-state';
 
 export function connectionStatus(RED: NodeAPI, state: ConnectionState, detail: string): NodeStatus {
@@ -29,4 +29,22 @@ export function errorStatus(err: unknown): NodeStatus {
 /** Status text stays short: the editor shows about 20 characters under a node. */
 export function shorten(text: string, max = 32): string {
     return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * Makes the node skip a status equal to the one it shows. A gate sets one per decision,
+ * nearly always the one it showed already ("granted: TEN_TRIP"); each one set is an
+ * event the editor's comms keep and send to every open editor, and a message to every
+ * Status node watching the node. Every status the node sets passes through here (its
+ * connection's too), so the one it shows is never out of date.
+ */
+export function skipRepeatedStatus(node: Node): void {
+    let shown: NodeStatus | undefined;
+    node.status = (status: NodeStatus | string) => {
+        const object = typeof status === 'object' && status !== null;
+        if (object && shown && status.fill === shown.fill && status.shape === shown.shape && status.text === shown.text) return;
+        shown = object ? { fill: status.fill, shape: status.shape, text: status.text } : undefined;
+        // The runtime's own method, looked up on each call (the test helper spies on it).
+        (Object.getPrototypeOf(node) as Node).status.call(node, status);
+    };
 }
