@@ -31,20 +31,26 @@ export function shorten(text: string, max = 32): string {
     return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** What each node that skips repeated statuses shows (null: nothing set yet). */
+const shown = new WeakMap<Node, NodeStatus | null>();
+
 /**
  * Makes the node skip a status equal to the one it shows. A gate sets one per decision,
  * nearly always the one it showed already ("granted: TEN_TRIP"); each one set is an
  * event the editor's comms keep and send to every open editor, and a message to every
- * Status node watching the node. Every status the node sets passes through here (its
- * connection's too), so the one it shows is never out of date.
+ * Status node watching the node. A node that asks for this sets every status through
+ * showStatus (the common input and Redis code do), so the one it shows is never out of date.
  */
 export function skipRepeatedStatus(node: Node): void {
-    let shown: NodeStatus | undefined;
-    node.status = (status: NodeStatus | string) => {
-        const object = typeof status === 'object' && status !== null;
-        if (object && shown && status.fill === shown.fill && status.shape === shown.shape && status.text === shown.text) return;
-        shown = object ? { fill: status.fill, shape: status.shape, text: status.text } : undefined;
-        // The runtime's own method, looked up on each call (the test helper spies on it).
-        (Object.getPrototypeOf(node) as Node).status.call(node, status);
-    };
+    shown.set(node, null);
+}
+
+/** Sets the node's status; for a node that skips repeated statuses, only when it differs from the one shown. */
+export function showStatus(node: Node, status: NodeStatus): void {
+    const last = shown.get(node);
+    if (last !== undefined) {
+        if (last && status.fill === last.fill && status.shape === last.shape && status.text === last.text) return;
+        shown.set(node, { fill: status.fill, shape: status.shape, text: status.text });
+    }
+    node.status(status);
 }

@@ -4,7 +4,7 @@
 import type { NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { handleInput, InputError } from '../common/input';
 import { startRedisNode } from '../common/redis-user';
-import { skipRepeatedStatus } from '../common/status';
+import { showStatus, skipRepeatedStatus } from '../common/status';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
 import { isUnavailableError } from '../lib/redis/errors';
 import { numberSetting } from '../lib/settings';
@@ -92,7 +92,7 @@ export = function register(RED: NodeAPI): void {
             msg.topic = 'denied';
             msg.payload = { card, reason, ...extra };
             msg.text = gateDecisionText(false, { card, reason });
-            node.status(statusFor(`denied:${reason}`, () => ({ fill: reason === 'unavailable' ? 'red' : 'yellow',
+            showStatus(node, statusFor(`denied:${reason}`, () => ({ fill: reason === 'unavailable' ? 'red' : 'yellow',
                 shape: reason === 'unavailable' ? 'ring' : 'dot', text: RED._('transit-gate.status.denied', { reason }) })));
             send([null, msg]);
         };
@@ -133,7 +133,7 @@ export = function register(RED: NodeAPI): void {
             msg.payload = grantPayload(decision);
             msg.text = gateDecisionText(true, decision);
             const passType = decision.passType ?? '';
-            node.status(statusFor(`granted:${passType}`, () => ({ fill: 'green', shape: 'dot', text: RED._('transit-gate.status.granted', { passType }) })));
+            showStatus(node, statusFor(`granted:${passType}`, () => ({ fill: 'green', shape: 'dot', text: RED._('transit-gate.status.granted', { passType }) })));
             send([msg, null]);
         });
     }
