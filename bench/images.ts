@@ -7,7 +7,7 @@ import { listImages } from '../nodes/lib/images/list';
 import { ImageStore } from '../nodes/lib/images/store';
 import { RedisProcess } from '../test/support/redis-process';
 import { measure, progress, Summary } from './stats';
-import { row, TableRow, times } from './table';
+import { allocated, cpu, row, TableRow, times } from './table';
 
 /** A noisy picture, so JPEG cannot shrink it much: about 300 KB at 480x320, quality 92. */
 function noisyJpeg(width: number, height: number, quality: number): Buffer {
@@ -91,6 +91,11 @@ export async function benchImages(): Promise<ImagesBench> {
     const withThumbnail = `thumbnail ${THUMBNAIL_WIDTH} px`;
     const rows = [
         row(SYSTEM, `${picture}, ${withThumbnail}: p50 / p99`, times(rates.thumbnail), `the same, ${withoutThumbnail}`, times(rates.plain)),
+        row(SYSTEM, `${picture}, ${withThumbnail}: CPU per picture (process.cpuUsage user + system, whole process)`,
+            cpu(rates.thumbnail), `the same, ${withoutThumbnail}`, cpu(rates.plain)),
+        // The picture's own bytes are a Buffer, outside the V8 heap: this is what storing costs besides.
+        row(SYSTEM, `${picture}, ${withThumbnail}: V8 heap allocated per picture (Buffers not counted; v8.GCProfiler)`,
+            allocated(rates.thumbnail), `the same, ${withoutThumbnail}`, allocated(rates.plain)),
         ...listing.map((l) => row(SYSTEM, `first page of 24, ${l.images.toLocaleString('en-US')} stored, index: p50 / p99`,
             times(l.index), 'SCAN, like the original v0.0.1', times(l.scan))),
     ];
