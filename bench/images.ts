@@ -9,7 +9,7 @@ import { listImages } from '../nodes/lib/images/list';
 import { ImageStore } from '../nodes/lib/images/store';
 import { RedisProcess } from '../test/support/redis-process';
 import { measure, progress, Summary } from './stats';
-import { rate, row, TableRow, times } from './table';
+import { allocated, cpu, rate, row, TableRow, times } from './table';
 
 /** A noisy picture, so JPEG cannot shrink it much: about 300 KB at 480x320, quality 92. */
 function noisyJpeg(width: number, height: number, quality: number): Buffer {
@@ -110,6 +110,12 @@ export async function benchImages(): Promise<ImagesBench> {
     const rows = [
         row(SYSTEM, embedded, rate(rates.embedded), `${picture}, decoding it for a ${withThumbnail}`, rate(rates.thumbnail)),
         row(SYSTEM, `${picture}, ${withThumbnail}: p50 / p99`, times(rates.thumbnail), `the same, ${withoutThumbnail}`, times(rates.plain)),
+        row(SYSTEM, `${picture}, ${withThumbnail}: CPU per picture (process.cpuUsage user + system, whole process)`,
+            cpu(rates.thumbnail), `the same, ${withoutThumbnail}`, cpu(rates.plain)),
+        // The picture's own bytes are Buffers, outside the V8 heap, and the thumbnail is made on a
+        // worker thread with a heap of its own: this is what storing costs Node-RED's main heap.
+        row(SYSTEM, `${picture}, ${withThumbnail}: main thread's V8 heap allocated per picture (not Buffers, not the thumbnail worker's; v8.GCProfiler)`,
+            allocated(rates.thumbnail), `the same, ${withoutThumbnail}`, allocated(rates.plain)),
         ...listing.map((l) => row(SYSTEM, `first page of 24, ${l.images.toLocaleString('en-US')} stored, index: p50 / p99`,
             times(l.index), 'SCAN, like the original v0.0.1', times(l.scan))),
     ];

@@ -3,6 +3,7 @@
 import os from 'os';
 import path from 'path';
 import { REPO_ROOT } from '../scripts/demo/paths';
+import { Cost, startCost } from './cost';
 
 /** bench/results in the repository (not under dist/), where npm run bench and npm run soak write. */
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
@@ -17,6 +18,8 @@ export interface Summary {
     perSecond: number;
     p50: number;
     p99: number;
+    /** What each operation cost this process (see cost.ts); measure() gives it, a summary of timings alone does not. */
+    cost?: Cost;
 }
 
 /** The value at rank floor(q * n) of the sorted values (the last for q near 1); NaN for none. */
@@ -46,13 +49,15 @@ export function summarise(latenciesMs: number[], elapsedMs: number): Summary {
 }
 
 /**
- * Runs `op` n times with `concurrency` in flight and records each one's latency, after
- * a tenth as many unrecorded runs so that JIT warm-up and first connections are not counted.
+ * Runs `op` n times with `concurrency` in flight and records each one's latency and its
+ * cost (CPU, heap allocated), after a tenth as many unrecorded runs so that JIT warm-up
+ * and first connections are not counted.
  */
 export async function measure(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Summary> {
     for (let i = 0; i < Math.ceil(n / 10); i++) await op(n + i);
     const latencies: number[] = [];
     let next = 0;
+    const cost = startCost();
     const started = performance.now();
     const worker = async () => {
         while (next < n) {
@@ -63,7 +68,8 @@ export async function measure(n: number, concurrency: number, op: (i: number) =>
         }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
-    return summarise(latencies, performance.now() - started);
+    const elapsed = performance.now() - started;
+    return { ...summarise(latencies, elapsed), cost: cost.stop(n) };
 }
 
 /** What is being measured now, on stderr, so that stdout holds only the table. */

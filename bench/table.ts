@@ -4,7 +4,8 @@
 // the README.
 import type { Summary } from './stats';
 
-export type Unit = 'ms' | '/s' | 'MB' | '';
+/** µs: CPU time per operation; B: bytes allocated per operation. */
+export type Unit = 'ms' | '/s' | 'µs' | 'B' | 'MB' | '';
 
 /** One or two numbers (e.g. p50 / p99) in one unit. */
 export interface Figure {
@@ -28,6 +29,9 @@ export const rate = (s: Summary): Figure => ({ values: [s.perSecond], unit: '/s'
 export const ms = (...values: number[]): Figure => ({ values, unit: 'ms' });
 export const count = (...values: number[]): Figure => ({ values, unit: '' });
 export const megabytes = (...values: number[]): Figure => ({ values, unit: 'MB' });
+/** CPU time and V8 heap bytes per operation, as measure() found them (NaN when not measured). */
+export const cpu = (s: Summary): Figure => ({ values: [s.cost?.cpuMicros ?? NaN], unit: 'µs' });
+export const allocated = (s: Summary): Figure => ({ values: [s.cost?.heapBytes ?? NaN], unit: 'B' });
 
 export function row(system: string, measurement: string, ours: Figure, comparedWith: string, theirs: Figure | string): TableRow {
     let ratio: number[] | null = null;
@@ -47,6 +51,7 @@ function number(value: number, unit: Unit): string {
         return value.toFixed(0);
     }
     if (unit === 'MB') return value.toFixed(1);
+    if (unit === 'µs') return value < 10 ? value.toFixed(1) : Math.round(value).toLocaleString('en-US');
     return Math.round(value).toLocaleString('en-US');
 }
 

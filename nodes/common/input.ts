@@ -2,7 +2,7 @@
 // status and hand the error to done() so Catch nodes see it. Nothing is thrown into
 // Node-RED, so a bad message can never take the runtime down.
 import type { Node } from 'node-red';
-import { errorStatus, shorten } from './status';
+import { errorStatus, showStatus, shorten } from './status';
 import type { Done, InputMessage, Send } from './types';
 
 /** An error whose message is meant for the user, with an i18n-free code for flows. */
@@ -32,14 +32,14 @@ export function handleInput(node: Node, handler: (msg: InputMessage, send: Send)
  */
 export function refuseInput(node: Node, text: string, code?: string): void {
     node.error(text);
-    node.status({ fill: 'red', shape: 'ring', text: shorten(text) });
+    showStatus(node, { fill: 'red', shape: 'ring', text: shorten(text) });
     handleInput(node, () => {
         throw code ? new InputError(text, code) : new Error(text);
     });
 }
 
 function fail(node: Node, msg: InputMessage, err: unknown, done: Done): void {
-    node.status(errorStatus(err));
+    showStatus(node, errorStatus(err));
     finish(node, msg, done, err instanceof Error ? err : new Error(String(err)));
 }
 

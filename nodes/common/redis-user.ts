@@ -6,7 +6,7 @@
 // with its `errors.not-ready` words, so Catch nodes see why.
 import type { NodeAPI } from 'node-red';
 import type { RedisConnection } from '../lib/redis/connection';
-import { connectionStatus } from './status';
+import { connectionStatus, showStatus } from './status';
 import type { RedisServerNode, RedisUser } from './types';
 
 /**
@@ -47,7 +47,7 @@ export function startRedisNode<S, T>(RED: NodeAPI, node: RedisUser, setup: Redis
     } catch (err) {
         problem = err as Error;
     }
-    node.onRedisState = (state, detail) => node.status(connectionStatus(RED, state, detail));
+    node.onRedisState = (state, detail) => showStatus(node, connectionStatus(RED, state, detail));
     const server = serverNode(RED, node, setup.server);
     const connection = server && acquire(RED, node, server);
     let parts: T | undefined;
@@ -70,7 +70,7 @@ export function startRedisNode<S, T>(RED: NodeAPI, node: RedisUser, setup: Redis
     // painted over a node that cannot work.
     if (problem) {
         node.error(RED._(`${setup.type}.errors.bad-config`, { error: problem.message }));
-        node.status({ fill: 'red', shape: 'ring', text: serverText(RED, 'status.bad-settings') });
+        showStatus(node, { fill: 'red', shape: 'ring', text: serverText(RED, 'status.bad-settings') });
         node.onRedisState = () => undefined;
     }
     return {
@@ -87,7 +87,7 @@ export function startRedisNode<S, T>(RED: NodeAPI, node: RedisUser, setup: Redis
 function serverNode(RED: NodeAPI, node: RedisUser, serverId: string | undefined): RedisServerNode | undefined {
     const server = serverId ? (RED.nodes.getNode(serverId) as RedisServerNode | null) : null;
     if (server && typeof server.register === 'function') return server;
-    node.status({ fill: 'red', shape: 'ring', text: serverText(RED, 'errors.missing-config') });
+    showStatus(node, { fill: 'red', shape: 'ring', text: serverText(RED, 'errors.missing-config') });
     node.error(serverText(RED, 'errors.missing-config'));
     return undefined;
 }
@@ -100,7 +100,7 @@ function acquire(RED: NodeAPI, node: RedisUser, server: RedisServerNode): RedisC
         // Settings the config node refused (or could not open a client with): shown on this
         // node, whose input then fails with its own "not ready" error, instead of thrown out
         // of the constructor, which leaves the node uncreated and its messages going nowhere.
-        node.status({ fill: 'red', shape: 'ring', text: serverText(RED, 'status.bad-settings') });
+        showStatus(node, { fill: 'red', shape: 'ring', text: serverText(RED, 'status.bad-settings') });
         node.error((err as Error).message);
         return undefined;
     }

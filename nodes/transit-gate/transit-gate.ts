@@ -1,9 +1,10 @@
 // Entry gate: one tap in, one decision out (granted on output 1, denied on output 2),
 // decided and charged by one Lua script so that gates racing on a card never grant
 // more entries than the pass holds.
-import type { NodeAPI, NodeDef } from 'node-red';
+import type { NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { handleInput, InputError } from '../common/input';
 import { startRedisNode } from '../common/redis-user';
+import { showStatus, skipRepeatedStatus } from '../common/status';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
 import { isUnavailableError } from '../lib/redis/errors';
 import { numberSetting } from '../lib/settings';
@@ -24,17 +25,36 @@ interface GateConfig extends NodeDef {
     cardType?: string;
 }
 
+/** A property of the message itself ("payload"), not a path into it. */
+const TOP_LEVEL = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+interface CardSource {
+    property: string;
+    type: 'msg' | 'flow' | 'global';
+    /**
+     * The message property to read directly, when that is all the expression says: what
+     * Node-RED's getMessageProperty gives, without parsing the expression and waiting for
+     * a callback on every tap.
+     */
+    direct?: string;
+}
+
 /** Where a gate reads the card id: msg.payload unless the flow says otherwise (flows saved before the setting do not). */
-function cardSource(config: GateConfig): { property: string; type: 'msg' | 'flow' | 'global' } {
+function cardSource(config: GateConfig): CardSource {
     const type = config.cardType || 'msg';
     if (type !== 'msg' && type !== 'flow' && type !== 'global') throw new Error(`the card id cannot be read from a ${type}`);
-    return { property: config.card || 'payload', type };
+    const property = config.card || 'payload';
+    return { property, type, direct: type === 'msg' && TOP_LEVEL.test(property) ? property : undefined };
 }
+
+/** How many statuses a gate keeps made (see statusFor): a pass type is whatever Redis holds, so the count is bounded. */
+const KEPT_STATUSES = 64;
 
 export = function register(RED: NodeAPI): void {
     function TransitGate(this: RedisUser, config: GateConfig) {
         RED.nodes.createNode(this, config);
         const node = this;
+        skipRepeatedStatus(node);
         const redis = startRedisNode(RED, node, {
             type: 'transit-gate',
             server: config.server,
@@ -52,16 +72,28 @@ export = function register(RED: NodeAPI): void {
         });
         // evaluateNodeProperty's callback form, so a flow or global context kept in a store that
         // answers asynchronously (a file or Redis context store) is read too.
-        const readCard = (msg: InputMessage, source: ReturnType<typeof cardSource>) => new Promise<unknown>((resolve, reject) => {
+        const readCard = (msg: InputMessage, source: CardSource) => new Promise<unknown>((resolve, reject) => {
             RED.util.evaluateNodeProperty(source.property, source.type, node, msg, (err: Error | null, value: unknown) => (err ? reject(err) : resolve(value)));
         });
+
+        // The few statuses a gate shows, each made (and translated) once, not once per decision.
+        const statuses = new Map<string, NodeStatus>();
+        const statusFor = (key: string, make: () => NodeStatus): NodeStatus => {
+            let status = statuses.get(key);
+            if (!status) {
+                if (statuses.size >= KEPT_STATUSES) statuses.clear();
+                status = make();
+                statuses.set(key, status);
+            }
+            return status;
+        };
 
         const deny = (msg: InputMessage, send: Send, card: string | null, reason: DenyReason, extra = {}) => {
             msg.topic = 'denied';
             msg.payload = { card, reason, ...extra };
             msg.text = gateDecisionText(false, { card, reason });
-            node.status({ fill: reason === 'unavailable' ? 'red' : 'yellow', shape: reason === 'unavailable' ? 'ring' : 'dot',
-                text: RED._('transit-gate.status.denied', { reason }) });
+            showStatus(node, statusFor(`denied:${reason}`, () => ({ fill: reason === 'unavailable' ? 'red' : 'yellow',
+                shape: reason === 'unavailable' ? 'ring' : 'dot', text: RED._('transit-gate.status.denied', { reason }) })));
             send([null, msg]);
         };
 
@@ -69,7 +101,7 @@ export = function register(RED: NodeAPI): void {
             const { store, gateId, repeatWindowMs, source } = redis.ready();
             let card: string;
             try {
-                card = store.cardId(normaliseCardId(await readCard(msg, source)));
+                card = store.cardId(normaliseCardId(source.direct !== undefined ? msg[source.direct] : await readCard(msg, source)));
             } catch (err) {
                 if (err instanceof InvalidCardError) return deny(msg, send, null, 'invalid-card', { error: err.message });
                 throw err;
@@ -100,7 +132,8 @@ export = function register(RED: NodeAPI): void {
             msg.topic = 'granted';
             msg.payload = grantPayload(decision);
             msg.text = gateDecisionText(true, decision);
-            node.status({ fill: 'green', shape: 'dot', text: RED._('transit-gate.status.granted', { passType: decision.passType ?? '' }) });
+            const passType = decision.passType ?? '';
+            showStatus(node, statusFor(`granted:${passType}`, () => ({ fill: 'green', shape: 'dot', text: RED._('transit-gate.status.granted', { passType }) })));
             send([msg, null]);
         });
     }

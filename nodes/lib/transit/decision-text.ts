@@ -60,15 +60,16 @@ export function durationWords(seconds: number): string {
 /** "Granted: card 04A1B2C3, ten trip pass, 9 of 10 trips left." or "Denied: card 04D5E6F7, no valid pass." */
 export function gateDecisionText(granted: boolean, p: GateDecisionPayload): string {
     if (!granted) return `Denied: card ${p.card ?? '?'}, ${reasonWords(DENIALS, p.reason)}.`;
-    const left: string[] = [];
+    // Built as one string, not an array joined: this runs for every grant.
+    let left = '';
     if (typeof p.remainingTrips === 'number') {
         // The original's ten trip pass counts out of its ten, as its monitor printed it; a
         // catalogue product (it has a label) says what is left.
         const of = !p.label && p.passType === 'TEN_TRIP' ? ` of ${TEN_TRIP_RIDES}` : '';
-        left.push(`${p.remainingTrips}${of} trip${p.remainingTrips === 1 && !of ? '' : 's'}`);
+        left = `${p.remainingTrips}${of} trip${p.remainingTrips === 1 && !of ? '' : 's'}`;
     }
-    if (typeof p.remainingTime === 'number') left.push(durationWords(p.remainingTime));
-    return `Granted: card ${p.card}, ${nameOf(p)} pass${left.length ? `, ${left.join(' and ')} left` : ''}.`;
+    if (typeof p.remainingTime === 'number') left = left ? `${left} and ${durationWords(p.remainingTime)}` : durationWords(p.remainingTime);
+    return `Granted: card ${p.card}, ${nameOf(p)} pass${left ? `, ${left} left` : ''}.`;
 }
 
 /** "Sold a ten trip pass (10 trips) to card 04A1B2C3." or "No sale for card 04A1B2C3: nobody confirmed in time." */
