@@ -10,6 +10,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { lastLine, terminate } from '../child-process';
 import { candidatePlayers, choosePlayer, PlayerChoice, playerArgs, PlayerName } from './player';
 import type { Sound } from './sounds';
+import { DeadlineTimer } from '../deadline-timer';
 
 export type Outcome =
     | 'played'
@@ -84,7 +85,7 @@ export class PlaybackQueue {
     // would otherwise keep the sound card counted as missing for as long as the step.
     private noDevice: { until: number; result: PlayResult } | undefined;
     /** Fires at the deadline of the oldest waiting sound (the earliest: all wait equally long). */
-    private deadlineTimer: NodeJS.Timeout | undefined;
+    private readonly deadlines = new DeadlineTimer(() => (this.stopped ? undefined : this.waiting[0]?.deadline), () => this.dropLate());
 
     constructor(private readonly options: PlaybackOptions) {}
 
@@ -115,14 +116,14 @@ export class PlaybackQueue {
         return new Promise((resolve) => {
             this.waiting.push({ sound: lookup, deadline, onStart, resolve });
             if (!this.current) this.next();
-            else if (this.waiting.length === 1) this.armDeadline();
+            else if (this.waiting.length === 1) this.deadlines.arm();
         });
     }
 
     /** Drops everything queued, kills the player, and resolves once it has exited. */
     async stop(): Promise<void> {
         this.stopped = true;
-        clearTimeout(this.deadlineTimer);
+        this.deadlines.cancel();
         for (const job of this.waiting.splice(0)) job.resolve({ outcome: 'stopped' });
         const current = this.current;
         if (!current) return;
@@ -133,7 +134,7 @@ export class PlaybackQueue {
     private next(): void {
         this.dropLate();
         const job = this.waiting.shift();
-        this.armDeadline();
+        this.deadlines.arm();
         if (!job) return;
         let finish: (result: PlayResult) => void = () => undefined;
         const exited = new Promise<void>((done) => {
@@ -160,16 +161,6 @@ export class PlaybackQueue {
         while (this.waiting.length > 0 && this.waiting[0].deadline <= now) this.waiting.shift()?.resolve({ outcome: 'late' });
     }
 
-    private armDeadline(): void {
-        clearTimeout(this.deadlineTimer);
-        this.deadlineTimer = undefined;
-        const oldest = this.waiting[0];
-        if (!oldest || oldest.deadline === Infinity || this.stopped) return;
-        this.deadlineTimer = setTimeout(() => {
-            this.dropLate();
-            this.armDeadline();
-        }, Math.max(1, Math.ceil(oldest.deadline - performance.now())));
-    }
 
     private start(sound: Sound, job: Job, finish: (result: PlayResult) => void): ChildProcess | undefined {
         try {

@@ -6,6 +6,7 @@
 // others already waiting is refused at once ('queue-full'), and one that has not started
 // maxWaitMs after it was asked for is refused then ('late').
 import { CaptureError } from './errors';
+import { DeadlineTimer } from '../deadline-timer';
 
 type Job<T> = (signal: AbortSignal) => Promise<T>;
 
@@ -29,7 +30,7 @@ export class CaptureQueue {
     private running: { controller: AbortController; finished: Promise<void> } | undefined;
     private stopped = false;
     /** Fires at the deadline of the oldest waiting capture (the earliest: all wait equally long). */
-    private deadlineTimer: NodeJS.Timeout | undefined;
+    private readonly deadlines = new DeadlineTimer(() => (this.stopped ? undefined : this.waiting[0]?.deadline), () => this.refuseLate());
 
     constructor(private readonly limits: CaptureLimits = {}) {}
 
@@ -48,14 +49,14 @@ export class CaptureQueue {
         return new Promise<T>((resolve, reject) => {
             this.waiting.push({ job, deadline, resolve: resolve as (value: unknown) => void, reject });
             if (!this.running) this.next();
-            else if (this.waiting.length === 1) this.armDeadline();
+            else if (this.waiting.length === 1) this.deadlines.arm();
         });
     }
 
     /** Aborts the running capture, drops the rest; resolves once the running one has ended. */
     async stop(): Promise<void> {
         this.stopped = true;
-        clearTimeout(this.deadlineTimer);
+        this.deadlines.cancel();
         for (const entry of this.waiting.splice(0)) entry.reject(new CaptureError('stopped'));
         const running = this.running;
         if (!running) return;
@@ -66,7 +67,7 @@ export class CaptureQueue {
     private next(): void {
         this.refuseLate();
         const entry = this.waiting.shift();
-        this.armDeadline();
+        this.deadlines.arm();
         if (!entry) return;
         const controller = new AbortController();
         let outcome: Promise<unknown>;
@@ -93,14 +94,4 @@ export class CaptureQueue {
         }
     }
 
-    private armDeadline(): void {
-        clearTimeout(this.deadlineTimer);
-        this.deadlineTimer = undefined;
-        const oldest = this.waiting[0];
-        if (!oldest || oldest.deadline === Infinity || this.stopped) return;
-        this.deadlineTimer = setTimeout(() => {
-            this.refuseLate();
-            this.armDeadline();
-        }, Math.max(1, Math.ceil(oldest.deadline - performance.now())));
-    }
 }
