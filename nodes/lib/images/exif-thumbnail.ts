@@ -2,7 +2,7 @@
 // `--thumb w:h:q`), read without decoding anything: APP1 "Exif\0\0" holds a TIFF structure
 // whose second directory (IFD1) points at a complete small JPEG. Every offset in it comes
 // from the file, so each one is checked against the bytes before it is followed.
-import { isJpeg } from '../jpeg';
+import { isJpeg, jpegSegments } from '../jpeg';
 
 const APP1 = 0xe1;
 const START_OF_SCAN = 0xda;
@@ -23,27 +23,13 @@ export function exifThumbnail(jpeg: Buffer): Buffer | undefined {
 
 /** The TIFF structure of the first APP1 Exif segment; the search stops at the picture data. */
 function exifTiff(bytes: Buffer): Buffer | undefined {
-    if (!isJpeg(bytes)) return undefined;
-    let at = 2;
-    while (at + 4 <= bytes.length) {
-        if (bytes[at] !== 0xff) return undefined;
-        const marker = bytes[at + 1];
-        if (marker === 0xff) {
-            at += 1; // fill byte
-            continue;
-        }
+    for (const { marker, at, length } of jpegSegments(bytes)) {
         if (marker === START_OF_SCAN || marker === END_OF_IMAGE) return undefined;
-        if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7)) {
-            at += 2; // no length
-            continue;
-        }
-        const length = bytes.readUInt16BE(at + 2);
         const end = at + 2 + length;
         if (length < 2 || end > bytes.length) return undefined;
         if (marker === APP1 && length >= 2 + EXIF_HEADER.length && bytes.toString('latin1', at + 4, at + 10) === EXIF_HEADER) {
             return bytes.subarray(at + 10, end);
         }
-        at = end;
     }
     return undefined;
 }
