@@ -353,16 +353,17 @@ describe('demo stack (npm start)', function () {
 
         it('lets the card through on the Entry gate page: green, then red again', async function () {
             await open('/gate', 'gate-card-a');
-            const light = widget('gate-light-template').locator('.transit-light');
             await page.locator('#nrdb-ui-widget-gate-light-template .transit-light[data-red="1"]').waitFor({ timeout: 10000 });
             await widget('gate-card-a').locator('button').click();
             await waitForText('gate-decision-text', new RegExp(`Granted: card ${CARD}, ten trip pass, 9 of 10 trips left`));
-            assert.strictEqual(await light.getAttribute('data-green'), '1');
+            // The lamps follow the text by a step of the flow's timeline (a delay node), so wait for them.
+            await page.locator('#nrdb-ui-widget-gate-light-template .transit-light[data-red="0"][data-green="1"]').waitFor({ timeout: 5000 });
             await page.locator('#nrdb-ui-widget-gate-light-template .transit-light[data-red="1"][data-green="0"]').waitFor({ timeout: 8000 });
         });
 
         it('refuses a card without a pass and flashes red four times', async function () {
-            // Record every change of the red lamp from here on.
+            // From the resting light (solid red), record every change of the red lamp.
+            await page.locator('#nrdb-ui-widget-gate-light-template .transit-light[data-red="1"][data-green="0"]').waitFor({ timeout: 10000 });
             await page.evaluate(() => {
                 const light = document.querySelector('#nrdb-ui-widget-gate-light-template .transit-light') as HTMLElement;
                 const changes: string[] = [];
@@ -374,7 +375,9 @@ describe('demo stack (npm start)', function () {
             });
             await widget('gate-card-b').locator('button').click();
             await waitForText('gate-decision-text', new RegExp(`Denied: card ${STRANGER}, no valid pass`));
-            await page.waitForTimeout(5500);
+            // Four flashes take about 4 s; wait for the tenth change (or give up after 10 s), then a moment for any stray one.
+            await page.waitForFunction(() => (window as unknown as { redChanges: string[] }).redChanges.length >= 10, undefined, { timeout: 10000 }).catch(() => undefined);
+            await page.waitForTimeout(1000);
             const changes = await page.evaluate(() => (window as unknown as { redChanges: string[] }).redChanges);
             // dark, then four times on/off, then solid red: ends on, with four "on" flashes before that.
             assert.deepStrictEqual(changes, ['0', '1', '0', '1', '0', '1', '0', '1', '0', '1']);
