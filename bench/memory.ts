@@ -2,7 +2,7 @@
 // a Pi owner pays anyway: the same Node-RED with the dashboard showing one page. Each case is
 // a fresh Node-RED and Redis (the demo's stack) with a dashboard page open in chromium,
 // sampled every second for `settle` seconds after deploy. A third of the way in, Node-RED is
-// made to run a full garbage collection (bench/peer/gc-on-signal.ts): otherwise start-up's
+// made to collect all its garbage (bench/peer/gc-on-signal.ts): otherwise start-up's
 // garbage is still held or not depending on when V8 gets round to it (Node.js 24 idles with
 // 30 MB of it on the floor's few nodes), which swamps what is measured. The figure is the
 // median of the second half of the samples, and the peak of all.
@@ -19,16 +19,17 @@ import type { LineName } from '../scripts/demo/node-red-line';
 import { startDemoStack } from '../scripts/demo/stack';
 import { CHROMIUM_ARGS, findChromium } from '../test/flows/chromium';
 import { sampleProcess } from './soak/probe';
-import { max, median } from './stats';
+import { max, MB, median } from './stats';
 import { megabytes, row, TableRow } from './table';
 
-const MB = 1024 * 1024;
 const CAMERA_TRIGGER = 'camera-every';
 
 export interface MemoryCase {
     name: 'floor' | 'systems-idle' | 'systems-capturing';
     rssMb: number;
     peakMb: number;
+    /** Every second's sample (MB), for a look at what the median hides. */
+    samplesMb: number[];
 }
 
 export interface MemoryLine {
@@ -75,9 +76,9 @@ async function measure(name: MemoryCase['name'], line: LineName, page: string, s
         for (let s = 0; s < settleS; s++) {
             if (s === Math.floor(settleS / 3)) process.kill(pid, 'SIGWINCH');
             await new Promise((resolve) => setTimeout(resolve, 1000));
-            samples.push(sampleProcess(pid).rssBytes / MB);
+            samples.push(Math.round((sampleProcess(pid).rssBytes / MB) * 10) / 10);
         }
-        return { name, rssMb: median(samples.slice(Math.floor(samples.length / 2))), peakMb: max(samples) };
+        return { name, rssMb: median(samples.slice(Math.floor(samples.length / 2))), peakMb: max(samples), samplesMb: samples };
     } finally {
         await browser.close();
         await stack.stop();

@@ -20,13 +20,12 @@ import { headerLine, IntervalRow, intervalLine } from './soak/report';
 import { FinalChecks, summariseSoak } from './soak/summary';
 import { Recorder } from './soak/tally';
 import { Traffic } from './soak/traffic';
-import { max, median, percentile, RESULTS_DIR, thisMachine } from './stats';
+import { max, MB, median, percentile, RESULTS_DIR, thisMachine } from './stats';
 
 /** Ten times the original: a gate sees about 25 taps a minute, and a person presses about once a second. */
 const TAPS_PER_MINUTE = 250;
 const PRESSES_PER_SECOND = 10;
 const SAMPLE_EVERY_MS = 2000;
-const MB = 1024 * 1024;
 
 function say(line = ''): void {
     process.stdout.write(`${line}\n`);

@@ -8,6 +8,9 @@ import { Cost, startCost } from './cost';
 /** bench/results in the repository (not under dist/), where npm run bench and npm run soak write. */
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 
+/** Bytes in a megabyte, as the bench's memory figures count them. */
+export const MB = 1024 * 1024;
+
 /** The machine a run's figures come from, written beside them. */
 export function thisMachine(): { cpus: number; model: string | undefined; node: string; date: string } {
     return { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString() };

@@ -13,6 +13,12 @@
 // msg.payload must be the script's keys and arguments as one array; the bench hands it
 // that array ready-made rather than building it in a function or change node, so their
 // figure leaves out a node a real flow would need.
+//
+// Theirs, gate as a user builds it: the same script behind the nodes a flow needs to turn a
+// card into a decision, as ours does in one node: a function node that builds the keys and
+// arguments from the card (msg.payload), the redis-lua-script node, a json node (the reply
+// is the decision as JSON text) and a switch on payload.granted, granted to output 1 and
+// denied to output 2.
 import { cardKeys } from '../../nodes/lib/transit/keys';
 import { TWO_HOUR_MS } from '../../nodes/lib/transit/pass-types';
 import { TAP_SCRIPT } from '../../nodes/lib/transit/scripts';
@@ -33,7 +39,7 @@ export const OURS: SideNames = { counterKey: 'peerbench:ours:counter', passPrefi
 export const THEIRS: SideNames = { counterKey: 'peerbench:theirs:counter', passPrefix: 'peerbench:theirs:', stream: 'peerbench:theirs:events', gateId: 'theirs' };
 
 /** Node ids the bench sends to and listens on; `outputs` are absent in a real Node-RED (nothing listens). */
-export const IDS = { counter: 'counter', counterOut: 'counter-out', gate: 'gate', gateOut: 'gate-out' };
+export const IDS = { counter: 'counter', counterOut: 'counter-out', gate: 'gate', gateOut: 'gate-out', gateAsBuilt: 'gate-as-built' };
 
 const id = (side: string, name: string) => `${side}-${name}`;
 
@@ -73,6 +79,30 @@ export function theirsFlow(port: number, names: SideNames, outputs: Outputs): Fl
             paramsType: 'json', payloadType: 'json', block: false, wires: [outputs.counter] },
         { id: id('theirs', IDS.gate), type: 'redis-lua-script', z: tab, server, func: TAP_SCRIPT, keyval: 4,
             stored: true, block: false, wires: [outputs.gate] },
+        ...theirGateAsBuilt(tab, server, names, outputs),
+    ];
+}
+
+/** Their gate as a flow: card in (msg.payload), decision out of output 1 (granted) or 2 (denied) of the switch. */
+function theirGateAsBuilt(tab: string, server: string, names: SideNames, outputs: Outputs): FlowNode[] {
+    const [lua, json, decide] = ['gate-lua', 'gate-json', 'gate-switch'].map((name) => id('theirs', name));
+    const q = JSON.stringify;
+    const func = [
+        '// The tap script\'s keys, then its arguments (card, gate, tap id, repeat window,',
+        '// stream length, record TTL, two hours, deadline), as redis-lua-script takes them.',
+        'const card = String(msg.payload).trim().toUpperCase();',
+        `const pass = ${q(names.passPrefix)} + card;`,
+        `msg.tapId = msg.tapId || ${q(names.gateId)} + '-' + msg._msgid;`,
+        `msg.payload = [pass, '{' + pass + '}:op:tap:' + msg.tapId, '{' + pass + '}:gate:' + ${q(names.gateId)}, ${q(names.stream)},`,
+        `    card, ${q(names.gateId)}, msg.tapId, 0, ${DEFAULT_STREAM_LENGTH}, ${DEFAULT_RECORD_TTL_MS}, ${TWO_HOUR_MS}, 0];`,
+        'return msg;',
+    ].join('\n');
+    return [
+        { id: id('theirs', IDS.gateAsBuilt), type: 'function', z: tab, name: 'tap script arguments', func, outputs: 1, wires: [[lua]] },
+        { id: lua, type: 'redis-lua-script', z: tab, server, func: TAP_SCRIPT, keyval: 4, stored: true, block: false, wires: [[json]] },
+        { id: json, type: 'json', z: tab, property: 'payload', action: 'obj', wires: [[decide]] },
+        { id: decide, type: 'switch', z: tab, property: 'payload.granted', propertyType: 'msg',
+            rules: [{ t: 'true' }, { t: 'else' }], checkall: 'false', outputs: 2, wires: [outputs.gate, outputs.gate] },
     ];
 }
 

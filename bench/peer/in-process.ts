@@ -12,9 +12,16 @@ const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const counterModule = require('../../nodes/redis-counter/redis-counter');
 const gateModule = require('../../nodes/transit-gate/transit-gate');
 const changeModule = coreNode('function/15-change.js');
+// Their gate as a user builds it (see flows.ts) also needs these.
+const functionModule = coreNode('function/10-function.js');
+const jsonModule = coreNode('parsers/70-JSON.js');
+const switchModule = coreNode('function/10-switch.js');
 
 export type Side = 'ours' | 'theirs';
 export const SIDES: Side[] = ['ours', 'theirs'];
+/** The gates tapped: ours, their redis-lua-script node alone (its payload handed ready-made), and their gate as a user builds it. */
+export type GateSide = Side | 'theirsAsBuilt';
+export const GATE_SIDES: GateSide[] = ['ours', 'theirs', 'theirsAsBuilt'];
 const NAMES: Record<Side, SideNames> = { ours: OURS, theirs: THEIRS };
 
 /** The package's node file: its package.json names index.js as main, which it does not ship. */
@@ -44,11 +51,11 @@ export async function loadBothSides(port: number): Promise<void> {
         const tab = `${side}-tab`;
         flow.push({ id: nodeId(side, 'counterOut'), type: 'helper', z: tab }, { id: nodeId(side, 'gateOut'), type: 'helper', z: tab });
     }
-    await load([serverModule, counterModule, gateModule, changeModule, peerModule()], flow);
+    await load([serverModule, counterModule, gateModule, changeModule, functionModule, jsonModule, switchModule, peerModule()], flow);
     // Our nodes turn green when connected; theirs gate when its script is loaded (before
     // that it would send EVALSHA with no hash). Their redis-in shows green from the start:
     // countersReady waits for the counters instead.
-    await waitGreen([nodeId('ours', 'counter'), nodeId('ours', 'gate'), nodeId('theirs', 'gate')], 10000);
+    await waitGreen([nodeId('ours', 'counter'), nodeId('ours', 'gate'), nodeId('theirs', 'gate'), 'theirs-gate-lua'], 10000);
     // The test helper wraps every Node method in a sinon spy that records each call; a
     // benchmark of the runtime must not pay for that bookkeeping.
     dropSpies(flow.map((node) => node.id));
@@ -138,10 +145,10 @@ export async function counterPropagation(port: number, perSecond: number, change
 
 const TAP_TIMEOUT_MS = 5000;
 
-/** Sends one tap to a side's gate and resolves when its decision comes out. */
-function tapper(side: Side): { tap: (i: number) => Promise<void>; close: () => void } {
-    const gate = helper.getNode(nodeId(side, 'gate')) as Node;
-    const out = outputOf(side, 'gateOut');
+/** Sends one tap to a gate and resolves when its decision comes out. */
+function tapper(side: GateSide): { tap: (i: number) => Promise<void>; close: () => void } {
+    const gate = helper.getNode(side === 'theirsAsBuilt' ? nodeId('theirs', 'gateAsBuilt') : nodeId(side, 'gate')) as Node;
+    const out = outputOf(side === 'ours' ? 'ours' : 'theirs', 'gateOut');
     const waiting = new Map<string, () => void>();
     const listener = (msg: { tapId: string }) => waiting.get(msg.tapId)?.();
     out.on('input', listener);
@@ -156,7 +163,7 @@ function tapper(side: Side): { tap: (i: number) => Promise<void>; close: () => v
             resolve();
         });
         const card = cardId(i);
-        const payload = side === 'ours' ? card : tapPayload(THEIRS, card, tapId);
+        const payload = side === 'theirs' ? tapPayload(THEIRS, card, tapId) : card;
         gate.receive({ payload, tapId } as never);
     });
     return { tap, close: () => out.off('input', listener) };
@@ -180,18 +187,18 @@ async function block(tap: (i: number) => Promise<void>, from: number, count: num
 }
 
 /**
- * `n` taps a side with `concurrency` in flight, in blocks of `blockSize` taken in turn (the
- * side going first swaps every round), after one unrecorded block each for warm-up.
- * Decisions/s is a side's taps over the time its own blocks took.
+ * `n` taps a gate with `concurrency` in flight, in blocks of `blockSize` taken in turn (the
+ * gate going first rotates every round), after one unrecorded block each for warm-up.
+ * Decisions/s is a gate's taps over the time its own blocks took.
  */
-export async function gateDecisions(n: number, concurrency: number, blockSize: number): Promise<Record<Side, Summary>> {
-    const tappers = { ours: tapper('ours'), theirs: tapper('theirs') };
-    const latencies: Record<Side, number[]> = { ours: [], theirs: [] };
-    const elapsed: Record<Side, number> = { ours: 0, theirs: 0 };
+export async function gateDecisions(n: number, concurrency: number, blockSize: number): Promise<Record<GateSide, Summary>> {
+    const tappers = Object.fromEntries(GATE_SIDES.map((side) => [side, tapper(side)])) as Record<GateSide, ReturnType<typeof tapper>>;
+    const latencies = Object.fromEntries(GATE_SIDES.map((side) => [side, [] as number[]])) as Record<GateSide, number[]>;
+    const elapsed = Object.fromEntries(GATE_SIDES.map((side) => [side, 0])) as Record<GateSide, number>;
     try {
-        for (const side of SIDES) await block(tappers[side].tap, 0, blockSize, concurrency);
+        for (const side of GATE_SIDES) await block(tappers[side].tap, 0, blockSize, concurrency);
         for (let round = 0, done = 0; done < n; round++, done += blockSize) {
-            const order = round % 2 === 0 ? SIDES : [...SIDES].reverse();
+            const order = GATE_SIDES.map((_, k) => GATE_SIDES[(k + round) % GATE_SIDES.length] as GateSide);
             for (const side of order) {
                 const result = await block(tappers[side].tap, done, Math.min(blockSize, n - done), concurrency);
                 latencies[side].push(...result.latencies);
@@ -199,7 +206,7 @@ export async function gateDecisions(n: number, concurrency: number, blockSize: n
             }
         }
     } finally {
-        SIDES.forEach((side) => tappers[side].close());
+        GATE_SIDES.forEach((side) => tappers[side].close());
     }
-    return { ours: summarise(latencies.ours, elapsed.ours), theirs: summarise(latencies.theirs, elapsed.theirs) };
+    return Object.fromEntries(GATE_SIDES.map((side) => [side, summarise(latencies[side], elapsed[side])])) as Record<GateSide, Summary>;
 }

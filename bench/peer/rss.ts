@@ -15,14 +15,13 @@ import { REPO_ROOT } from '../../scripts/demo/paths';
 import { PACKAGE_NAME } from '../../scripts/demo/user-dir';
 import { freePort } from '../../test/support/redis-process';
 import { sampleProcess } from '../soak/probe';
-import { median } from '../stats';
+import { MB, median } from '../stats';
 import { OURS, oursFlow, PEER_PACKAGE, THEIRS, theirsFlow } from './flows';
 import type { Side } from './in-process';
 
-const MB = 1024 * 1024;
 /** Processes per side: the figure is the median of all their samples. */
 const PROCESSES = 2;
-/** Two full collections, a second apart, from this long after the flows started. */
+/** V8's last-resort collection (see gc-on-signal.ts), this long after the flows started. */
 const GC_AT_S = 25;
 /** Samples from 30 s to 60 s after the flows started, every 5 s. */
 const FIRST_SAMPLE_S = 30;
@@ -140,8 +139,6 @@ async function measureProcess(side: Side, line: NodeRedLine, redisPort: number):
         await at(GC_AT_S);
         const beforeGcMb = residentMb(child);
         if (beforeGcMb === undefined) return failed(`Node-RED exited (code ${child.exitCode}) within ${GC_AT_S} s of its flows starting`);
-        child.kill('SIGWINCH');
-        await sleep(1000);
         child.kill('SIGWINCH');
         const samplesMb: number[] = [];
         for (let s = FIRST_SAMPLE_S; s <= LAST_SAMPLE_S; s += SAMPLE_EVERY_S) {

@@ -10,6 +10,7 @@ import { TWO_HOUR_MS } from '../../nodes/lib/transit/pass-types';
 import { DEFAULT_RECORD_TTL_MS, DEFAULT_STREAM_LENGTH } from '../../nodes/lib/transit/store';
 import type { FlowFacts } from './flows';
 import type { RedisSample } from './probe';
+import { MB } from '../stats';
 
 /** transit:events is trimmed with XADD MAXLEN ~ (TransitStore's default); "~" may keep one more macro node (100 entries). */
 export const STREAM_CAP = DEFAULT_STREAM_LENGTH + 100;
@@ -44,7 +45,6 @@ export interface RedisBound {
     boundMb: number;
 }
 
-const MB = 1024 * 1024;
 
 /** Bytes Redis reports for one key (MEMORY USAGE), or undefined when there is no such key. */
 async function keyMemory(redis: Redis, key: string | undefined): Promise<number | undefined> {

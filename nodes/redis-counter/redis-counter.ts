@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { handleInput, InputError } from '../common/input';
+import { readNodeProperty } from '../common/property';
 import { startRedisNode } from '../common/redis-user';
 import { connectionStatus, errorStatus } from '../common/status';
 import type { InputMessage, NodeConstructorAny, RedisUser } from '../common/types';
@@ -98,13 +99,7 @@ export = function register(RED: NodeAPI): void {
         /** A key read for each message: from the message or context, now. */
         const keyOf = async (msg: InputMessage): Promise<string> => {
             const where = `${keyType}.${String(config.key)}`;
-            const value = await new Promise<unknown>((resolve, reject) => {
-                try {
-                    RED.util.evaluateNodeProperty(String(config.key), keyType, node as Node, msg, (err, result) => (err ? reject(err) : resolve(result)));
-                } catch (err) {
-                    reject(err); // a msg path through something that is not an object
-                }
-            }).catch((err: Error) => {
+            const value = await readNodeProperty(RED, node as Node, String(config.key), keyType, msg).catch((err: Error) => {
                 throw new InputError(`invalid key: cannot read ${where}: ${err.message}`, 'bad-key');
             });
             return checkedKey(value);

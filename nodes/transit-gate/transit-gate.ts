@@ -3,6 +3,7 @@
 // more entries than the pass holds.
 import type { NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { handleInput, InputError } from '../common/input';
+import { readNodeProperty } from '../common/property';
 import { startRedisNode } from '../common/redis-user';
 import { showStatus, skipRepeatedStatus } from '../common/status';
 import type { InputMessage, NodeConstructorAny, RedisUser, Send } from '../common/types';
@@ -70,12 +71,6 @@ export = function register(RED: NodeAPI): void {
             },
             build: (connection, settings) => ({ ...settings, store: storeForConnection(connection, config) }),
         });
-        // evaluateNodeProperty's callback form, so a flow or global context kept in a store that
-        // answers asynchronously (a file or Redis context store) is read too.
-        const readCard = (msg: InputMessage, source: CardSource) => new Promise<unknown>((resolve, reject) => {
-            RED.util.evaluateNodeProperty(source.property, source.type, node, msg, (err: Error | null, value: unknown) => (err ? reject(err) : resolve(value)));
-        });
-
         // The few statuses a gate shows, each made (and translated) once, not once per decision.
         const statuses = new Map<string, NodeStatus>();
         const statusFor = (key: string, make: () => NodeStatus): NodeStatus => {
@@ -101,7 +96,7 @@ export = function register(RED: NodeAPI): void {
             const { store, gateId, repeatWindowMs, source } = redis.ready();
             let card: string;
             try {
-                card = store.cardId(normaliseCardId(source.direct !== undefined ? msg[source.direct] : await readCard(msg, source)));
+                card = store.cardId(normaliseCardId(source.direct !== undefined ? msg[source.direct] : await readNodeProperty(RED, node, source.property, source.type, msg)));
             } catch (err) {
                 if (err instanceof InvalidCardError) return deny(msg, send, null, 'invalid-card', { error: err.message });
                 throw err;

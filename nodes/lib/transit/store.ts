@@ -91,10 +91,14 @@ type Outbox = Array<[channel: string, payload: string, quiet: '0' | '1']>;
 interface Decided { reply: string; confirmed: number }
 
 function decode<T>(reply: string): { decision: T; outbox: Outbox } {
-    const { late, outbox, ...decision } = JSON.parse(reply) as T & { late?: boolean; outbox?: unknown };
-    if (late) throw new TooLateError();
+    const decision = JSON.parse(reply) as T & { late?: boolean; outbox?: unknown };
+    if (decision.late) throw new TooLateError();
+    // Taken off the parsed object rather than copied without it (rest syntax): that copy
+    // cost more than the parse, on every decision.
+    const { outbox } = decision;
+    if (outbox !== undefined) delete decision.outbox;
     // cjson encodes an empty table as {}, so only an array is an outbox.
-    return { decision: decision as T, outbox: Array.isArray(outbox) ? outbox as Outbox : [] };
+    return { decision, outbox: Array.isArray(outbox) ? outbox as Outbox : [] };
 }
 
 /** Gate, terminal, tap and sale ids: part of keys. The editors use this rule too (test/nodes/editor-rules.test.ts). */
