@@ -2,13 +2,12 @@
 // 'auto' uses rpicam-still (or libcamera-still) when it is installed and sees a camera,
 // and the simulated test card otherwise, so the same flow runs on a Pi and on a laptop.
 import { execFile } from 'child_process';
-import { captureArgs, captureThumbnail, findCaptureProgram, writesMetadata } from './command';
-import { CaptureError } from './errors';
+import { captureArgs, findCaptureProgram, writesMetadata } from './command';
 import { jpegSize } from '../jpeg';
 import { metadataFile, readLux, simulatedLux } from './metadata';
 import { runCapture } from './run';
 import type { CameraSettings } from './settings';
-import { testCardOffThread } from '../off-thread/jpeg-work';
+import { simulatedStillCommand } from './simulated-still';
 
 export type CameraSource =
     | { kind: 'real'; program: string }
@@ -50,11 +49,9 @@ function seesNoCamera(program: string): Promise<boolean> {
 
 export async function takeStill(source: CameraSource, settings: CameraSettings, label: string, signal?: AbortSignal): Promise<Still> {
     if (source.kind === 'simulated') {
-        if (signal?.aborted) throw new CaptureError('stopped');
         const time = new Date();
-        const jpeg = await testCardOffThread({
-            width: settings.width, height: settings.height, quality: settings.quality, time, label, thumbnail: captureThumbnail(settings),
-        });
+        const { program, args } = simulatedStillCommand(settings, time, label);
+        const jpeg = await runCapture(program, args, { timeoutMs: settings.timeout, signal });
         return { jpeg, width: settings.width, height: settings.height, timestamp: time.getTime(), lux: simulatedLux(time) };
     }
     const metadata = writesMetadata(source.program) ? await metadataFile() : undefined;

@@ -1,15 +1,13 @@
 // The worker thread behind jpeg-work.ts: runs the pure-JavaScript JPEG work that would
-// otherwise hold Node-RED's event loop for 50-150 ms a picture (longer on a Pi).
+// otherwise hold Node-RED's event loop for 50-150 ms a picture (longer on a Pi): thumbnails.
 import { parentPort } from 'worker_threads';
-import { makeTestCard } from '../camera/test-card';
 import { jpegThumbnail } from '../images/thumbnail';
 import { asBuffer } from './view';
 import type { JpegJob, JpegReply } from './jpeg-work';
 
 function run(job: JpegJob): JpegReply['result'] {
     // A view, not a copy: the message is already this thread's own copy of the picture.
-    if (job.kind === 'thumbnail') return jpegThumbnail(asBuffer(job.source), job.maxWidth);
-    return { bytes: makeTestCard(job.options) };
+    return jpegThumbnail(asBuffer(job.source), job.maxWidth);
 }
 
 parentPort?.on('message', (job: JpegJob) => {

@@ -1,6 +1,7 @@
-// JPEG decoding and encoding off Node-RED's event loop. jpeg-js is pure JavaScript (no
-// native build on a Pi), but a 320 px thumbnail decoded from a camera-sized picture, or a
-// simulated test card, takes 50-150 ms on a 2-core x86 VM and several times that on a Pi;
+// JPEG decoding off Node-RED's event loop, for pictures without an embedded thumbnail
+// (uploads, the original camera's). jpeg-js is pure JavaScript (no native build on a Pi),
+// but a 320 px thumbnail decoded from a camera-sized picture takes 50-150 ms on a 2-core
+// x86 VM and several times that on a Pi;
 // on the main thread that delay lands on every other node, and a gate in the same Node-RED
 // misses its 250 ms answer. One worker thread runs the jobs in order. It has a V8 heap of
 // its own (tens of MB), so it starts with the first job and ends after IDLE_MS without one;
@@ -8,20 +9,17 @@
 // fails only what it held.
 import path from 'path';
 import { Worker } from 'worker_threads';
-import type { TestCardOptions } from '../camera/test-card';
 import type { Thumbnail } from '../images/thumbnail';
 import { OneAtATime } from './one-at-a-time';
 import { asBuffer } from './view';
 
-type Job =
-    | { kind: 'thumbnail'; source: Uint8Array; maxWidth: number }
-    | { kind: 'test-card'; options: TestCardOptions };
+interface Job { source: Uint8Array; maxWidth: number }
 
 export type JpegJob = Job & { id: number };
 
 export interface JpegReply {
     id: number;
-    result?: Thumbnail | { bytes: Uint8Array };
+    result?: Thumbnail;
     error?: string;
 }
 
@@ -36,11 +34,10 @@ interface Thread {
 
 /**
  * How long a worker with nothing to do waits for the next job before it ends. Short: an idle
- * worker holds its heap, and a simulated camera capturing every 5 s kept one alive for good,
- * 49 MB above a process without it against 23 MB for a worker ended 2 s after each picture
- * (the same 24 test cards of 1280 x 720, on Node.js 20). A fresh worker costs about 50 ms
- * and 70 ms of CPU more per picture (its code not yet compiled); work arriving faster than
- * this keeps the one worker.
+ * worker holds its heap. Given a 1280 x 720 test card every 5 s (when the simulated camera
+ * still ran here), a worker kept alive held the process 49 MB above its start, one ended 2 s
+ * after each picture 23 MB (Node.js 20). A fresh worker costs about 50 ms and 70 ms of CPU
+ * more per picture (its code not yet compiled); work arriving faster keeps the one worker.
  */
 export const IDLE_MS = 2_000;
 let idleMs = IDLE_MS;
@@ -70,11 +67,12 @@ function endWhenIdle(thread: Thread): void {
 }
 
 /**
- * The worker's own V8 heap, capped: left to V8's defaults its young generation alone takes
- * tens of MB while capturing every 5 s, which a 512 MB Pi cannot spare (bench/memory.ts:
- * Node-RED's RSS with every system capturing went from 186 to 154 MB on Node-RED 4.1). The
- * old generation keeps room for jpeg-js's encoder, which holds a picture's bytes in a plain
- * array: the largest picture a camera takes needs more than 128 MB (test/lib/off-thread).
+ * The worker's own V8 heap, capped: left to V8's defaults its young generation alone took
+ * tens of MB while the simulated camera's pictures were made here every 5 s, which a 512 MB
+ * Pi cannot spare (bench/memory.ts: Node-RED's RSS with every system capturing went from 186
+ * to 154 MB on Node-RED 4.1). The old generation keeps room for decoding the largest picture
+ * a camera takes, and for its thumbnail's encoder, which holds the bytes in a plain array
+ * (test/lib/off-thread).
  */
 export const WORKER_LIMITS = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 4 } as const;
 
@@ -134,14 +132,8 @@ export class DecodeQueueFull extends Error {
  * broken JPEG; DecodeQueueFull when too many wait.
  */
 export async function thumbnailOffThread(source: Buffer, maxWidth: number): Promise<Thumbnail> {
-    const made = await decodes.run(() => submit({ kind: 'thumbnail', source, maxWidth }), () => new DecodeQueueFull()) as Thumbnail;
+    const made = await decodes.run(() => submit({ source, maxWidth }), () => new DecodeQueueFull());
     return { bytes: asBuffer(made.bytes), width: made.width, height: made.height };
-}
-
-/** makeTestCard on the worker thread. */
-export async function testCardOffThread(options: TestCardOptions): Promise<Buffer> {
-    const made = await submit({ kind: 'test-card', options }) as { bytes: Uint8Array };
-    return asBuffer(made.bytes);
 }
 
 /** The worker's life so far, for tests and the benchmark: workers started, not yet exited, and jobs sent. */

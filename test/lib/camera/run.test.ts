@@ -4,12 +4,15 @@ import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
 import { decode } from 'jpeg-js';
-import { captureArgs } from '../../../nodes/lib/camera/command';
+import { captureArgs, captureThumbnail } from '../../../nodes/lib/camera/command';
 import { chooseSource, takeStill } from '../../../nodes/lib/camera/camera';
 import { CaptureError } from '../../../nodes/lib/camera/errors';
 import { CaptureQueue } from '../../../nodes/lib/camera/queue';
 import { runCapture } from '../../../nodes/lib/camera/run';
 import { parseCameraSettings } from '../../../nodes/lib/camera/settings';
+import { simulatedStillCommand, simulatedStillOptions } from '../../../nodes/lib/camera/simulated-still';
+import { exifThumbnail } from '../../../nodes/lib/images/exif-thumbnail';
+import { jpegSize } from '../../../nodes/lib/jpeg';
 import { FakeCamera, isRunning, makeFakeCamera } from './fake-camera';
 
 const settings = parseCameraSettings({ width: 320, height: 240, quality: 80, timeout: 2000 });
@@ -138,6 +141,28 @@ describe('camera capture', function () {
             assert.deepEqual([img.width, img.height], [320, 240]);
             // A room lit by a window: between a dim night and an office at noon, a whole number.
             assert.ok(Number.isInteger(still.lux) && (still.lux ?? 0) >= 20 && (still.lux ?? 0) <= 500, `lux ${still.lux}`);
+            // Like rpicam-still's, with a thumbnail in its EXIF data.
+            const thumbnail = exifThumbnail(still.jpeg);
+            assert.ok(thumbnail, 'an EXIF thumbnail');
+            assert.deepEqual(jpegSize(thumbnail), { width: captureThumbnail(settings).width, height: captureThumbnail(settings).height });
+        });
+
+        it('runs the simulated still as a program, as rpicam-still is run: its options, a stop, a broken run', async () => {
+            const time = new Date();
+            const { program, args } = simulatedStillCommand(settings, time, '-porch');
+            assert.equal(program, process.execPath);
+            // rpicam-still's own arguments, then the moment and the camera's name (a name that looks like an option stays the name).
+            assert.deepEqual(args.slice(1, -2), captureArgs(settings));
+            assert.deepEqual(simulatedStillOptions(args.slice(1)),
+                { width: 320, height: 240, quality: 80, time, label: '-porch', thumbnail: captureThumbnail(settings) });
+            assert.throws(() => simulatedStillOptions(['--width', '0', '--height', '240', '--quality', '80', `--time=${time.getTime()}`]), /--width needs a positive whole number/);
+
+            const stop = new AbortController();
+            stop.abort();
+            await assert.rejects(takeStill({ kind: 'simulated', reason: 'mode' }, settings, 'porch', stop.signal), code('stopped'));
+            // The program's own complaint reaches the caller, as a real camera's does.
+            await assert.rejects(runCapture(program, [args[0] as string, '--width', 'wide'], { timeoutMs: 5000 }),
+                (err: unknown) => code('failed')(err) && /--width needs a positive whole number/.test((err as Error).message));
         });
     });
 });
