@@ -5,11 +5,10 @@
 // right after the directories, then the picture's own segments without its JFIF APP0. So the
 // simulated camera's pictures take the same path through the store as a real camera's.
 
-const ASCII = 2;
-const SHORT = 3;
-const LONG = 4;
-const TIFF_HEADER_SIZE = 8;
-const ENTRY_SIZE = 12;
+import {
+    APP1, ASCII, EXIF_HEADER, IFD_ENTRY_SIZE, JPEG_INTERCHANGE_FORMAT, JPEG_INTERCHANGE_FORMAT_LENGTH, LONG, SHORT, TIFF_HEADER_SIZE, TIFF_MAGIC,
+} from '../exif-layout';
+
 // The whole segment, with its length field, must fit in 65535 bytes.
 const MAX_SEGMENT = 0xffff;
 
@@ -23,15 +22,15 @@ interface Entry {
 /** Bytes a directory of these entries takes: count, entries, next link, then ASCII values too long to sit in an entry. */
 function directorySize(entries: Entry[]): number {
     const extra = entries.reduce((n, e) => n + (typeof e.value === 'string' && e.value.length + 1 > 4 ? e.value.length + 1 : 0), 0);
-    return 2 + entries.length * ENTRY_SIZE + 4 + extra;
+    return 2 + entries.length * IFD_ENTRY_SIZE + 4 + extra;
 }
 
 /** Writes a directory at `offset` (from the TIFF header) into tiff; values that do not fit follow its link. */
 function writeDirectory(tiff: Buffer, offset: number, entries: Entry[], next: number): void {
     tiff.writeUInt16LE(entries.length, offset);
-    let data = offset + 2 + entries.length * ENTRY_SIZE + 4;
+    let data = offset + 2 + entries.length * IFD_ENTRY_SIZE + 4;
     entries.forEach((e, i) => {
-        const at = offset + 2 + i * ENTRY_SIZE;
+        const at = offset + 2 + i * IFD_ENTRY_SIZE;
         tiff.writeUInt16LE(e.tag, at);
         tiff.writeUInt16LE(e.type, at + 2);
         if (typeof e.value === 'string') {
@@ -50,7 +49,7 @@ function writeDirectory(tiff: Buffer, offset: number, entries: Entry[], next: nu
             else tiff.writeUInt32LE(e.value, at + 8);
         }
     });
-    tiff.writeUInt32LE(next, offset + 2 + entries.length * ENTRY_SIZE);
+    tiff.writeUInt32LE(next, offset + 2 + entries.length * IFD_ENTRY_SIZE);
 }
 
 /** EXIF's date form, YYYY:MM:DD HH:MM:SS, in local time as rpicam-still writes it. */
@@ -87,8 +86,8 @@ export function withExifThumbnail(picture: Buffer, thumbnail: ExifThumbnail, tim
         { tag: 0x0100, type: SHORT, value: thumbnail.width },
         { tag: 0x0101, type: SHORT, value: thumbnail.height },
         { tag: 0x0103, type: SHORT, value: 6 },
-        { tag: 0x0201, type: LONG, value: 0 },
-        { tag: 0x0202, type: LONG, value: thumbnail.jpeg.length },
+        { tag: JPEG_INTERCHANGE_FORMAT, type: LONG, value: 0 },
+        { tag: JPEG_INTERCHANGE_FORMAT_LENGTH, type: LONG, value: thumbnail.jpeg.length },
     ];
     const ifd0At = TIFF_HEADER_SIZE;
     const ifd1At = ifd0At + directorySize(ifd0);
@@ -96,17 +95,17 @@ export function withExifThumbnail(picture: Buffer, thumbnail: ExifThumbnail, tim
     (ifd1[3] as Entry).value = thumbnailAt;
     const tiff = Buffer.alloc(thumbnailAt + thumbnail.jpeg.length);
     tiff.write('II', 0, 'latin1');
-    tiff.writeUInt16LE(42, 2);
+    tiff.writeUInt16LE(TIFF_MAGIC, 2);
     tiff.writeUInt32LE(ifd0At, 4);
     writeDirectory(tiff, ifd0At, ifd0, ifd1At);
     writeDirectory(tiff, ifd1At, ifd1, 0);
     thumbnail.jpeg.copy(tiff, thumbnailAt);
-    const length = 2 + 6 + tiff.length;
+    const length = 2 + EXIF_HEADER.length + tiff.length;
     if (length > MAX_SEGMENT) throw new Error(`an EXIF thumbnail of ${thumbnail.jpeg.length} bytes does not fit in a JPEG segment`);
-    const header = Buffer.alloc(12); // SOI, APP1, its length, then "Exif" and two NULs
+    const header = Buffer.alloc(6 + EXIF_HEADER.length); // SOI, APP1, its length, then "Exif" and two NULs
     header.writeUInt16BE(0xffd8, 0);
-    header.writeUInt16BE(0xffe1, 2);
+    header.writeUInt16BE(0xff00 | APP1, 2);
     header.writeUInt16BE(length, 4);
-    header.write('Exif', 6, 'latin1');
+    header.write(EXIF_HEADER, 6, 'latin1');
     return Buffer.concat([header, tiff, afterStartOfImage(picture)]);
 }

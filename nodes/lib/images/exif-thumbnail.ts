@@ -2,18 +2,11 @@
 // `--thumb w:h:q`), read without decoding anything: APP1 "Exif\0\0" holds a TIFF structure
 // whose second directory (IFD1) points at a complete small JPEG. Every offset in it comes
 // from the file, so each one is checked against the bytes before it is followed.
+import { APP1, EXIF_HEADER, IFD_ENTRY_SIZE, JPEG_INTERCHANGE_FORMAT, JPEG_INTERCHANGE_FORMAT_LENGTH, LONG, SHORT, TIFF_HEADER_SIZE, TIFF_MAGIC } from '../exif-layout';
 import { isJpeg, jpegSegments } from '../jpeg';
 
-const APP1 = 0xe1;
 const START_OF_SCAN = 0xda;
 const END_OF_IMAGE = 0xd9;
-const EXIF_HEADER = 'Exif\0\0';
-const TIFF_MAGIC = 42;
-const IFD_ENTRY_SIZE = 12;
-const JPEG_INTERCHANGE_FORMAT = 0x0201;
-const JPEG_INTERCHANGE_FORMAT_LENGTH = 0x0202;
-const SHORT = 3;
-const LONG = 4;
 
 /** The embedded thumbnail JPEG (a view into `jpeg`), or undefined when there is none or the EXIF data is broken. */
 export function exifThumbnail(jpeg: Buffer): Buffer | undefined {
@@ -48,7 +41,7 @@ function reader(tiff: Buffer): Reader | undefined {
 
 /** Where a directory's entries start and how many there are, if all of it (and its next-IFD link) lies inside. */
 function directory(tiff: Buffer, read: Reader, offset: number): { first: number; count: number; next: number } | undefined {
-    if (offset < 8 || offset + 2 > tiff.length) return undefined;
+    if (offset < TIFF_HEADER_SIZE || offset + 2 > tiff.length) return undefined;
     const count = read.u16(offset);
     const first = offset + 2;
     const linkAt = first + count * IFD_ENTRY_SIZE;
@@ -58,7 +51,7 @@ function directory(tiff: Buffer, read: Reader, offset: number): { first: number;
 
 /** IFD0's link to IFD1, then IFD1's JPEGInterchangeFormat (offset) and its length. */
 function ifd1Jpeg(tiff: Buffer): Buffer | undefined {
-    if (tiff.length < 8) return undefined;
+    if (tiff.length < TIFF_HEADER_SIZE) return undefined;
     const read = reader(tiff);
     if (!read || read.u16(2) !== TIFF_MAGIC) return undefined;
     const ifd0 = directory(tiff, read, read.u32(4));
