@@ -154,7 +154,10 @@ describe('images: store script, retention and listing (real Redis)', function ()
     });
 
     it('keeps total bytes under maxBytes over 1,000 stores', async function () {
-        this.timeout(60000);
+        // Each store decodes the picture for its thumbnail on the worker thread, about 20 ms
+        // even for 48 px (jpeg-js builds its encoder's tables per call): 37 s on an idle
+        // 2-core VM, over 60 s in a busy CI run.
+        this.timeout(150000);
         const names = freshNames();
         const jpeg = makeJpeg(48, 48);
         const store = new ImageStore(redis, { ...names, maxCount: 0, maxBytes: 20000, maxAgeMs: 0, thumbnailWidth: 16 });
