@@ -1,4 +1,4 @@
-// The five systems are the package's top-level examples (examples/*.json, offered by the
+// The six systems are the package's top-level examples (examples/*.json, offered by the
 // editor's Import > Examples; each node's own small example sits in examples/<type>/), and
 // the demo's flows.json is all of them merged. The files share their config nodes (the
 // Redis connection, the dashboard base and theme) under the same ids so each file imports

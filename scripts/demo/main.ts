@@ -28,7 +28,7 @@ function describe(stack: DemoStack, stateDir: string): void {
     say(`Node-RED:  ${stack.line.version} (${newestLineFor().why})`);
     say(`Redis:     ${describeRedisTarget(stack.redis)}${redisWhere}`);
     say(`Editor:    ${stack.nodeRed.editorUrl}`);
-    say(`Dashboard: ${stack.nodeRed.dashboardUrl} (pages sales, gate, monitor and counter)`);
+    say(`Dashboard: ${stack.nodeRed.dashboardUrl} (pages sales, gate, monitor, cards, operations and counter)`);
     say(`Counter:   ${stack.nodeRed.editorUrl.replace(/\/$/, '')}/counter (GET; POST /counter/increment, /counter/reset; SSE at /counter/events)`);
     say('Off a Raspberry Pi the card readers, buttons, lights, display and sounds are simulated.');
     say('The "GPIO pin … already set" warnings are expected: on real hardware the sales terminal');

@@ -60,7 +60,8 @@ export const FIRST_REDIS_PORT = 6380;
 export const LAUNCHER_USER = 'demo-launcher';
 
 /** The demo's tabs start with the transit parts in the order a rider meets them; the other systems follow by name. */
-const TAB_ORDER = ['Transit ticketing 1 - sales terminal.json', 'Transit ticketing 2 - entry gate.json', 'Transit ticketing 3 - monitor.json'];
+const TAB_ORDER = ['Transit ticketing 1 - sales terminal.json', 'Transit ticketing 2 - entry gate.json', 'Transit ticketing 3 - monitor.json',
+    'Transit ticketing 4 - operations.json'];
 
 export function loadShippedFlows(repoRoot: string): { flows: FlowNode[]; conflicts: string[] } {
     const rank = (file: string) => {

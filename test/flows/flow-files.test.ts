@@ -1,5 +1,5 @@
 // Every flow this package ships is one of its examples, which the editor's Import ›
-// Examples menu offers: the five systems (examples/*.json, which the demo also runs) and one
+// Examples menu offers: the six systems (examples/*.json, which the demo also runs) and one
 // small example per node (examples/<type>/*.json). Each must import cleanly into a stock
 // Node-RED with this package, the dashboard and pi-gpio: a JSON array of nodes of known
 // types whose references (tabs, groups, wires, config nodes) all resolve inside the same file.
@@ -16,12 +16,12 @@ const EXAMPLES_DIR = examplesDir(REPO_ROOT);
 
 /** The systems, as the Import › Examples menu lists them (files after folders, by name). */
 const SYSTEMS = ['Camera gallery.json', 'Synchronised counter.json', 'Transit ticketing 1 - sales terminal.json',
-    'Transit ticketing 2 - entry gate.json', 'Transit ticketing 3 - monitor.json'];
+    'Transit ticketing 2 - entry gate.json', 'Transit ticketing 3 - monitor.json', 'Transit ticketing 4 - operations.json'];
 
 /** Outputs of this package's nodes (fixed by the spec), to check wires arrays. */
 const OUTPUTS: Record<string, number> = {
     'mfrc522-reader': 2, 'transit-sale': 4, 'transit-gate': 2, 'transit-monitor': 1, 'audio-prompt': 1,
-    'redis-counter': 1, 'tm1637-display': 1,
+    'redis-counter': 1, 'tm1637-display': 1, 'transit-cards': 1, 'transit-operations': 1,
 };
 
 /** Properties that name a config node, by node type ('*' = any dashboard widget). */
@@ -29,6 +29,8 @@ const CONFIG_REFS: Record<string, Record<string, string>> = {
     'transit-sale': { server: 'redis-iot-server' },
     'transit-gate': { server: 'redis-iot-server' },
     'transit-monitor': { server: 'redis-iot-server' },
+    'transit-cards': { server: 'redis-iot-server' },
+    'transit-operations': { server: 'redis-iot-server' },
     'redis-counter': { server: 'redis-iot-server' },
     'ui-page': { ui: 'ui-base', theme: 'ui-theme' },
     'ui-notification': { ui: 'ui-base' },
@@ -131,7 +133,7 @@ describe('shipped flow files', function () {
         }
     });
 
-    it('ships the five systems as top-level examples, listed in the menu as SYSTEMS', function () {
+    it('ships the six systems as top-level examples, listed in the menu as SYSTEMS', function () {
         // The editor sorts each menu level's files with localeCompare (red.js loadLibraryFolder).
         assert.deepStrictEqual(systemFiles.map((f) => path.basename(f)).sort((a, b) => a.localeCompare(b)), SYSTEMS);
     });
@@ -202,7 +204,7 @@ describe('shipped flow files', function () {
         }
         assert.ok(flows.some((n) => n.id === SHARED_REDIS_ID && n.type === 'redis-iot-server'));
         const pagePaths = flows.filter((n) => n.type === 'ui-page').map((n) => n.path);
-        assert.deepStrictEqual(pagePaths.sort(), ['/camera', '/counter', '/gate', '/monitor', '/sales']);
+        assert.deepStrictEqual(pagePaths.sort(), ['/camera', '/cards', '/counter', '/gate', '/monitor', '/operations', '/sales']);
         assert.deepStrictEqual(problemsIn(flows, all), []);
     });
 

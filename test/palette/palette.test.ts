@@ -78,7 +78,7 @@ describe(`palette install into a Pi owner's Node-RED ${nodeRedLine.version}`, fu
         // A folder listing: sub-folder names as strings, files as {fn: name}.
         const listing = await nodeRed.examples(PACKAGE.name) as Array<string | { fn: string }>;
         const names = listing.flatMap((entry) => (typeof entry === 'object' ? [entry.fn] : []));
-        assert.strictEqual(names.length, 5, `five systems at the top of Import > Examples, found ${JSON.stringify(listing)}`);
+        assert.strictEqual(names.length, 6, `six systems at the top of Import > Examples, found ${JSON.stringify(listing)}`);
         return Promise.all(names.map(async (name) => ({ name, flow: await nodeRed.examples(`${PACKAGE.name}/${encodeURIComponent(name)}`) as FlowNode[] })));
     }
 
@@ -169,7 +169,7 @@ describe(`palette install into a Pi owner's Node-RED ${nodeRedLine.version}`, fu
                 `${DASHBOARD} ${sets.find((s) => s.module === DASHBOARD)?.version}, node-red-node-pi-gpio ${sets.find((s) => s.module === 'node-red-node-pi-gpio')?.version}`);
         });
 
-        it('offers the five systems under Import > Examples; each deploys alone and opens its dashboard page', async function () {
+        it('offers the six systems under Import > Examples; each deploys alone and opens its dashboard page', async function () {
             for (const { name, flow } of await systems(nodeRed)) {
                 await deployAndSettle(nodeRed, flow, name);
                 console.log(`      ${name}: deployed alone, ${(await openPages(nodeRed, flow)).join(', ')}${await counterRoundTrip(nodeRed, flow)}`);
@@ -184,7 +184,7 @@ describe(`palette install into a Pi owner's Node-RED ${nodeRedLine.version}`, fu
         });
         after(() => nodeRed?.stop());
 
-        it('keeps the owner\'s Dashboard, nests no second copy, and runs all five systems together on it', async function () {
+        it('keeps the owner\'s Dashboard, nests no second copy, and runs all six systems together on it', async function () {
             await nodeRed.installModule(DASHBOARD, oldestDashboard());
             await nodeRed.uploadModule(tarball);
             await nodeRed.restart(); // for pi-gpio, installed with the package
@@ -193,7 +193,7 @@ describe(`palette install into a Pi owner's Node-RED ${nodeRedLine.version}`, fu
             assertNotNested(nodeRed, DASHBOARD);
             const all = mergeFlows((await systems(nodeRed)).map((system) => system.flow)).flows;
             assert.ok(all.some((node) => node.id === SHARED_REDIS_ID));
-            await deployAndSettle(nodeRed, all, 'all five systems');
+            await deployAndSettle(nodeRed, all, 'all six systems');
             console.log(`      ${DASHBOARD} ${oldestDashboard()}: ${(await openPages(nodeRed, all)).join(', ')}${await counterRoundTrip(nodeRed, all)}`);
         });
     });
