@@ -15,6 +15,8 @@ export interface RedisUser extends Node {
     onRedisState?(state: ConnectionState, detail: string): void;
     /** Called each time the connection becomes ready (again): resubscribe, replay, re-read. */
     onRedisReady?(): void;
+    /** A gate's or terminal's id in events (its stream entries' source), for an operations view. */
+    transitId?: string;
 }
 
 export interface RedisServerNode extends Node {

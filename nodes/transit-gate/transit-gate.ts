@@ -71,6 +71,7 @@ export = function register(RED: NodeAPI): void {
             },
             build: (connection, settings) => ({ ...settings, store: storeForConnection(connection, config) }),
         });
+        node.transitId = redis.parts?.gateId;
         // The few statuses a gate shows, each made (and translated) once, not once per decision.
         const statuses = new Map<string, NodeStatus>();
         const statusFor = (key: string, make: () => NodeStatus): NodeStatus => {

@@ -48,6 +48,7 @@ export = function register(RED: NodeAPI): void {
             },
             stop: ({ terminal }) => terminal.close(),
         });
+        node.transitId = redis.parts?.terminalId;
 
         // Every answer is a copy of the message. One nested thousands of levels deep overflows
         // the copy: it is refused, with the code nodes/common/input.ts uses for messages

@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import { catchNode, collect, FlowNode, helper, load, loggedBy, Msg, serverNode, statusOf, waitFor } from '../support/flow';
 import { httpNodeModule, ServedHttpNode } from '../support/http-node';
 import { TransitStore } from '../../nodes/lib/transit/store';
+import { CardAdmin } from '../../nodes/lib/transit/card-admin';
 import { DEFAULT_KEY_PREFIX, DEFAULT_STREAM } from '../../nodes/lib/transit/keys';
 import { makeJpeg } from '../lib/images/fixtures';
 import { captureScriptPicture } from '../support/original-camera';
@@ -286,6 +287,71 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
             // A pattern is allowed only when it is literally one of the user's channel rules.
             await refusedSubscription(acl, 'monitor', 'psubscribe', 'pass-used:*');
             await refusedSubscription(acl, 'monitor', 'subscribe', 'image-index:new');
+        });
+    });
+
+    describe('operator (card administration)', function () {
+        const storeAs = (user: string) => new TransitStore(acl.clientAs(user), { keyPrefix: DEFAULT_KEY_PREFIX, stream: DEFAULT_STREAM });
+        let ops = 0;
+        const op = () => `acl-op-${Date.now()}-${++ops}`;
+
+        it('looks up, blocks, unblocks, voids, refunds and moves passes with its own user, and the gate and terminal users honour the block', async function () {
+            const operator = new CardAdmin(storeAs('operator'));
+            const seller = storeAs('sales-terminal');
+            const gate = storeAs('gate');
+            const [lost, replacement, refunded, voided] = [newCard(), newCard(), newCard(), newCard()];
+            for (const c of [lost, refunded, voided]) await seller.sell(c, 'TEN_TRIP', `acl-${c}`, 'booth-1');
+            assert.strictEqual((await operator.lookup(lost)).pass?.tripsRemaining, 10);
+            await operator.block(lost, 'lost', 'alice', op());
+            assert.strictEqual((await gate.tap(lost, 'north-1', `acl-t-${lost}`, 0)).reason, 'blocked', 'the gate user reads the deny list');
+            assert.strictEqual(await seller.saleRefusal(lost), 'blocked', 'the terminal user reads the deny list');
+            assert.strictEqual((await seller.sell(lost, 'SINGLE_USE', `acl-again-${lost}`, 'booth-1')).reason, 'blocked');
+            await operator.transfer(lost, replacement, 'alice', op());
+            assert.strictEqual((await gate.tap(replacement, 'north-1', `acl-t-${replacement}`, 0)).remainingTrips, 9);
+            await operator.unblock(lost, 'alice', op());
+            await operator.remove('refund', refunded, 'moving away', 'alice', op());
+            await operator.remove('void', voided, 'sold in error', 'alice', op());
+            assert.strictEqual(await admin.exists(pass(lost), pass(refunded), pass(voided)), 0);
+            const history = await operator.lookup(replacement);
+            assert.deepStrictEqual(history.events.map((e) => e.channel).slice(0, 2), ['pass-used:TEN_TRIP', 'pass-transferred']);
+        });
+
+        it('cannot sell, charge, rewrite passes or history, or touch other systems', async function () {
+            const operator = acl.clientAs('operator');
+            const card = newCard();
+            await new TransitStore(admin, { keyPrefix: DEFAULT_KEY_PREFIX, stream: DEFAULT_STREAM }).sell(card, 'TEN_TRIP', `acl-${card}`, 'admin');
+            await assert.rejects(new TransitStore(operator, { keyPrefix: DEFAULT_KEY_PREFIX, stream: DEFAULT_STREAM }).sell(newCard(), 'TEN_TRIP', `acl-${op()}`, 'x'), REFUSED);
+            await assert.rejects(new TransitStore(operator, { keyPrefix: DEFAULT_KEY_PREFIX, stream: DEFAULT_STREAM }).tap(card, 'g', `acl-${op()}`, 0), REFUSED);
+            await refused(operator, 'HSET', pass(card), 'tripsRemaining', 99);
+            await refused(operator, 'HINCRBY', pass(card), 'tripsRemaining', 5);
+            await refused(operator, 'DEL', DEFAULT_STREAM);
+            await refused(operator, 'XTRIM', DEFAULT_STREAM, 'MAXLEN', 0);
+            await refused(operator, 'SET', `{${pass(card)}}:op:tap:t1`, '{"granted":true}');
+            await refused(operator, 'PUBLISH', 'pass-denied', '{}');
+            await refused(operator, 'GET', 'mycounter');
+            await refused(operator, 'HGETALL', `image:${ORIGINAL_IMAGE_ID}`);
+            assert.deepStrictEqual(await admin.hmget(pass(card), 'passType', 'tripsRemaining'), ['TEN_TRIP', '10'], 'the pass is untouched');
+        });
+
+        it('the gate, terminal and monitor users can do none of it', async function () {
+            const card = newCard();
+            await new TransitStore(admin, { keyPrefix: DEFAULT_KEY_PREFIX, stream: DEFAULT_STREAM }).sell(card, 'TEN_TRIP', `acl-${card}`, 'admin');
+            for (const user of ['gate', 'sales-terminal', 'monitor']) {
+                const them = new CardAdmin(storeAs(user));
+                await assert.rejects(them.block(card, 'lost', user, op()), REFUSED, `${user} blocks`);
+                await assert.rejects(them.remove('void', card, 'x', user, op()), REFUSED, `${user} voids`);
+                await assert.rejects(them.remove('refund', card, 'x', user, op()), REFUSED, `${user} refunds`);
+                await assert.rejects(them.transfer(card, newCard(), user, op()), REFUSED, `${user} transfers`);
+                await refused(acl.clientAs(user), 'HSET', `{${pass(card)}}:deny`, 'reason', 'forged');
+            }
+            await admin.hset(`{${pass(card)}}:deny`, 'reason', 'lost', 'operator', 'alice', 'at', 1);
+            for (const user of ['gate', 'sales-terminal', 'monitor']) {
+                const them = new CardAdmin(storeAs(user));
+                await assert.rejects(them.unblock(card, user, op()), REFUSED, `${user} unblocks`);
+                await refused(acl.clientAs(user), 'DEL', `{${pass(card)}}:deny`);
+            }
+            assert.strictEqual(await admin.hget(pass(card), 'tripsRemaining'), '10');
+            assert.strictEqual(await admin.hget(`{${pass(card)}}:deny`, 'reason'), 'lost');
         });
     });
 

@@ -30,10 +30,12 @@ const DENIALS: Record<string, string> = {
     'invalid-card': 'the card id is not valid',
     unavailable: 'Redis is unavailable',
     'corrupt-pass': 'the pass record is unreadable',
+    blocked: 'the card is blocked',
 };
 
 const REFUSALS: Record<string, string> = {
     'card-already-has-pass': 'this card already has a pass',
+    blocked: 'the card is blocked',
     mismatch: 'a different card was presented to confirm',
     timeout: 'nobody confirmed in time',
     cancelled: 'the sale was cancelled',

@@ -6,12 +6,15 @@ export type EventLevel = 'info' | 'warn' | 'alert';
 export interface TransitEvent {
     cardSerialNumber?: string;
     /** label: a catalogue product's (see products.ts); the original three have none. */
-    pass?: { passType?: string; tripsRemaining?: number | string; label?: string };
+    pass?: { passType?: string; tripsRemaining?: number | string; label?: string; remainingTime?: number };
     remainingTrips?: number;
     remainingTime?: number;
     reason?: string;
     gate?: string;
     terminal?: string;
+    /** Card administration (admin-scripts.ts): who did it, and a transfer's new card. */
+    operator?: string;
+    to?: string;
 }
 
 export interface Described {
@@ -24,6 +27,7 @@ const DENIALS: Record<string, string> = {
     // Only a pass with a time limit expires; the original had one, the two hour pass.
     expired: 'Card %s tried to start a journey with an expired two hour pass!',
     'corrupt-pass': 'Card %s has a pass record this gate cannot read!',
+    blocked: 'Card %s is blocked and was refused at the gate!',
 };
 
 /** What people call a pass ("ten trip", "day"): its label, else the original's words for its type. */
@@ -31,6 +35,17 @@ export function passWords(pass: TransitEvent['pass']): string {
     if (typeof pass?.label === 'string' && pass.label) return pass.label;
     const type = pass?.passType;
     return PASS_TYPES.includes(type as PassType) ? PASS_WORDS[type as PassType] : 'unknown';
+}
+
+const staff = (event: TransitEvent) => String(event.operator ?? 'staff');
+const because = (event: TransitEvent) => (event.reason === undefined ? '' : `: ${String(event.reason)}`);
+
+/** " with 4 trips left", " with 120 minutes left": what a refunded pass still held. */
+function leftOn(pass: TransitEvent['pass']): string {
+    const left = [];
+    if (typeof pass?.tripsRemaining === 'number') left.push(`${pass.tripsRemaining} trip${pass.tripsRemaining === 1 ? '' : 's'}`);
+    if (typeof pass?.remainingTime === 'number') left.push(`${Math.ceil(pass.remainingTime / 60)} minutes`);
+    return left.length ? ` with ${left.join(' and ')} left` : '';
 }
 
 export function describeEvent(channel: string, event: TransitEvent): Described {
@@ -61,6 +76,16 @@ export function describeEvent(channel: string, event: TransitEvent): Described {
             if (special) return { text: special.replace('%s', card), level: event.reason === 'repeat-tap' ? 'warn' : 'alert' };
             return { text: `Card ${card} tried to start a journey without a valid pass!`, level: 'alert' };
         }
+        case 'card-blocked':
+            return { text: `Card ${card} was blocked by ${staff(event)}${because(event)}.`, level: 'warn' };
+        case 'card-unblocked':
+            return { text: `Card ${card} was unblocked by ${staff(event)}.`, level: 'info' };
+        case 'pass-voided':
+            return { text: `Card ${card}'s ${passWords(event.pass)} pass was voided by ${staff(event)}${because(event)}.`, level: 'warn' };
+        case 'pass-refunded':
+            return { text: `Card ${card}'s ${passWords(event.pass)} pass was refunded by ${staff(event)}${leftOn(event.pass)}${because(event)}.`, level: 'warn' };
+        case 'pass-transferred':
+            return { text: `Card ${card}'s ${passWords(event.pass)} pass was moved to card ${String(event.to ?? 'unknown')} by ${staff(event)}.`, level: 'info' };
         default:
             return { text: `Event on ${channel} for card ${card}.`, level: 'info' };
     }

@@ -65,6 +65,13 @@ export interface CardKeys {
     record(id: string): string;
     /** Present while a gate's repeat-tap window for this card is open. */
     repeat(gateId: string): string;
+    /**
+     * The card's deny-list entry (a hash: reason, operator, at), present while staff have
+     * it blocked. A key of its own, not a field of the pass: a card without a pass can be
+     * blocked, and a blocked card keeps its pass. In the pass's slot, so the tap and sale
+     * scripts read it in the same round trip, in a Redis Cluster too.
+     */
+    deny: string;
 }
 
 export function cardKeys(prefix: string, card: string): CardKeys {
@@ -73,6 +80,7 @@ export function cardKeys(prefix: string, card: string): CardKeys {
         pass,
         record: (id) => `{${pass}}:op:${id}`,
         repeat: (gateId) => `{${pass}}:gate:${gateId}`,
+        deny: `{${pass}}:deny`,
     };
 }
 

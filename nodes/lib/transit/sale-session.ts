@@ -16,7 +16,7 @@ export type SaleEvent =
     | { type: 'timeout' };
 
 export type SaleAction =
-    /** Check whether the card may buy (it has no pass); answer with checked(). */
+    /** Check whether the card may buy (it has no pass and is not blocked); answer with checked(). */
     | { action: 'check'; card: string }
     | { action: 'prompt'; prompt: string; card?: string; passType?: PassType }
     | { action: 'sell'; card: string; passType: PassType }
@@ -24,7 +24,10 @@ export type SaleAction =
     /** Nothing to do for this event in this phase (a button pressed before any card). */
     | { action: 'ignore'; why: string };
 
-export type RefuseReason = 'card-already-has-pass' | 'mismatch' | 'timeout' | 'cancelled' | 'unavailable';
+export type RefuseReason = 'card-already-has-pass' | 'blocked' | 'mismatch' | 'timeout' | 'cancelled' | 'unavailable';
+
+/** Why a card may not buy a pass at all, as the check finds it. */
+export type CardRefusal = 'card-already-has-pass' | 'blocked';
 
 export class SaleSession {
     private state: SalePhase = { phase: 'idle' };
@@ -68,13 +71,13 @@ export class SaleSession {
         }
     }
 
-    /** The answer to a 'check' action: may this card buy a pass? */
-    checked(card: string, hasPass: boolean): SaleAction[] {
-        if (hasPass) {
+    /** The answer to a 'check' action: why this card may not buy a pass, or undefined when it may. */
+    checked(card: string, refusal: CardRefusal | undefined): SaleAction[] {
+        if (refusal) {
             this.state = { phase: 'idle' };
             return [
-                { action: 'prompt', prompt: 'card-already-has-pass', card },
-                { action: 'refuse', card, reason: 'card-already-has-pass' },
+                { action: 'prompt', prompt: refusal === 'blocked' ? 'card-blocked' : 'card-already-has-pass', card },
+                { action: 'refuse', card, reason: refusal },
             ];
         }
         this.state = { phase: 'choosing', card };

@@ -124,8 +124,9 @@ export class SalesTerminal<M> {
             return this.unavailable(origin, card, err);
         }
         if (!sale.sold) {
-            this.prompt(origin, 'card-already-has-pass', { card });
-            return this.say({ kind: 'refused', card, reason: 'card-already-has-pass' }, origin);
+            const reason = sale.reason ?? 'card-already-has-pass';
+            this.prompt(origin, reason === 'blocked' ? 'card-blocked' : reason, { card });
+            return this.say({ kind: 'refused', card, reason }, origin);
         }
         // The original three have recorded prompts with these very words; any other product
         // is spoken from its name (audio-prompt synthesises words it has no recording of).
@@ -141,13 +142,13 @@ export class SalesTerminal<M> {
         for (const a of actions) {
             switch (a.action) {
                 case 'check': {
-                    let has: boolean;
+                    let refusal;
                     try {
-                        has = await this.settings.store.hasPass(a.card);
+                        refusal = await this.settings.store.saleRefusal(a.card);
                     } catch (err) {
                         return this.unavailable(origin, a.card, err);
                     }
-                    await this.perform(origin, this.session.checked(a.card, has), saleId);
+                    await this.perform(origin, this.session.checked(a.card, refusal), saleId);
                     break;
                 }
                 case 'prompt':

@@ -13,7 +13,7 @@
 
 import { REDIS_CLOCK } from '../redis/lua';
 
-const SHARED = `
+export const SHARED = `
 -- Without a stream key (Redis Cluster: the stream lives in another slot) the events go
 -- back to the caller in the decision's outbox, and APPEND_SCRIPT publishes them there.
 local outbox = {}
@@ -33,7 +33,7 @@ end
 ${REDIS_CLOCK}`;
 
 /**
- * KEYS: pass, tap record, repeat marker, stream (absent in a Cluster: see the outbox).
+ * KEYS: pass, tap record, repeat marker, deny-list entry, stream (absent in a Cluster: see the outbox).
  * ARGV: card, gate id, tap id, repeat window ms, stream max length, record ttl ms, two-hour ms, deadline.
  * Returns the decision as JSON, or {"late":true} when it ran after the deadline.
  */
@@ -60,7 +60,11 @@ local function grant(fields)
   decision = fields
 end
 
-if repeat_ms > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
+-- A card staff have blocked (lost, stolen, overused) is refused before its pass is read:
+-- nothing is charged, and its pass stays as it is for a later unblock or transfer.
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  deny('blocked')
+elseif repeat_ms > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
   deny('repeat-tap')
 else
   local kind = redis.call('TYPE', KEYS[1]).ok
@@ -159,21 +163,22 @@ end
 decision.gate = gate
 decision.tapId = tap
 decision.at = now
-for _, e in ipairs(events) do emit(KEYS[4], maxlen, e[1], e[2], gate, tap, e[3]) end
+for _, e in ipairs(events) do emit(KEYS[5], maxlen, e[1], e[2], gate, tap, e[3]) end
 local result = cjson.encode(with_outbox(decision))
 redis.call('SET', KEYS[2], result, 'PX', record_ms)
 return result
 `;
 
 /**
- * KEYS: pass, sale record, stream (absent in a Cluster: see the outbox).
+ * KEYS: pass, sale record, deny-list entry, stream (absent in a Cluster: see the outbox).
  * ARGV: card, pass type, sale id, stream max length, record ttl ms, terminal id, product, deadline.
  * The product is JSON: {"original":true,"trips":n} for one of the original three sold by the
  * original's rules (stored in the original's layout: trips is 10 for a ten trip, else 0 and
  * absent from the pass), else {"trips","rides","validity","starts","label"}, written into the
  * pass so that any gate can honour it.
- * Returns the decision as JSON, or {"late":true} when it ran after the deadline. Refuses a card that has any pass (or any other value at
- * its key): the original merged a new pass into an existing one.
+ * Returns the decision as JSON, or {"late":true} when it ran after the deadline. Refuses a
+ * blocked card, and a card that has any pass (or any other value at its key): the original
+ * merged a new pass into an existing one.
  */
 export const SELL_SCRIPT = `${SHARED}
 local prior = redis.call('GET', KEYS[2])
@@ -184,7 +189,9 @@ local product = cjson.decode(ARGV[7])
 local now = now_ms()
 if too_late(now, ARGV[8]) then return '{"late":true}' end
 local decision
-if redis.call('EXISTS', KEYS[1]) == 1 then
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  decision = {sold = false, card = card, reason = 'blocked'}
+elseif redis.call('EXISTS', KEYS[1]) == 1 then
   decision = {sold = false, card = card, reason = 'card-already-has-pass'}
 else
   local trips = product.trips > 0 and product.trips or nil
@@ -208,7 +215,7 @@ else
   if expires_at then redis.call('PEXPIREAT', KEYS[1], expires_at) end
   decision = {sold = true, card = card, passType = pass_type, tripsRemaining = trips, issuedAt = now,
     label = pass.label, expiresAt = expires_at}
-  emit(KEYS[3], maxlen, 'pass-issued:' .. pass_type,
+  emit(KEYS[4], maxlen, 'pass-issued:' .. pass_type,
     cjson.encode({cardSerialNumber = card, pass = pass, terminal = terminal}), terminal, sale)
 end
 decision.saleId = sale

@@ -8,6 +8,7 @@ import { decisionClient, replication } from './decision-client';
 import { appendedMarker, cardKeys, checkKeyPrefix, checkStreamKey, DEFAULT_KEY_PREFIX, DEFAULT_STREAM, KeyLayout, keyLayout, storedCardId } from './keys';
 import { PassType, TWO_HOUR_MS } from './pass-types';
 import { findProduct, isOriginalProduct, ORIGINAL_PRODUCTS, Product } from './products';
+import { BLOCK_SCRIPT, LOOKUP_SCRIPT, REMOVE_SCRIPT, TRANSFER_SCRIPT, UNBLOCK_SCRIPT } from './admin-scripts';
 import { APPEND_SCRIPT, SELL_SCRIPT, TAP_SCRIPT } from './scripts';
 
 /** The event stream's approximate cap (XADD MAXLEN ~) when the settings give none. */
@@ -15,7 +16,7 @@ export const DEFAULT_STREAM_LENGTH = 10000;
 /** How long a tap or sale id is remembered for retries, in ms, when the settings give none. */
 export const DEFAULT_RECORD_TTL_MS = 15 * 60 * 1000;
 
-export type DenyReason = 'no-pass' | 'repeat-tap' | 'invalid-card' | 'unavailable' | 'expired' | 'corrupt-pass';
+export type DenyReason = 'no-pass' | 'repeat-tap' | 'invalid-card' | 'unavailable' | 'expired' | 'corrupt-pass' | 'blocked';
 
 export interface TapDecision {
     granted: boolean;
@@ -37,7 +38,7 @@ export interface TapDecision {
 export interface SaleDecision {
     sold: boolean;
     card: string;
-    reason?: 'card-already-has-pass';
+    reason?: 'card-already-has-pass' | 'blocked';
     passType?: string;
     label?: string;
     tripsRemaining?: number;
@@ -110,17 +111,22 @@ export function checkOperationId(id: string, what: string): string {
 }
 
 type Command = (...args: Array<string | number>) => Promise<string>;
-interface TransitCommands {
+/** The scripts that decide or change, each ending with the stream (see `decide`). */
+export type DecisionScript = 'transitTap' | 'transitSell' | 'transitBlock' | 'transitUnblock' | 'transitRemove' | 'transitTransfer';
+type TransitCommands = {
     // The number of keys comes first: the stream is a key of the decision except in a
     // Cluster, where it lives in another slot (see `cluster` in StoreSettings).
-    transitTap: Command;
-    transitSell: Command;
-    transitAppend: (...args: Array<string | number>) => Promise<number>;
-}
+    [name in DecisionScript | 'transitLookup']: Command;
+} & { transitAppend: (...args: Array<string | number>) => Promise<number> };
 
 const commands = scriptCommands<TransitCommands>({
     transitTap: { lua: TAP_SCRIPT },
     transitSell: { lua: SELL_SCRIPT },
+    transitBlock: { lua: BLOCK_SCRIPT },
+    transitUnblock: { lua: UNBLOCK_SCRIPT },
+    transitRemove: { lua: REMOVE_SCRIPT },
+    transitTransfer: { lua: TRANSFER_SCRIPT },
+    transitLookup: { numberOfKeys: 2, lua: LOOKUP_SCRIPT },
     transitAppend: { numberOfKeys: 2, lua: APPEND_SCRIPT },
 });
 
@@ -131,7 +137,8 @@ export class TransitStore {
     private readonly streamLength: number;
     private readonly recordTtl: number;
     private readonly deadline: () => number;
-    private readonly cluster: boolean;
+    /** Redis Cluster: keys of two cards may live in different slots. */
+    readonly cluster: boolean;
     private readonly replicas: number;
     private readonly replicaTimeout: number;
 
@@ -160,7 +167,7 @@ export class TransitStore {
         checkOperationId(gateId, 'gate id');
         checkOperationId(tapId, 'tap id');
         const keys = cardKeys(this.keyPrefix, card);
-        const reply = await this.decide('transitTap', [keys.pass, keys.record(`tap:${tapId}`), keys.repeat(gateId)],
+        const reply = await this.decide('transitTap', [keys.pass, keys.record(`tap:${tapId}`), keys.repeat(gateId), keys.deny],
             [card, gateId, tapId, Math.max(0, Math.round(repeatWindowMs)), this.streamLength, this.recordTtl, TWO_HOUR_MS, this.deadline()]);
         return this.settle<TapDecision>(reply, gateId, `tap:${tapId}`, (d) => d.granted);
     }
@@ -172,9 +179,32 @@ export class TransitStore {
         checkOperationId(saleId, 'sale id');
         checkOperationId(terminalId, 'terminal id');
         const keys = cardKeys(this.keyPrefix, card);
-        const reply = await this.decide('transitSell', [keys.pass, keys.record(`sale:${saleId}`)],
+        const reply = await this.decide('transitSell', [keys.pass, keys.record(`sale:${saleId}`), keys.deny],
             [card, product.id, saleId, this.streamLength, this.recordTtl, terminalId, soldAs(product), this.deadline()]);
         return this.settle<SaleDecision>(reply, terminalId, `sale:${saleId}`, (d) => d.sold);
+    }
+
+    /**
+     * Runs a card administration script (see admin-scripts.ts) as taps and sales run: with the
+     * stream as its last key, WAIT for replicas and the Cluster outbox. Its arguments are the
+     * card, operator and operation id, the stream's cap, the record's ttl and the deadline,
+     * then `extra`. `changed` says whether the answer changed anything.
+     */
+    async change<T>(script: DecisionScript, keys: string[], card: string, operator: string, op: string,
+        extra: string[], changed: (answer: T) => boolean): Promise<T> {
+        const reply = await this.decide(script, keys, [card, operator, op, this.streamLength, this.recordTtl, this.deadline(), ...extra]);
+        return this.settle<T>(reply, operator, op, changed);
+    }
+
+    /** The card's pass and deny entry, read in one step (see LOOKUP_SCRIPT). */
+    async lookupRaw(card: string): Promise<string> {
+        const keys = cardKeys(this.keyPrefix, card);
+        return commands(this.client).transitLookup(keys.pass, keys.deny);
+    }
+
+    /** The stream's entries newest first, from `end` (inclusive: `+`, or exclusive: `(id`). */
+    async eventsBefore(end: string, count: number): Promise<Array<[string, string[]]>> {
+        return await this.client.xrevrange(this.stream, end, '-', 'COUNT', count) as Array<[string, string[]]>;
     }
 
     // The decision stands once its script has run: an outbox that cannot be appended now
@@ -193,7 +223,7 @@ export class TransitStore {
     // With replicas to wait for, WAIT follows the script in one pipeline: one round trip,
     // on the same socket, so it waits for this script's writes (a WAIT sent on a socket
     // reopened after a failover would wait for nothing and confirm at once).
-    private async decide(script: 'transitTap' | 'transitSell', cardKeys: string[], values: Array<string | number>): Promise<Decided> {
+    private async decide(script: DecisionScript, cardKeys: string[], values: Array<string | number>): Promise<Decided> {
         const keys = this.cluster ? cardKeys : [...cardKeys, this.stream];
         const args = [keys.length, ...keys, ...values];
         const cmd = commands(this.client);
@@ -222,9 +252,17 @@ export class TransitStore {
         }
     }
 
-    /** Read-only early check for the sales workflow; the sale itself re-checks atomically. */
-    async hasPass(card: string): Promise<boolean> {
-        return (await this.client.exists(cardKeys(this.keyPrefix, card).pass)) === 1;
+    /**
+     * Read-only early check for the sales workflow, in one round trip: why the card cannot
+     * buy a pass (it is blocked, or has one), or undefined. The sale itself re-checks atomically.
+     */
+    async saleRefusal(card: string): Promise<'blocked' | 'card-already-has-pass' | undefined> {
+        const keys = cardKeys(this.keyPrefix, card);
+        // Both keys share the pass's slot, so one EXISTS counts them in a Cluster too: 1 or
+        // 2 with the deny entry counted twice tells them apart from the pass alone.
+        const found = await this.client.exists(keys.deny, keys.deny, keys.pass);
+        if (found >= 2) return 'blocked';
+        return found === 1 ? 'card-already-has-pass' : undefined;
     }
 }
 

@@ -55,7 +55,7 @@ describe('sale session', function () {
     it('follows tap, choose, tap again', function () {
         const s = new SaleSession();
         assert.deepStrictEqual(s.handle({ type: 'card', card: 'A1A1' }), [{ action: 'check', card: 'A1A1' }]);
-        assert.deepStrictEqual(s.checked('A1A1', false), [{ action: 'prompt', prompt: 'select-a-pass', card: 'A1A1' }]);
+        assert.deepStrictEqual(s.checked('A1A1', undefined), [{ action: 'prompt', prompt: 'select-a-pass', card: 'A1A1' }]);
         assert.deepStrictEqual(s.handle({ type: 'select', passType: 'TWO_HOUR' }),
             [{ action: 'prompt', prompt: 'tap-card-to-confirm', card: 'A1A1', passType: 'TWO_HOUR' }]);
         assert.deepStrictEqual(s.handle({ type: 'card', card: 'A1A1' }), [{ action: 'sell', card: 'A1A1', passType: 'TWO_HOUR' }]);
@@ -66,20 +66,20 @@ describe('sale session', function () {
         const s = new SaleSession();
         assert.deepStrictEqual(s.handle({ type: 'select', passType: 'TEN_TRIP' }), [{ action: 'ignore', why: 'no-card' }]);
         s.handle({ type: 'card', card: 'A1A1' });
-        s.checked('A1A1', false);
+        s.checked('A1A1', undefined);
         s.handle({ type: 'select', passType: 'TEN_TRIP' });
         assert.deepStrictEqual(s.handle({ type: 'card', card: 'B2B2' }), [
             { action: 'prompt', prompt: 'mismatch-cancel', card: 'B2B2' },
             { action: 'refuse', card: 'A1A1', reason: 'mismatch' },
         ]);
         s.handle({ type: 'card', card: 'A1A1' });
-        s.checked('A1A1', false);
+        s.checked('A1A1', undefined);
         assert.deepStrictEqual(s.handle({ type: 'timeout' }), [
             { action: 'prompt', prompt: 'timeout-cancel', card: 'A1A1' },
             { action: 'refuse', card: 'A1A1', reason: 'timeout' },
         ]);
         s.handle({ type: 'card', card: 'A1A1' });
-        s.checked('A1A1', false);
+        s.checked('A1A1', undefined);
         assert.deepStrictEqual(s.handle({ type: 'cancel' }), [
             { action: 'prompt', prompt: 'sale-cancelled', card: 'A1A1' },
             { action: 'refuse', card: 'A1A1', reason: 'cancelled' },
@@ -90,7 +90,7 @@ describe('sale session', function () {
     it('tells a card with a pass so and goes back to waiting', function () {
         const s = new SaleSession();
         s.handle({ type: 'card', card: 'A1A1' });
-        assert.deepStrictEqual(s.checked('A1A1', true), [
+        assert.deepStrictEqual(s.checked('A1A1', 'card-already-has-pass'), [
             { action: 'prompt', prompt: 'card-already-has-pass', card: 'A1A1' },
             { action: 'refuse', card: 'A1A1', reason: 'card-already-has-pass' },
         ]);
