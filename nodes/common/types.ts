@@ -15,6 +15,8 @@ export interface RedisUser extends Node {
     onRedisState?(state: ConnectionState, detail: string): void;
     /** Called each time the connection becomes ready (again): resubscribe, replay, re-read. */
     onRedisReady?(): void;
+    /** The connection state it was last told (startRedisNode records it); undefined before any. */
+    redisState?: ConnectionState;
 }
 
 export interface RedisServerNode extends Node {
