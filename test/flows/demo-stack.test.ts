@@ -1,7 +1,9 @@
 // The demo as `npm start` runs it (scripts/demo: private Redis, user dir, Node-RED),
 // started once: every shipped flow must deploy with all its node types present, the
 // dashboard must answer, a rider must be able to buy a pass on the Sales terminal page,
-// get through the Entry gate page and see both on the Monitor page, and the counter must
+// get through the Entry gate page and see both on the Monitor page, staff must be able to
+// block and unblock the card on the Cards page and see the gate follow and the Operations
+// page count it (after a restart of Node-RED too), and the counter must
 // stay in step across its HTTP routes, its event stream, two dashboard pages and a plain
 // Redis client changing the key, as the original web app and Pi script do.
 import assert from 'assert';
@@ -13,12 +15,14 @@ import type { Browser, Page } from 'playwright-core';
 import { LOGIN_FILE, loginNotice } from '../../scripts/demo/login';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { RedisServer } from '../../scripts/demo/redis-server';
+import { NodeRedProcess } from '../../scripts/demo/node-red';
 import { DemoStack, startDemoStack } from '../../scripts/demo/stack';
 import { waitFor } from '../support/flow';
 import { redisNowMs } from '../support/redis-time';
 import { DAY_MS } from '../support/wall-clock';
 import { freePort, RedisProcess } from '../support/redis-process';
 import { launchChromiumOrSkip } from './chromium';
+import { chartSeries } from './dashboard-chart';
 import { joinDashboardSocket } from './dashboard-socket';
 import { ImageStore } from '../../nodes/lib/images/store';
 import { makeTestCard } from '../../nodes/lib/camera/test-card';
@@ -465,6 +469,139 @@ describe('demo stack (npm start)', function () {
             await waitForText('monitor-table', new RegExp(`Card ${STRANGER} tried to start a journey without a valid pass`));
             const firstRow = await widget('monitor-table').locator('tbody tr').first().innerText();
             assert.match(firstRow, new RegExp(STRANGER), 'newest event first');
+        });
+    });
+
+    describe('the Cards and Operations pages', function () {
+        let browser: Browser;
+        let page: Page;
+        const widget = (id: string) => page.locator(`#nrdb-ui-widget-${id}`);
+        const open = async (pagePath: string, firstWidget: string) => {
+            await page.goto(`${stack.nodeRed.dashboardUrl}${pagePath}`);
+            await widget(firstWidget).waitFor({ timeout: 20000 });
+        };
+        const waitForText = (id: string, text: RegExp, timeout = 15000) =>
+            page.locator(`#nrdb-ui-widget-${id}`, { hasText: text }).waitFor({ timeout });
+        /** The card details panel, when its card and state are these (data-* attributes). */
+        const details = (attributes: string) => page.locator(`#nrdb-ui-widget-cards-details .transit-card-details${attributes}`);
+        /** The Operations page in a tab of its own, left open while the other tab works the gate and the Cards page. */
+        const openOperations = async (): Promise<Page> => {
+            const operations = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+            await operations.goto(`${stack.nodeRed.dashboardUrl}/operations`);
+            await operations.locator('#nrdb-ui-widget-ops-entries-chart').waitFor({ timeout: 20000 });
+            return operations;
+        };
+        /** The entries a chart of the Operations page draws: the sum of the gate's series, or of one category's bars. */
+        const drawn = async (on: Page, chart: string, name: (series: string, x: unknown) => boolean): Promise<number | undefined> => {
+            const series = await chartSeries(on, chart);
+            return series?.flatMap((s) => s.points.filter(([x]) => name(s.name, x))).reduce((sum, [, y]) => sum + y, 0);
+        };
+        const entriesAtGate = (on: Page) => drawn(on, 'ops-entries-chart', (series) => series === 'gate-1');
+        const deniedAs = (on: Page, reason: string) => drawn(on, 'ops-denials-chart', (_series, x) => x === reason);
+
+        before(async function () {
+            browser = await launchChromiumOrSkip(this);
+            page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        });
+
+        after(async function () {
+            await browser?.close();
+        });
+
+        it('blocks a card on the Cards page after a confirmation; the gate refuses it until it is unblocked, and Operations counts the entries', async function () {
+            const operations = await openOperations();
+            try {
+                // The card's pass and its one entry at gate-1 come from the tests above (sold, then let through).
+                let before: number | undefined;
+                await waitFor(async () => ((before = await entriesAtGate(operations)) ?? 0) >= 1, 15000,
+                    () => `the earlier entry on the entries chart (drawn: ${before})`);
+
+                // A tap on the desk's (virtual) reader fills the card field and looks the card up.
+                await open('/cards', 'cards-card-a');
+                await widget('cards-card-a').locator('button').click();
+                await details(`[data-card="${CARD}"][data-blocked="0"]`).waitFor({ timeout: 10000 });
+                assert.strictEqual(await widget('cards-details').locator('.rides-left').innerText(), '9');
+                assert.strictEqual(await widget('cards-card-input').locator('input').inputValue(), CARD);
+
+                await widget('cards-reason').click();
+                await page.getByRole('option', { name: 'stolen' }).click();
+                // Block asks first; Cancel blocks nothing.
+                const question = page.locator('.nrdb-ui-notification', { hasText: `Block card ${CARD} (stolen)?` });
+                await widget('cards-ui-block').locator('button').click();
+                await question.waitFor({ timeout: 5000 });
+                await question.getByRole('button', { name: 'Cancel' }).click();
+                await question.waitFor({ state: 'hidden', timeout: 5000 });
+                await page.waitForTimeout(300);
+                assert.strictEqual(await redis.exists(`{transit:pass:${CARD}}:deny`), 0, 'Cancel did not block');
+
+                await widget('cards-ui-block').locator('button').click();
+                await question.getByRole('button', { name: 'Confirm' }).click();
+                await details(`[data-card="${CARD}"][data-blocked="1"]`).waitFor({ timeout: 10000 });
+                assert.match(await widget('cards-details').locator('.blocked').innerText(), /^Blocked \(stolen\) by desk/);
+                await waitForText('cards-result-text', new RegExp(`Card ${CARD} blocked by desk: stolen`));
+
+                // The gate refuses the blocked card and charges nothing.
+                await open('/gate', 'gate-card-a');
+                await widget('gate-card-a').locator('button').click();
+                await waitForText('gate-decision-text', new RegExp(`Denied: card ${CARD}, the card is blocked`));
+
+                // Unblocked on the Cards page, at once (no confirmation); the history shows what happened.
+                await open('/cards', 'cards-ui-unblock');
+                await widget('cards-ui-unblock').locator('button').click();
+                await details(`[data-card="${CARD}"][data-blocked="0"]:not([data-pass=""])`).waitFor({ timeout: 10000 });
+                await waitForText('cards-result-text', new RegExp(`Card ${CARD} unblocked by desk: it has a pass`));
+                const history = await widget('cards-details').locator('ol.history li').allInnerTexts();
+                assert.match(history[0], new RegExp(`Card ${CARD} was unblocked by desk`), 'newest first');
+                assert.ok(history.some((line) => new RegExp(`Card ${CARD} was blocked by desk`).test(line)), history.join('\n'));
+                assert.strictEqual(await widget('cards-details').locator('.rides-left').innerText(), '9', 'the refused tap charged nothing');
+                // A refusal (a Catch node) shows on the page: the card is no longer blocked.
+                await widget('cards-ui-unblock').locator('button').click();
+                await waitForText('cards-result-text', new RegExp(`Refused: card ${CARD} is not blocked`));
+
+                // Through the gate again, once the repeat window of its earlier grant is over.
+                await waitFor(async () => (await redis.exists(`{transit:pass:${CARD}}:gate:gate-1`)) === 0, 15000, 'the end of the repeat window');
+                await open('/gate', 'gate-card-a');
+                await widget('gate-card-a').locator('button').click();
+                await waitForText('gate-decision-text', new RegExp(`Granted: card ${CARD}, ten trip pass, 8 of 10 trips left`));
+
+                // The open Operations page: one more entry at gate-1 (the refused tap is none), one denial as blocked.
+                let now: number | undefined;
+                await waitFor(async () => (now = await entriesAtGate(operations)) === (before as number) + 1, 15000,
+                    () => `${(before as number) + 1} entries at gate-1 drawn, not ${now}`);
+                await waitFor(async () => ((await deniedAs(operations, 'blocked')) ?? 0) >= 1, 15000, 'a denial as blocked on the denials chart');
+            } finally {
+                await operations.close();
+            }
+        });
+
+        it('after a restart of Node-RED, Operations shows the last hour again and Cards still looks cards up', async function () {
+            let operations = await openOperations();
+            let before: number | undefined;
+            try {
+                await waitFor(async () => ((before = await entriesAtGate(operations)) ?? 0) >= 2, 15000, () => `the entries so far (drawn: ${before})`);
+            } finally {
+                await operations.close();
+            }
+            const port = Number(new URL(stack.nodeRed.baseUrl).port);
+            await stack.nodeRed.stop();
+            // The same user dir and flows: nothing of the charts is kept but what Redis's stream holds.
+            stack.nodeRed = await NodeRedProcess.start({
+                repoRoot: REPO_ROOT, line: stack.line, userDir: stack.userDir.dir, port, host: '127.0.0.1',
+                onOutput: (text) => { log += text; },
+            });
+            operations = await openOperations();
+            try {
+                let after: number | undefined;
+                await waitFor(async () => (after = await entriesAtGate(operations)) === before, 20000,
+                    () => `the ${before} entries at gate-1 drawn again after the restart, not ${after}`);
+                assert.ok(((await deniedAs(operations, 'blocked')) ?? 0) >= 1, 'the denial as blocked is drawn again');
+            } finally {
+                await operations.close();
+            }
+            await open('/cards', 'cards-card-a');
+            await widget('cards-card-a').locator('button').click();
+            await details(`[data-card="${CARD}"][data-blocked="0"]`).waitFor({ timeout: 10000 });
+            assert.strictEqual(await widget('cards-details').locator('.rides-left').innerText(), '8');
         });
     });
 
