@@ -8,7 +8,7 @@ import { startRedisNode } from '../common/redis-user';
 import { showStatus } from '../common/status';
 import type { InputMessage, NodeConstructorAny, RedisUser } from '../common/types';
 import { InvalidCardError, normaliseCardId } from '../lib/card-id';
-import { CARD_COMMANDS, CardAdmin, CardChange, CardCommand, CardRefusedError, checkText } from '../lib/transit/card-admin';
+import { CARD_COMMANDS, CardAdmin, CardChange, CardCommand, CardRefusedError, cardText, checkText } from '../lib/transit/card-admin';
 import { storeForConnection } from '../lib/transit/store';
 
 interface CardsConfig extends NodeDef {
@@ -100,11 +100,7 @@ export = function register(RED: NodeAPI): void {
             const lookup = await admin.lookup(c.command === 'transfer' ? c.to as string : c.card);
             msg.lookup = lookup;
             msg.payload = result ?? lookup;
-            msg.text = RED._(`transit-cards.done.${c.command}`, {
-                card: c.card, to: c.to ?? '', reason: c.reason ?? '', operator: result?.operator ?? '',
-                state: lookup.blocked ? RED._('transit-cards.state.blocked', { reason: lookup.blocked.reason })
-                    : lookup.pass ? RED._('transit-cards.state.pass') : RED._('transit-cards.state.no-pass'),
-            });
+            msg.text = cardText(c.command, result, lookup);
             showStatus(node, { fill: 'green', shape: 'dot', text: RED._(`transit-cards.status.${c.command}`, { card: c.card }) });
             send(msg);
         });

@@ -16,6 +16,7 @@ const modules = [
     require('../../nodes/transit-sale/transit-sale'),
     require('../../nodes/transit-gate/transit-gate'),
     require('../../nodes/transit-monitor/transit-monitor'),
+    require('../../nodes/transit-cards/transit-cards'),
     require('../../nodes/redis-counter/redis-counter'),
     require('../../nodes/redis-image-store/redis-image-store'),
     require('../../nodes/redis-image-gallery/redis-image-gallery'),
@@ -132,6 +133,21 @@ describe('shipped examples', function () {
                 'Card 04A1B2C3 started a journey.',
                 'Card 04D5E6F7 tried to start a journey without a valid pass!',
             ]);
+        });
+        it('Administer cards: a blocked card is denied at the gate, its pass moves to a new card, which is refunded', async function () {
+            const { flow, prefix } = exampleFlow('transit-cards/Administer cards.json');
+            await start(flow);
+            assert.strictEqual((await click('ex-cards-sell', 'ex-cards-sold')).topic, 'sold');
+            assert.strictEqual((await click('ex-cards-lookup', 'ex-cards-text')).text, 'Card 04A1B2C3: it has a pass.');
+            assert.strictEqual((await click('ex-cards-block', 'ex-cards-text')).text, 'Card 04A1B2C3 blocked by desk-1: lost.');
+            assert.strictEqual((await click('ex-cards-tap', 'ex-cards-decision')).text, 'Denied: card 04A1B2C3, the card is blocked.');
+            const moved = await click('ex-cards-transfer', 'ex-cards-lookup-out');
+            assert.deepStrictEqual([(moved.lookup as Msg).card, ((moved.lookup as Msg).pass as Msg).tripsRemaining], ['04D5E6F7', 10]);
+            assert.strictEqual((await click('ex-cards-unblock', 'ex-cards-text')).text, 'Card 04A1B2C3 unblocked by desk-1: it has no pass.');
+            assert.strictEqual((await click('ex-cards-refund', 'ex-cards-text')).text, "Card 04D5E6F7's pass refunded by desk-1: customer request.");
+            assert.strictEqual(await redis.exists(`${prefix}04A1B2C3`, `${prefix}04D5E6F7`), 0);
+            // Refunding again: no pass, an error for the Catch node.
+            assert.match(String(((await click('ex-cards-refund', 'ex-cards-refused')).error as Msg).message), /has no pass/);
         });
     });
 

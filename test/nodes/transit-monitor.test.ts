@@ -4,6 +4,7 @@ import { sharedRedis } from '../support/global-redis';
 import { collect, FlowNode, helper, load, serverNode, statusOf, waitFor } from '../support/flow';
 import { RedisProcess } from '../support/redis-process';
 import { TransitStore } from '../../nodes/lib/transit/store';
+import { CardAdmin } from '../../nodes/lib/transit/card-admin';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const monitorModule = require('../../nodes/transit-monitor/transit-monitor');
@@ -62,6 +63,33 @@ describe('transit-monitor node', function () {
             `Card ${day} was issued a day pass.`,
             `Card ${day} day pass activated.`,
             `Card ${day} started a journey.`,
+        ]);
+        await redis.quit();
+    });
+
+    it('shows what staff did to a card, with who did it, from the stream alone', async function () {
+        const stream = `mon:${Date.now()}:admin`;
+        await load([serverModule, monitorModule], monitorFlow(sharedRedis().port, stream));
+        await waitFor(() => statusOf('monitor').fill === 'green', 5000, 'monitor ready');
+        const events = collect('events');
+        const redis = new Redis(sharedRedis().port);
+        const store = new TransitStore(redis, { keyPrefix: 'mon:pass:', stream });
+        const admin = new CardAdmin(store);
+        const [card, to] = [newCard(), newCard()];
+        await store.sell(card, 'TEN_TRIP', `s-${card}`, 'terminal-1');
+        await admin.block(card, 'lost', 'alice', `b-${card}`);
+        await store.tap(card, 'gate-1', `t-${card}`, 0);
+        await admin.transfer(card, to, 'alice', `m-${card}`);
+        await admin.unblock(card, 'bob', `u-${card}`);
+        await admin.remove('refund', to, 'moving away', 'bob', `r-${card}`);
+        await waitFor(() => events.length === 6, 3000, 'six events');
+        assert.deepStrictEqual(events.map((e) => [e.topic, e.text, e.level]), [
+            ['pass-issued:TEN_TRIP', `Card ${card} was issued a ten trip pass.`, 'info'],
+            ['card-blocked', `Card ${card} was blocked by alice: lost.`, 'warn'],
+            ['pass-denied', `Card ${card} is blocked and was refused at the gate!`, 'alert'],
+            ['pass-transferred', `Card ${card}'s ten trip pass was moved to card ${to} by alice.`, 'info'],
+            ['card-unblocked', `Card ${card} was unblocked by bob.`, 'info'],
+            ['pass-refunded', `Card ${to}'s ten trip pass was refunded by bob with 10 trips left: moving away.`, 'warn'],
         ]);
         await redis.quit();
     });

@@ -8,7 +8,9 @@ import { catchNode, collect, FlowNode, helper, load, Msg, serverNode, statusOf, 
 import { httpNodeModule } from '../support/http-node';
 import { RedisCluster } from '../support/redis-cluster';
 import { RedisProcess } from '../support/redis-process';
+import calculateSlot from 'cluster-key-slot';
 import { TransitStore } from '../../nodes/lib/transit/store';
+import { CardAdmin, CardRefusedError } from '../../nodes/lib/transit/card-admin';
 import { makeJpeg } from '../lib/images/fixtures';
 
 const modules = {
@@ -116,6 +118,33 @@ describe('against a Redis Cluster of three primaries', function () {
             } finally {
                 clients.forEach((c) => c.disconnect());
             }
+        });
+
+        it('staff block, unblock and refund cards on every primary, gates honour the deny list, and a pass moves only within its slot', async function () {
+            const streamKey = `${stream}:${unique('a')}`;
+            const store = new TransitStore(client, { keyPrefix: prefix, stream: streamKey, cluster: true });
+            const admin = new CardAdmin(store);
+            const cards = await cardsOnEveryPrimary(prefix);
+            for (const card of cards) {
+                await store.sell(card, 'TEN_TRIP', `s-${card}`, 't');
+                await admin.block(card, 'lost', 'alice', `b-${card}`);
+                assert.strictEqual((await store.tap(card, 'g1', `t-${card}`, 0)).reason, 'blocked');
+                assert.strictEqual(await store.saleRefusal(card), 'blocked');
+                assert.strictEqual((await admin.lookup(card)).blocked?.operator, 'alice');
+                await admin.unblock(card, 'alice', `u-${card}`);
+                assert.strictEqual((await store.tap(card, 'g1', `t2-${card}`, 0)).remainingTrips, 9);
+            }
+            await assert.rejects(admin.transfer(cards[0], cards[1], 'alice', `x-${cards[0]}`),
+                (err: unknown) => err instanceof CardRefusedError && err.code === 'cross-slot');
+            // A new card whose key hashes to the old card's slot: the pass moves there in one step.
+            let twin = unique('C2');
+            while (calculateSlot(`${prefix}${twin}`) !== calculateSlot(`${prefix}${cards[0]}`)) twin = unique('C2');
+            await admin.transfer(cards[0], twin, 'alice', `m-${cards[0]}`);
+            await admin.remove('refund', twin, 'moving away', 'alice', `r-${twin}`);
+            const channels = (await client.xrange(streamKey, '-', '+')).map(([, f]) => f[f.indexOf('channel') + 1]);
+            assert.deepStrictEqual(channels.filter((c) => c.startsWith('card-') || c === 'pass-transferred' || c === 'pass-refunded').sort(),
+                ['card-blocked', 'card-blocked', 'card-blocked', 'card-unblocked', 'card-unblocked', 'card-unblocked', 'pass-refunded', 'pass-transferred']);
+            assert.strictEqual(channels.filter((c) => c === 'pass-denied').length, 3);
         });
 
         it('a sale terminal and the monitor work through the cluster, the monitor seeing every event once', async function () {

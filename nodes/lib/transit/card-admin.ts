@@ -190,3 +190,30 @@ function aboutCard(id: string, flat: string[], card: string): CardEvent | undefi
     const { text, level } = describeEvent(channel, event);
     return { id, at: Number(id.split('-')[0]), channel, event, source: fields.source, text, level };
 }
+
+/**
+ * The outcome in one sentence (msg.text), for a dashboard line or a log: "Card 04A1B2C3
+ * blocked by alice: lost." A lookup says what the card holds.
+ */
+export function cardText(command: CardCommand, change: CardChange | undefined, lookup: CardLookup): string {
+    const { card } = lookup;
+    const by = change ? ` by ${change.operator}` : '';
+    switch (command) {
+        case 'block':
+            return `Card ${change?.card ?? card} blocked${by}: ${change?.reason ?? ''}.`;
+        case 'unblock':
+            return `Card ${card} unblocked${by}: ${holding(lookup)}.`;
+        case 'void':
+        case 'refund':
+            return `Card ${card}'s pass ${command === 'void' ? 'voided' : 'refunded'}${by}: ${change?.reason ?? ''}.`;
+        case 'transfer':
+            return `Card ${change?.card ?? ''}'s pass moved to card ${card}${by}.`;
+        default:
+            return `Card ${card}: ${lookup.blocked ? `blocked (${lookup.blocked.reason}), ` : ''}${holding(lookup)}.`;
+    }
+}
+
+function holding(lookup: CardLookup): string {
+    return lookup.pass ? 'it has a pass' : 'it has no pass';
+}
+
