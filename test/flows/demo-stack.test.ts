@@ -603,6 +603,23 @@ describe('demo stack (npm start)', function () {
             await details(`[data-card="${CARD}"][data-blocked="0"]`).waitFor({ timeout: 10000 });
             assert.strictEqual(await widget('cards-details').locator('.rides-left').innerText(), '8');
         });
+
+        it('moves a pass to a replacement card typed into Transfer to card, after a confirmation', async function () {
+            const replacement = '04C0FFEE';
+            await open('/cards', 'cards-card-a');
+            await widget('cards-card-a').locator('button').click();
+            await details(`[data-card="${CARD}"]:not([data-pass=""])`).waitFor({ timeout: 10000 });
+            // Typed, then straight to the button: the field sends its value as it loses the focus.
+            await widget('cards-to-input').locator('input').fill(replacement);
+            await widget('cards-ui-transfer').locator('button').click();
+            const question = page.locator('.nrdb-ui-notification', { hasText: `Transfer the pass on card ${CARD} to card ${replacement}` });
+            await question.getByRole('button', { name: 'Confirm' }).click();
+            // The panel shows the card that has the pass now.
+            await details(`[data-card="${replacement}"][data-pass="TEN_TRIP"]`).waitFor({ timeout: 10000 });
+            assert.strictEqual(await widget('cards-details').locator('.rides-left').innerText(), '8');
+            await waitForText('cards-result-text', new RegExp(`Card ${CARD}'s pass moved to card ${replacement} by desk`));
+            assert.strictEqual(await redis.exists(`transit:pass:${CARD}`), 0);
+        });
     });
 
     describe('on Ctrl-C', function () {
