@@ -47,7 +47,12 @@ export function startRedisNode<S, T>(RED: NodeAPI, node: RedisUser, setup: Redis
     } catch (err) {
         problem = err as Error;
     }
-    node.onRedisState = (state, detail) => showStatus(node, connectionStatus(RED, state, detail));
+    // Kept on the node as well as shown, so that another node (transit-operations) can
+    // report this one's connection.
+    node.onRedisState = (state, detail) => {
+        node.redisState = state;
+        showStatus(node, connectionStatus(RED, state, detail));
+    };
     const server = serverNode(RED, node, setup.server);
     const connection = server && acquire(RED, node, server);
     let parts: T | undefined;
@@ -71,7 +76,9 @@ export function startRedisNode<S, T>(RED: NodeAPI, node: RedisUser, setup: Redis
     if (problem) {
         node.error(RED._(`${setup.type}.errors.bad-config`, { error: problem.message }));
         showStatus(node, { fill: 'red', shape: 'ring', text: serverText(RED, 'status.bad-settings') });
-        node.onRedisState = () => undefined;
+        node.onRedisState = (state) => {
+            node.redisState = state;
+        };
     }
     return {
         connection,

@@ -17,6 +17,8 @@ export interface RedisUser extends Node {
     onRedisReady?(): void;
     /** A gate's or terminal's id in events (its stream entries' source), for an operations view. */
     transitId?: string;
+    /** The connection state it was last told (startRedisNode records it); undefined before any. */
+    redisState?: ConnectionState;
 }
 
 export interface RedisServerNode extends Node {

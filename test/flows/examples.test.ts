@@ -17,6 +17,7 @@ const modules = [
     require('../../nodes/transit-gate/transit-gate'),
     require('../../nodes/transit-monitor/transit-monitor'),
     require('../../nodes/transit-cards/transit-cards'),
+    require('../../nodes/transit-operations/transit-operations'),
     require('../../nodes/redis-counter/redis-counter'),
     require('../../nodes/redis-image-store/redis-image-store'),
     require('../../nodes/redis-image-gallery/redis-image-gallery'),
@@ -24,6 +25,7 @@ const modules = [
     coreNode('common/90-comment.js'),
     coreNode('common/25-catch.js'),
     coreNode('function/15-change.js'),
+    coreNode('function/10-switch.js'),
 ];
 
 let run = 0;
@@ -134,6 +136,7 @@ describe('shipped examples', function () {
                 'Card 04D5E6F7 tried to start a journey without a valid pass!',
             ]);
         });
+
         it('Administer cards: a blocked card is denied at the gate, its pass moves to a new card, which is refunded', async function () {
             const { flow, prefix } = exampleFlow('transit-cards/Administer cards.json');
             await start(flow);
@@ -148,6 +151,27 @@ describe('shipped examples', function () {
             assert.strictEqual(await redis.exists(`${prefix}04A1B2C3`, `${prefix}04D5E6F7`), 0);
             // Refunding again: no pass, an error for the Catch node.
             assert.match(String(((await click('ex-cards-refund', 'ex-cards-refused')).error as Msg).message), /has no pass/);
+        });
+
+        it('Chart transit operations: a sale, an entry and a refusal reach their charts', async function () {
+            const { flow } = exampleFlow('transit-operations/Chart transit operations.json');
+            // Sends every second rather than every 5, for a shorter test.
+            await start(flow.map((n) => (n.type === 'transit-operations' ? { ...n, interval: 1 } : n)));
+            // The charts of the empty stream may or may not have gone out while start() waited.
+            const [sales, entries, denials] = ['ex-ops-sales', 'ex-ops-entries', 'ex-ops-denials'].map(collect);
+            const latest = (msgs: Msg[]) => (msgs[msgs.length - 1]?.payload ?? []) as Array<Record<string, unknown>>;
+            helper.getNode('ex-ops-sell').receive({});
+            await waitFor(() => latest(sales).length > 0, 5000, 'the sale');
+            assert.deepStrictEqual(latest(sales), [{ product: 'ten trip', count: 1 }]);
+            helper.getNode('ex-ops-tap').receive({});
+            helper.getNode('ex-ops-stranger').receive({});
+            await waitFor(() => latest(entries).length > 0 && latest(denials).length > 0, 5000, 'the entry and the refusal');
+            const counted = latest(entries).filter((p) => Number(p.count) > 0);
+            assert.deepStrictEqual(counted.map((p) => [p.gate, p.count]), [['gate-1', 1]]);
+            assert.deepStrictEqual(latest(denials), [{ reason: 'no-pass', count: 1 }]);
+            const shown = sales.length;
+            helper.getNode('ex-ops-refresh').receive({});
+            await waitFor(() => sales.length > shown, 2000, 'all charts again');
         });
     });
 

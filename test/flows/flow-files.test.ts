@@ -20,7 +20,7 @@ const SYSTEMS = ['Camera gallery.json', 'Synchronised counter.json', 'Transit ti
 
 /** Outputs of this package's nodes (fixed by the spec), to check wires arrays. */
 const OUTPUTS: Record<string, number> = {
-    'mfrc522-reader': 2, 'transit-sale': 4, 'transit-gate': 2, 'transit-monitor': 1, 'audio-prompt': 1,
+    'mfrc522-reader': 2, 'transit-sale': 4, 'transit-gate': 2, 'transit-monitor': 1, 'transit-operations': 1, 'audio-prompt': 1,
     'redis-counter': 1, 'tm1637-display': 1,
 };
 
@@ -29,6 +29,7 @@ const CONFIG_REFS: Record<string, Record<string, string>> = {
     'transit-sale': { server: 'redis-iot-server' },
     'transit-gate': { server: 'redis-iot-server' },
     'transit-monitor': { server: 'redis-iot-server' },
+    'transit-operations': { server: 'redis-iot-server' },
     'redis-counter': { server: 'redis-iot-server' },
     'ui-page': { ui: 'ui-base', theme: 'ui-theme' },
     'ui-notification': { ui: 'ui-base' },

@@ -11,7 +11,7 @@ import { RedisProcess } from '../support/redis-process';
 export const ACL_FILE = path.join(REPO_ROOT, 'docs', 'redis-users.acl');
 
 /** The device users of the example, by role; plus `admin` for the operator. */
-export const DEVICE_USERS = ['sales-terminal', 'gate', 'monitor', 'operator', 'counter', 'camera', 'gallery'] as const;
+export const DEVICE_USERS = ['sales-terminal', 'gate', 'monitor', 'operator', 'counter', 'camera', 'gallery', 'operations'] as const;
 export type DeviceUser = (typeof DEVICE_USERS)[number];
 
 const PLACEHOLDER = />change-me-([a-z-]+)/g;

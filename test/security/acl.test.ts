@@ -19,6 +19,7 @@ const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const saleModule = require('../../nodes/transit-sale/transit-sale');
 const gateModule = require('../../nodes/transit-gate/transit-gate');
 const monitorModule = require('../../nodes/transit-monitor/transit-monitor');
+const operationsModule = require('../../nodes/transit-operations/transit-operations');
 const counterModule = require('../../nodes/redis-counter/redis-counter');
 const storeModule = require('../../nodes/redis-image-store/redis-image-store');
 const galleryModule = require('../../nodes/redis-image-gallery/redis-image-gallery');
@@ -352,6 +353,48 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
             }
             assert.strictEqual(await admin.hget(pass(card), 'tripsRemaining'), '10');
             assert.strictEqual(await admin.hget(`{${pass(card)}}:deny`, 'reason'), 'lost');
+        });
+    });
+
+    describe('operations', function () {
+        it('charts the event stream with its own read-only user', async function () {
+            const server = serverFor(acl, 'operations');
+            await load([serverModule, operationsModule, catchNode], [
+                { id: 'tab', type: 'tab' }, server.node,
+                { id: 'ops', type: 'transit-operations', z: 'tab', server: server.node.id, interval: 1, wires: [['charts']] },
+                { id: 'charts', type: 'helper', z: 'tab' },
+            ], server.credentials);
+            const charts = collect('charts');
+            // Subscribed with its user too: the stream's own channel wakes it.
+            await waitFor(async () => ((await admin.call('PUBSUB', 'NUMSUB', DEFAULT_STREAM)) as unknown[])[1] === 1, 10000,
+                'the operations node\'s subscription');
+            const store = new TransitStore(admin, { keyPrefix: DEFAULT_KEY_PREFIX, stream: DEFAULT_STREAM });
+            const card = newCard();
+            const booth = `booth-${card}`;
+            await store.sell(card, 'SINGLE_USE', `acl-ops-${card}`, booth);
+            const devices = () => (charts.filter((m) => m.topic === 'devices').pop()?.payload ?? []) as Array<{ id: string }>;
+            await waitFor(() => devices().some((d) => d.id === booth), 10000, 'the terminal in the devices chart');
+            assert.strictEqual(statusOf('ops').fill, 'green');
+            assert.deepStrictEqual([...problemsLoggedBy('ops'), ...problemsLoggedBy(server.node.id)], []);
+            // It reads; it does not consume.
+            assert.deepStrictEqual((await admin.xinfo('GROUPS', DEFAULT_STREAM) as unknown[][]).filter((g) => String(g[1]).startsWith('ops')), []);
+        });
+
+        it('can read the stream and nothing else: no writes, no consumer groups, no passes, no other channels', async function () {
+            const operations = acl.clientAs('operations');
+            assert.ok(Array.isArray(await operations.xrange(DEFAULT_STREAM, '-', '+', 'COUNT', 1)));
+            await refused(operations, 'XADD', DEFAULT_STREAM, '*', 'channel', 'pass-issued:TEN_TRIP', 'event', '{}');
+            await refused(operations, 'DEL', DEFAULT_STREAM);
+            await refused(operations, 'XTRIM', DEFAULT_STREAM, 'MAXLEN', 0);
+            await refused(operations, 'XGROUP', 'CREATE', DEFAULT_STREAM, 'ops', '$');
+            await refused(operations, 'XREADGROUP', 'GROUP', 'monitor-monitor', 'ops', 'STREAMS', DEFAULT_STREAM, '>');
+            await refused(operations, 'XACK', DEFAULT_STREAM, 'monitor-monitor', '0-1');
+            await refused(operations, 'HGETALL', pass(newCard()));
+            await refused(operations, 'XRANGE', 'image-index', '-', '+');
+            await refused(operations, 'PUBLISH', DEFAULT_STREAM, 'pass-denied');
+            await refused(operations, 'EVAL', 'return 1', 0);
+            await refusedSubscription(acl, 'operations', 'psubscribe', 'pass-*');
+            await refusedSubscription(acl, 'operations', 'subscribe', 'pass-denied');
         });
     });
 

@@ -86,7 +86,8 @@ export class EventReader {
     }
 }
 
-function toEvent(id: string, flat: string[]): StreamEvent {
+/** One stream entry's fields (XRANGE, XREADGROUP) as an event: `event` parsed when it is JSON. */
+export function toEvent(id: string, flat: string[]): StreamEvent {
     const fields: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
     let event: unknown = fields.event;
