@@ -10,21 +10,18 @@ const DEVICE_TYPES: Record<string, { kind: DeviceKind; setting: string }> = {
     'transit-sale': { kind: 'terminal', setting: 'terminalId' },
 };
 
-/** A device node as it may be: `transitId` is the gate or terminal id its settings gave. */
-type DeviceNode = RedisUser & { transitId?: unknown };
-
 export function localDevices(RED: NodeAPI): LocalDevice[] {
     const found: LocalDevice[] = [];
     RED.nodes.eachNode((def) => {
         const type = DEVICE_TYPES[def.type];
         // No instance: the node is disabled, or on a disabled flow; it is not running.
-        const instance = type ? (RED.nodes.getNode(def.id) as DeviceNode | null) : null;
+        const instance = type ? (RED.nodes.getNode(def.id) as RedisUser | null) : null;
         if (!type || !instance) return;
-        // The node's own id when it has one; else its setting, with the node's id as the
-        // runtime's fallback for an empty one (transit-gate.ts, transit-sale.ts).
+        // The id the node runs with (transitId); with settings it refused, what they say, the
+        // node's id standing in for an empty one as in transit-gate.ts and transit-sale.ts.
         const configured = (def as unknown as Record<string, unknown>)[type.setting];
-        const id = typeof instance.transitId === 'string' && instance.transitId ? instance.transitId
-            : typeof configured === 'string' && configured ? configured : def.id;
+        const id = instance.transitId
+            || (typeof configured === 'string' && configured ? configured : def.id);
         found.push({ id, kind: type.kind, connection: instance.redisState ?? 'unknown' });
     });
     return found;

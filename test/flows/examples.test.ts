@@ -136,6 +136,7 @@ describe('shipped examples', function () {
                 'Card 04D5E6F7 tried to start a journey without a valid pass!',
             ]);
         });
+
         it('Administer cards: a blocked card is denied at the gate, its pass moves to a new card, which is refunded', async function () {
             const { flow, prefix } = exampleFlow('transit-cards/Administer cards.json');
             await start(flow);

@@ -35,9 +35,9 @@ const RULES: Array<[type: string, field: string, runtime: RegExp]> = [
     ['transit-gate', 'stream', STREAM_KEY],
     ['transit-sale', 'stream', STREAM_KEY],
     ['transit-monitor', 'stream', STREAM_KEY],
-    ['transit-operations', 'stream', STREAM_KEY],
     ['transit-cards', 'keyPrefix', KEY_PREFIX],
     ['transit-cards', 'stream', STREAM_KEY],
+    ['transit-operations', 'stream', STREAM_KEY],
     ['redis-counter', 'TEXT_KEY', COUNTER_KEY], // the key typed as text
     ['redis-image-store', 'keyPrefix', KEY_PART],
     ['redis-image-store', 'index', KEY_PART],

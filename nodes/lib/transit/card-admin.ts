@@ -175,10 +175,13 @@ export class CardAdmin {
 
 /** The stream entry as a card event when it is about this card, else undefined. */
 function aboutCard(id: string, flat: string[], card: string): CardEvent | undefined {
+    // A quick look at the event's text first: most entries are about other cards, and a
+    // lookup may read the whole stream (10,000 entries by default).
+    let raw: string | undefined;
+    for (let i = 0; i + 1 < flat.length && raw === undefined; i += 2) if (flat[i] === 'event') raw = flat[i + 1];
+    if (typeof raw !== 'string' || !raw.includes(card)) return undefined;
     const fields: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-    // A quick look before parsing: most entries are about other cards.
-    if (typeof fields.event !== 'string' || !fields.event.includes(card)) return undefined;
     let event: TransitEvent;
     try {
         event = JSON.parse(fields.event) as TransitEvent;
