@@ -604,7 +604,7 @@ describe('demo stack (npm start)', function () {
             assert.strictEqual(await widget('cards-details').locator('.rides-left').innerText(), '8');
         });
 
-        it('moves a pass to a replacement card typed into Transfer to card, after a confirmation', async function () {
+        it('moves a pass to a replacement card typed into Transfer to card, and refunds it, each after a confirmation', async function () {
             const replacement = '04C0FFEE';
             await open('/cards', 'cards-card-a');
             await widget('cards-card-a').locator('button').click();
@@ -619,6 +619,19 @@ describe('demo stack (npm start)', function () {
             assert.strictEqual(await widget('cards-details').locator('.rides-left').innerText(), '8');
             await waitForText('cards-result-text', new RegExp(`Card ${CARD}'s pass moved to card ${replacement} by desk`));
             assert.strictEqual(await redis.exists(`transit:pass:${CARD}`), 0);
+
+            // Refunded, on the card now shown (the lookup of the transfer): the pass is gone.
+            await widget('cards-card-input').locator('input').fill(replacement);
+            await widget('cards-card-input').locator('input').press('Enter');
+            await widget('cards-reason').click();
+            await page.getByRole('option', { name: 'customer request' }).click();
+            await widget('cards-ui-refund').locator('button').click();
+            const refund = page.locator('.nrdb-ui-notification', { hasText: `Refund the pass on card ${replacement} (customer request)?` });
+            await refund.getByRole('button', { name: 'Confirm' }).click();
+            await details(`[data-card="${replacement}"][data-pass=""]`).waitFor({ timeout: 10000 });
+            assert.match((await widget('cards-details').locator('ol.history li').allInnerTexts())[0],
+                new RegExp(`Card ${replacement}'s ten trip pass was refunded by desk.*customer request`));
+            assert.strictEqual(await redis.exists(`transit:pass:${replacement}`), 0);
         });
     });
 
