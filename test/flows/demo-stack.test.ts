@@ -68,6 +68,20 @@ async function getJson<T>(url: string): Promise<T> {
     return (await response.json()) as T;
 }
 
+/** Dashboard 2.0 widgets by id on whichever browser page `current` gives, and pages opened by path. */
+function dashboardWidgets(current: () => Page, dashboardUrl: () => string) {
+    const widget = (id: string) => current().locator(`#nrdb-ui-widget-${id}`);
+    return {
+        widget,
+        open: async (pagePath: string, firstWidget: string) => {
+            await current().goto(`${dashboardUrl()}${pagePath}`);
+            await widget(firstWidget).waitFor({ timeout: 20000 });
+        },
+        waitForText: (id: string, text: RegExp, timeout = 15000) =>
+            current().locator(`#nrdb-ui-widget-${id}`, { hasText: text }).waitFor({ timeout }),
+    };
+}
+
 describe('demo stack (npm start)', function () {
     this.timeout(120000);
     let stack: DemoStack;
@@ -262,13 +276,7 @@ describe('demo stack (npm start)', function () {
     describe('in a browser', function () {
         let browser: Browser;
         let page: Page;
-        const widget = (id: string) => page.locator(`#nrdb-ui-widget-${id}`);
-        const open = async (pagePath: string, firstWidget: string) => {
-            await page.goto(`${stack.nodeRed.dashboardUrl}${pagePath}`);
-            await widget(firstWidget).waitFor({ timeout: 20000 });
-        };
-        const waitForText = (id: string, text: RegExp, timeout = 15000) =>
-            page.locator(`#nrdb-ui-widget-${id}`, { hasText: text }).waitFor({ timeout });
+        const { widget, open, waitForText } = dashboardWidgets(() => page, () => stack.nodeRed.dashboardUrl);
 
         before(async function () {
             browser = await launchChromiumOrSkip(this);
@@ -475,13 +483,7 @@ describe('demo stack (npm start)', function () {
     describe('the Cards and Operations pages', function () {
         let browser: Browser;
         let page: Page;
-        const widget = (id: string) => page.locator(`#nrdb-ui-widget-${id}`);
-        const open = async (pagePath: string, firstWidget: string) => {
-            await page.goto(`${stack.nodeRed.dashboardUrl}${pagePath}`);
-            await widget(firstWidget).waitFor({ timeout: 20000 });
-        };
-        const waitForText = (id: string, text: RegExp, timeout = 15000) =>
-            page.locator(`#nrdb-ui-widget-${id}`, { hasText: text }).waitFor({ timeout });
+        const { widget, open, waitForText } = dashboardWidgets(() => page, () => stack.nodeRed.dashboardUrl);
         /** The card details panel, when its card and state are these (data-* attributes). */
         const details = (attributes: string) => page.locator(`#nrdb-ui-widget-cards-details .transit-card-details${attributes}`);
         /** The Operations page in a tab of its own, left open while the other tab works the gate and the Cards page. */

@@ -10,7 +10,7 @@
 // whatever it holds: one bucket per minute of the window, at most `maxNames` gates,
 // products, reasons and devices of each kind (more gates, products or reasons count as
 // "other"), names cut to 64 characters, and entries it has no use for ignored.
-import { PASS_TYPES, PASS_WORDS, PassType } from './pass-types';
+import { passWords } from './events';
 
 export const MINUTE_MS = 60_000;
 /** Where gates, products and reasons beyond the cap are counted. */
@@ -99,12 +99,10 @@ function objectOf(value: unknown): Record<string, unknown> {
  */
 export function productName(channel: string, event: unknown): string {
     const pass = objectOf(objectOf(event).pass);
-    const label = nameOf(pass.label);
-    if (label) return label;
     const colon = channel.indexOf(':');
     const type = (colon >= 0 ? nameOf(channel.slice(colon + 1)) : undefined) ?? nameOf(pass.passType);
-    if (type && PASS_TYPES.includes(type as PassType)) return PASS_WORDS[type as PassType];
-    return type ?? 'unknown';
+    const words = passWords({ label: nameOf(pass.label), passType: type });
+    return words === 'unknown' ? type ?? 'unknown' : words;
 }
 
 /** Sums of every minute's counts, as [{<key>: name, count}], by name with "other" last. */
