@@ -77,7 +77,7 @@ export function theirsFlow(port: number, names: SideNames, outputs: Outputs): Fl
         ], wires: [[get]] },
         { id: get, type: 'redis-command', z: tab, server, command: 'GET', topic: names.counterKey, params: '[]',
             paramsType: 'json', payloadType: 'json', block: false, wires: [outputs.counter] },
-        { id: id('theirs', IDS.gate), type: 'redis-lua-script', z: tab, server, func: TAP_SCRIPT, keyval: 4,
+        { id: id('theirs', IDS.gate), type: 'redis-lua-script', z: tab, server, func: TAP_SCRIPT, keyval: 5,
             stored: true, block: false, wires: [outputs.gate] },
         ...theirGateAsBuilt(tab, server, names, outputs),
     ];
@@ -93,13 +93,13 @@ function theirGateAsBuilt(tab: string, server: string, names: SideNames, outputs
         'const card = String(msg.payload).trim().toUpperCase();',
         `const pass = ${q(names.passPrefix)} + card;`,
         `msg.tapId = msg.tapId || ${q(names.gateId)} + '-' + msg._msgid;`,
-        `msg.payload = [pass, '{' + pass + '}:op:tap:' + msg.tapId, '{' + pass + '}:gate:' + ${q(names.gateId)}, ${q(names.stream)},`,
+        `msg.payload = [pass, '{' + pass + '}:op:tap:' + msg.tapId, '{' + pass + '}:gate:' + ${q(names.gateId)}, '{' + pass + '}:deny', ${q(names.stream)},`,
         `    card, ${q(names.gateId)}, msg.tapId, 0, ${DEFAULT_STREAM_LENGTH}, ${DEFAULT_RECORD_TTL_MS}, ${TWO_HOUR_MS}, 0];`,
         'return msg;',
     ].join('\n');
     return [
         { id: id('theirs', IDS.gateAsBuilt), type: 'function', z: tab, name: 'tap script arguments', func, outputs: 1, wires: [[lua]] },
-        { id: lua, type: 'redis-lua-script', z: tab, server, func: TAP_SCRIPT, keyval: 4, stored: true, block: false, wires: [[json]] },
+        { id: lua, type: 'redis-lua-script', z: tab, server, func: TAP_SCRIPT, keyval: 5, stored: true, block: false, wires: [[json]] },
         { id: json, type: 'json', z: tab, property: 'payload', action: 'obj', wires: [[decide]] },
         { id: decide, type: 'switch', z: tab, property: 'payload.granted', propertyType: 'msg',
             rules: [{ t: 'true' }, { t: 'else' }], checkall: 'false', outputs: 2, wires: [outputs.gate, outputs.gate] },
@@ -111,9 +111,9 @@ export function nodeId(side: 'ours' | 'theirs', name: keyof typeof IDS): string 
     return id(side, IDS[name]);
 }
 
-/** redis-lua-script's msg.payload for one tap: TAP_SCRIPT's four keys, then its arguments as our store passes them. */
+/** redis-lua-script's msg.payload for one tap: TAP_SCRIPT's five keys, then its arguments as our store passes them. */
 export function tapPayload(names: SideNames, card: string, tapId: string): Array<string | number> {
     const keys = cardKeys(names.passPrefix, card);
-    return [keys.pass, keys.record(`tap:${tapId}`), keys.repeat(names.gateId), names.stream,
+    return [keys.pass, keys.record(`tap:${tapId}`), keys.repeat(names.gateId), keys.deny, names.stream,
         card, names.gateId, tapId, 0, DEFAULT_STREAM_LENGTH, DEFAULT_RECORD_TTL_MS, TWO_HOUR_MS, 0];
 }

@@ -8,10 +8,11 @@ import { resolveSound, SHIPPED_SOUNDS, SOUNDS_DIR } from '../../../nodes/lib/aud
 import { parseWav } from '../../../nodes/lib/audio/wav';
 import { realAplay } from './fake-sound-card';
 
-// The prompt ids of transit-sale's first output (fixed by the spec) and the gate's two sounds.
+// The prompt ids of transit-sale's first output (fixed by the spec, and card-blocked for a card
+// on the deny list) and the gate's two sounds.
 const SALE_PROMPTS = [
     'select-a-pass', 'tap-card-to-confirm', 'thank-you-single-trip-pass', 'thank-you-ten-trip-pass',
-    'thank-you-two-hour-pass', 'card-already-has-pass', 'mismatch-cancel', 'timeout-cancel', 'sale-cancelled',
+    'thank-you-two-hour-pass', 'card-already-has-pass', 'card-blocked', 'mismatch-cancel', 'timeout-cancel', 'sale-cancelled',
     'selected-single-trip-pass', 'selected-ten-trip-pass', 'selected-two-hour-pass', 'system-unavailable',
 ];
 
