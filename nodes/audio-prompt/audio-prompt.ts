@@ -7,7 +7,7 @@
 // with msg.audio.dropped saying why, so a flow waiting on the prompt never stalls.
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
-import type { InputMessage } from '../common/types';
+import type { InputMessage, Send } from '../common/types';
 import { handleInput, InputError, refuseInput } from '../common/input';
 import { shorten } from '../common/status';
 import { candidatePlayers, choosePlayer, isPlayerChoice, PlayerChoice, probeSoundCards } from '../lib/audio/player';
@@ -52,6 +52,8 @@ export = function register(RED: NodeAPI): void {
 
         // Drops since the queue was last idle, for the status; the log gets every drop, rate-limited.
         let burst = { late: 0, 'queue-full': 0 };
+        /** Settles once the last message that took a place in the queue has been handled. */
+        let previousDone: Promise<void> = Promise.resolve();
         const dropReport = new DropReport(DROP_REASONS, (counts, count) => node.warn(RED._('audio-prompt.log.dropped', {
             count, late: counts.late, full: counts['queue-full'], maxWait: limits.maxWaitMs / 1000, maxQueue: limits.maxWaiting,
         })));
@@ -137,6 +139,21 @@ export = function register(RED: NodeAPI): void {
             const playback = queue.play(lookup, (sound) => node.status({
                 fill: 'blue', shape: 'dot', text: shorten(RED._('audio-prompt.status.playing', { prompt: label(sound) })),
             }));
+            // Sounds end in queue order, but the messages' look-ups may not (a short file is
+            // read first): a message that played waits for the one queued before it to be
+            // done, so messages leave in the order they came, with or without a speaker.
+            const before = previousDone;
+            let done = (): void => undefined;
+            previousDone = new Promise<void>((resolve) => { done = resolve; });
+            try {
+                await handle(msg, send, request, spoken, lookup, playback, before);
+            } finally {
+                done();
+            }
+        });
+
+        const handle = async (msg: InputMessage, send: Send, request: unknown, spoken: boolean, lookup: Promise<Sound>,
+            playback: Promise<PlayResult>, before: Promise<void>): Promise<void> => {
             // Without espeak-ng the words can only be shown: the message goes on in its turn.
             const sound = await lookup.catch((err: unknown) => {
                 if (err instanceof NoSpeechError) return undefined;
@@ -149,6 +166,7 @@ export = function register(RED: NodeAPI): void {
                 send(dropped(msg, result.outcome, spoken ? { ...audio, spoken: false } : audio));
                 return;
             }
+            await before;
             if (!sound) {
                 if (queue.length === 0) node.status(unavailable(RED._('audio-prompt.status.no-speech')));
                 msg.audio = { prompt: String(request).trim(), played: false, spoken: false };
@@ -162,7 +180,7 @@ export = function register(RED: NodeAPI): void {
             const played = result.outcome === 'played';
             msg.audio = { prompt: sound.prompt, file: sound.file, played, ...(spoken ? { spoken: played } : {}) };
             send(msg);
-        });
+        };
 
         node.on('close', (_removed: boolean, done: () => void) => {
             closed = true;

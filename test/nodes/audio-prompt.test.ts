@@ -2,6 +2,7 @@
 // stand-in sound card that takes as long as the sound (see test/lib/audio/fake-sound-card.ts)
 // wherever timing matters. PATH is pointed at the players each test should find.
 import assert from 'assert/strict';
+import { execFileSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -177,6 +178,25 @@ describe('audio-prompt node', function () {
             { prompt: 'chime', file: path.join(SOUNDS_DIR, 'chime.wav'), played: false },
         ]);
         assert.deepEqual(statusOf('audio'), { fill: 'grey', shape: 'ring', text: 'audio-prompt.status.no-player' });
+    });
+
+    it('without a player, messages leave in the order they came even when the first one\'s sound takes longer to find', async function () {
+        // espeak-ng alone on PATH: the first message's words are synthesised (tens of ms), the
+        // second's chime is read at once, and neither is played.
+        const espeak = execFileSync('sh', ['-c', 'command -v espeak-ng || true']).toString().trim();
+        if (!espeak) this.skip();
+        const onlySpeech = fs.mkdtempSync(path.join(os.tmpdir(), 'speech-only-'));
+        try {
+            fs.symlinkSync(espeak, path.join(onlySpeech, 'espeak-ng'));
+            usePlayersIn(onlySpeech);
+            const { out, send } = await loaded();
+            send({ payload: 'order-test', text: `Message ${Date.now()} goes first.` });
+            send({ payload: 'chime' });
+            await waitFor(() => out.length === 2, 10000, 'both messages');
+            assert.deepEqual(out.map((m) => (m.audio as { prompt: string }).prompt), ['order-test', 'chime']);
+        } finally {
+            fs.rmSync(onlySpeech, { recursive: true, force: true });
+        }
     });
 
     it('a chosen player that is not installed counts as no player', async function () {
