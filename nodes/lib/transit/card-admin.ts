@@ -3,6 +3,7 @@
 // script (admin-scripts.ts) run through the transit store, atomic against gates and
 // terminals; a refusal is a CardRefusedError naming why, for a Catch node.
 import calculateSlot from 'cluster-key-slot';
+import { toEvent } from './event-reader';
 import { describeEvent, EventLevel, TransitEvent } from './events';
 import { cardKeys } from './keys';
 import { checkOperationId, DecisionScript, TransitStore } from './store';
@@ -180,18 +181,11 @@ function aboutCard(id: string, flat: string[], card: string): CardEvent | undefi
     let raw: string | undefined;
     for (let i = 0; i + 1 < flat.length && raw === undefined; i += 2) if (flat[i] === 'event') raw = flat[i + 1];
     if (typeof raw !== 'string' || !raw.includes(card)) return undefined;
-    const fields: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-    let event: TransitEvent;
-    try {
-        event = JSON.parse(fields.event) as TransitEvent;
-    } catch {
-        return undefined;
-    }
-    if (!event || typeof event !== 'object' || (event.cardSerialNumber !== card && event.to !== card)) return undefined;
-    const channel = fields.channel ?? '';
-    const { text, level } = describeEvent(channel, event);
-    return { id, at: Number(id.split('-')[0]), channel, event, source: fields.source, text, level };
+    const { channel, event, source } = toEvent(id, flat);
+    const about = (event && typeof event === 'object' ? event : {}) as TransitEvent;
+    if (about.cardSerialNumber !== card && about.to !== card) return undefined;
+    const { text, level } = describeEvent(channel, about);
+    return { id, at: Number(id.split('-')[0]), channel, event, source, text, level };
 }
 
 /**
