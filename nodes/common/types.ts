@@ -19,6 +19,20 @@ export interface RedisUser extends Node {
     transitId?: string;
     /** The connection state it was last told (startRedisNode records it); undefined before any. */
     redisState?: ConnectionState;
+    /** A gate's journal of offline decisions (see transit-gate): for an operations view. */
+    transitJournal?: JournalProgress;
+}
+
+/** How far a gate's journal of offline decisions is from being charged in Redis. */
+export interface JournalProgress {
+    /** Offline decisions journaled and not yet replayed into Redis. */
+    pending: number;
+    /** Replayed since the gate started (or since its journal was last emptied). */
+    replayed: number;
+    /** Replayed taps Redis refused (pass-overused) in the same span. */
+    overused: number;
+    /** True while a replay runs. */
+    replaying: boolean;
 }
 
 export interface RedisServerNode extends Node {
