@@ -18,6 +18,15 @@ export class ServerClock {
         const received = performance.now();
         const serverMs = Number(seconds) * 1000 + Number(micros) / 1000;
         this.offset = serverMs - (sent + received) / 2;
+        this.lastMeasured = serverMs;
+    }
+
+    /** Redis's clock at the last measurement that answered (ms), or undefined. */
+    lastMeasured?: number;
+
+    /** Redis's clock now, reckoned from the last measurement (ms); undefined until measured. */
+    now(): number | undefined {
+        return this.offset === undefined ? undefined : performance.now() + this.offset;
     }
 
     /** Now plus `withinMs` on the server's clock, in ms; 0 while the offset is unknown. */

@@ -129,6 +129,14 @@ export class RedisConnection extends EventEmitter<ConnectionEvents> {
         return this.clock.deadline(this.settings.commandTimeout);
     }
 
+    /**
+     * Redis's clock as this process reckons it (ms), and the last moment it was read from
+     * Redis: for decisions taken while Redis is away. Both undefined until first measured.
+     */
+    serverClock(): { now: number | undefined; lastMeasured: number | undefined } {
+        return { now: this.clock.now(), lastMeasured: this.clock.lastMeasured };
+    }
+
     async close(): Promise<void> {
         this.closed = true;
         this.stateMachine.close();

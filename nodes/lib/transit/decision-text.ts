@@ -11,6 +11,8 @@ export interface GateDecisionPayload {
     remainingTrips?: number;
     remainingTime?: number;
     reason?: string;
+    /** Decided by the gate alone while Redis was away. */
+    offline?: boolean;
 }
 
 /** A sales terminal's answer as its sold and refused outputs carry it in msg.payload. */
@@ -61,7 +63,10 @@ export function durationWords(seconds: number): string {
 
 /** "Granted: card 04A1B2C3, ten trip pass, 9 of 10 trips left." or "Denied: card 04D5E6F7, no valid pass." */
 export function gateDecisionText(granted: boolean, p: GateDecisionPayload): string {
-    if (!granted) return `Denied: card ${p.card ?? '?'}, ${reasonWords(DENIALS, p.reason)}.`;
+    const offline = p.offline ? ' (decided offline)' : '';
+    if (!granted) return `Denied: card ${p.card ?? '?'}, ${reasonWords(DENIALS, p.reason)}${offline}.`;
+    // The open policy lets everyone in without reading a pass.
+    if (p.offline && p.passType === undefined) return `Granted: card ${p.card}, the gate is open while Redis is away.`;
     // Built as one string, not an array joined: this runs for every grant.
     let left = '';
     if (typeof p.remainingTrips === 'number') {
@@ -71,7 +76,7 @@ export function gateDecisionText(granted: boolean, p: GateDecisionPayload): stri
         left = `${p.remainingTrips}${of} trip${p.remainingTrips === 1 && !of ? '' : 's'}`;
     }
     if (typeof p.remainingTime === 'number') left = left ? `${left} and ${durationWords(p.remainingTime)}` : durationWords(p.remainingTime);
-    return `Granted: card ${p.card}, ${nameOf(p)} pass${left ? `, ${left} left` : ''}.`;
+    return `Granted: card ${p.card}, ${nameOf(p)} pass${left ? `, ${left} left` : ''}${offline}.`;
 }
 
 /** "Sold a ten trip pass (10 trips) to card 04A1B2C3." or "No sale for card 04A1B2C3: nobody confirmed in time." */

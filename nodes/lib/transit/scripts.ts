@@ -34,8 +34,18 @@ ${REDIS_CLOCK}`;
 
 /**
  * KEYS: pass, tap record, repeat marker, deny-list entry, stream (absent in a Cluster: see the outbox).
- * ARGV: card, gate id, tap id, repeat window ms, stream max length, record ttl ms, two-hour ms, deadline.
+ * ARGV: card, gate id, tap id, repeat window ms, stream max length, record ttl ms, two-hour ms, deadline,
+ * then the offline decision being replayed as JSON ({at, floor, granted, reason, policy}), or '' for a live tap.
  * Returns the decision as JSON, or {"late":true} when it ran after the deadline.
+ *
+ * A replayed tap is the same tap, with the same id: the record makes it count once, however
+ * often the replay is retried, and a tap Redis did decide before the gate gave up on it
+ * (its answer was lost) gets that decision back. It is decided at the moment it was taken,
+ * never before the gate last saw Redis (floor) nor after Redis's now, so a gate's wrong clock
+ * can only move it within the outage. What the gate denied is recorded, not charged. What
+ * the gate let in is charged by the same rules; if they refuse it, the ride happened anyway:
+ * under known-passes it is an overuse, and the card is blocked until staff clear it; under
+ * open it is an unpaid ride. Repeat markers belong to live taps and are neither read nor set.
  */
 export const TAP_SCRIPT = `${SHARED}
 local prior = redis.call('GET', KEYS[2])
@@ -43,16 +53,23 @@ if prior then return prior end
 
 local card, gate, tap = ARGV[1], ARGV[2], ARGV[3]
 local repeat_ms, maxlen, record_ms, two_hour_ms = tonumber(ARGV[4]), ARGV[5], ARGV[6], tonumber(ARGV[7])
-local now = now_ms()
-if too_late(now, ARGV[8]) then return '{"late":true}' end
+local server_now = now_ms()
+if too_late(server_now, ARGV[8]) then return '{"late":true}' end
+local offline = ARGV[9] ~= nil and ARGV[9] ~= '' and cjson.decode(ARGV[9]) or nil
+local now = server_now
+if offline then now = math.min(server_now, math.max(tonumber(offline.floor) or 0, tonumber(offline.at) or server_now)) end
+-- In every event of a replayed tap, so monitors can say the gate decided it alone.
+local was_offline = offline and true or nil
 local decision
 local events = {}
+local denied_pass
 
 -- pass: what an expired catalogue product was, so a monitor can name it (nil otherwise).
 local function deny(reason, pass)
   decision = {granted = false, card = card, reason = reason}
-  events[#events + 1] = {'pass-denied', cjson.encode({cardSerialNumber = card, reason = reason, gate = gate, pass = pass}),
-    reason == 'repeat-tap'}
+  denied_pass = pass
+  events[#events + 1] = {'pass-denied', cjson.encode({cardSerialNumber = card, reason = reason, gate = gate, pass = pass,
+    offline = was_offline}), reason == 'repeat-tap'}
 end
 local function grant(fields)
   fields.granted = true
@@ -62,9 +79,20 @@ end
 
 -- A card staff have blocked (lost, stolen, overused) is refused before its pass is read:
 -- nothing is charged, and its pass stays as it is for a later unblock or transfer.
-if redis.call('EXISTS', KEYS[4]) == 1 then
+-- A replayed tap counts a block only if it was made before the tap (a card blocked while
+-- the gate was away, or for an overuse later in the same journal, was not blocked then).
+local function blocked()
+  if redis.call('EXISTS', KEYS[4]) == 0 then return false end
+  if not offline then return true end
+  local at = tonumber(redis.call('HGET', KEYS[4], 'at'))
+  return at == nil or at <= now
+end
+
+if offline and not offline.granted then
+  deny(offline.reason or 'unavailable')
+elseif blocked() then
   deny('blocked')
-elseif repeat_ms > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
+elseif repeat_ms > 0 and not offline and redis.call('EXISTS', KEYS[3]) == 1 then
   deny('repeat-tap')
 else
   local kind = redis.call('TYPE', KEYS[1]).ok
@@ -104,7 +132,7 @@ else
       deny('corrupt-pass')
     else
       local remaining_ms
-      local activated = false
+      local activated, gone = false, false
       if validity_ms > 0 then
         local activated_at = tonumber(f[3])
         if starts == 'sale' then
@@ -120,7 +148,9 @@ else
             activated = true
             remaining_ms = validity_ms
             redis.call('HSET', KEYS[1], 'activatedAt', now)
-            redis.call('PEXPIRE', KEYS[1], validity_ms)
+            -- Replayed, the pass has been running since the tap: it may have run out since.
+            local ttl = validity_ms - (server_now - now)
+            if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) else redis.call('DEL', KEYS[1]); gone = true end
           end
         end
       end
@@ -135,6 +165,8 @@ else
           left = 0
           if trips <= 1 then
             redis.call('DEL', KEYS[1])
+          elseif gone then
+            left = trips - 1
           else
             left = redis.call('HINCRBY', KEYS[1], 'tripsRemaining', -1)
           end
@@ -148,18 +180,30 @@ else
         local pass = {passType = pass_type, tripsRemaining = counts and trips_text or nil, label = label}
         if activated then
           events[#events + 1] = {'pass-activated:' .. pass_type, cjson.encode({cardSerialNumber = card,
-            pass = pass, remainingTime = seconds, gate = gate})}
+            pass = pass, remainingTime = seconds, gate = gate, offline = was_offline})}
         end
         events[#events + 1] = {'pass-used:' .. pass_type, cjson.encode({cardSerialNumber = card,
-          pass = pass, remainingTrips = left, remainingTime = seconds, gate = gate})}
+          pass = pass, remainingTrips = left, remainingTime = seconds, gate = gate, offline = was_offline})}
       end
     end
   end
 end
 
-if decision.granted and repeat_ms > 0 then
+-- The rider went through the offline gate, which the rules refuse: not charged, reported.
+if offline and offline.granted and not decision.granted then
+  local unpaid = offline.policy == 'open'
+  decision.overused = not unpaid or nil
+  decision.unpaid = unpaid or nil
+  events = {{unpaid and 'pass-unpaid' or 'pass-overused', cjson.encode({cardSerialNumber = card, reason = decision.reason,
+    gate = gate, pass = denied_pass, offline = true})}}
+  if not unpaid and redis.call('EXISTS', KEYS[4]) == 0 then
+    redis.call('HSET', KEYS[4], 'reason', 'overused', 'operator', gate, 'at', server_now)
+  end
+end
+if decision.granted and repeat_ms > 0 and not offline then
   redis.call('SET', KEYS[3], tap, 'PX', repeat_ms)
 end
+decision.offline = was_offline
 decision.gate = gate
 decision.tapId = tap
 decision.at = now

@@ -10,6 +10,7 @@ import { PassType, TWO_HOUR_MS } from './pass-types';
 import { findProduct, isOriginalProduct, ORIGINAL_PRODUCTS, Product } from './products';
 import { BLOCK_SCRIPT, LOOKUP_SCRIPT, REMOVE_SCRIPT, TRANSFER_SCRIPT, UNBLOCK_SCRIPT } from './admin-scripts';
 import { APPEND_SCRIPT, SELL_SCRIPT, TAP_SCRIPT } from './scripts';
+import type { JournalEntry } from './offline';
 
 /** The event stream's approximate cap (XADD MAXLEN ~) when the settings give none. */
 export const DEFAULT_STREAM_LENGTH = 10000;
@@ -31,9 +32,24 @@ export interface TapDecision {
     activated?: boolean;
     gate: string;
     tapId: string;
-    /** The Redis server's clock at the decision, in ms. */
+    /** The Redis server's clock at the decision, in ms: for a replayed tap, when it was taken. */
     at: number;
+    /** A tap the gate decided offline, replayed (see TAP_SCRIPT). */
+    offline?: boolean;
+    /** Replayed: the gate let the rider in, the rules refuse it; the card is now blocked. */
+    overused?: boolean;
+    /** Replayed under the open policy: the rider went in without a valid pass. */
+    unpaid?: boolean;
 }
+
+/** An offline decision as TAP_SCRIPT replays it (see JournalEntry in offline.ts). */
+export type ReplayedDecision = Pick<JournalEntry, 'at' | 'floor' | 'granted' | 'reason' | 'policy'>;
+
+/**
+ * How long a replayed tap's record is kept (ms), at least: a gate that crashed between a
+ * replay and marking it replayed may replay it again long after, and must get it back.
+ */
+export const REPLAY_RECORD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface SaleDecision {
     sold: boolean;
@@ -162,14 +178,20 @@ export class TransitStore {
         return storedCardId(uid, this.layout);
     }
 
-    /** Checks and consumes the card's pass in one step. `card` is a cardId() result. */
-    async tap(card: string, gateId: string, tapId: string, repeatWindowMs: number): Promise<TapDecision> {
+    /**
+     * Checks and consumes the card's pass in one step. `card` is a cardId() result. With
+     * `replayed`, the tap is one the gate decided offline, charged now as of when it was taken.
+     */
+    async tap(card: string, gateId: string, tapId: string, repeatWindowMs: number, replayed?: ReplayedDecision): Promise<TapDecision> {
         checkOperationId(gateId, 'gate id');
         checkOperationId(tapId, 'tap id');
         const keys = cardKeys(this.keyPrefix, card);
+        const { at, floor, granted, reason, policy } = replayed ?? {};
         const reply = await this.decide('transitTap', [keys.pass, keys.record(`tap:${tapId}`), keys.repeat(gateId), keys.deny],
-            [card, gateId, tapId, Math.max(0, Math.round(repeatWindowMs)), this.streamLength, this.recordTtl, TWO_HOUR_MS, this.deadline()]);
-        return this.settle<TapDecision>(reply, gateId, `tap:${tapId}`, (d) => d.granted);
+            [card, gateId, tapId, Math.max(0, Math.round(repeatWindowMs)), this.streamLength,
+                replayed ? Math.max(this.recordTtl, REPLAY_RECORD_TTL_MS) : this.recordTtl, TWO_HOUR_MS, this.deadline(),
+                replayed ? JSON.stringify({ at, floor, granted, reason, policy }) : '']);
+        return this.settle<TapDecision>(reply, gateId, `tap:${tapId}`, (d) => d.granted || d.overused === true);
     }
 
     /** Writes a new pass unless the card already has one, in one step. */
