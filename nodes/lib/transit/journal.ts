@@ -121,7 +121,9 @@ export class TapJournal {
     get lastEntry(): JournaledTap | undefined { return this.last; }
 
     markReplayed(uptoSeq: number): Promise<void> {
-        if (!Number.isSafeInteger(uptoSeq) || uptoSeq > (this.last?.seq ?? 0)) return Promise.reject(new RangeError(`no journaled tap ${uptoSeq} to mark replayed`));
+        if (!Number.isSafeInteger(uptoSeq) || uptoSeq < 0 || uptoSeq > (this.last?.seq ?? 0)) return Promise.reject(new RangeError(`no journaled tap ${uptoSeq} to mark replayed`));
+        // Nothing pending up to there (0, or marked already): no line, so no marker for nothing.
+        if (!(this.taps.length > 0 && this.taps[0].seq <= uptoSeq)) return Promise.resolve();
         return this.enqueue({ replayed: uptoSeq });
     }
 

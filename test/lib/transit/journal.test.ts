@@ -61,6 +61,10 @@ describe('the offline tap journal (journal.ts)', function () {
         assert.deepStrictEqual(seqs(j), [3]);
         assert.strictEqual(before.length, 3, 'a pending() list already handed out does not change');
         assert.strictEqual((await lines(file)).length, 4);
+        await j.markReplayed(0);
+        await j.markReplayed(2);
+        assert.strictEqual((await lines(file)).length, 4, 'no marker for taps already marked');
+        await assert.rejects(j.markReplayed(-1), RangeError);
         await j.close();
         await assert.rejects(j.append(entry('late')), /closed/);
 
