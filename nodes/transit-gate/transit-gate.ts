@@ -223,7 +223,9 @@ export = function register(RED: NodeAPI): void {
 type Grant = Pick<TapDecision, 'card' | 'passType' | 'label' | 'remainingTrips' | 'remainingTime' | 'activated'>;
 
 function grantPayload(d: Grant): Grant {
-    const payload: Grant = { card: d.card, passType: d.passType };
+    const payload: Grant = { card: d.card };
+    // The open policy lets a rider in without reading a pass: no pass type to say.
+    if (d.passType !== undefined) payload.passType = d.passType;
     if (d.label !== undefined) payload.label = d.label;
     if (d.remainingTrips !== undefined) payload.remainingTrips = d.remainingTrips;
     if (d.remainingTime !== undefined) payload.remainingTime = d.remainingTime;

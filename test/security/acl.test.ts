@@ -356,7 +356,9 @@ describe('example Redis ACL users (docs/redis-users.acl)', function () {
                 await assert.rejects(them.remove('void', card, 'x', user, op()), REFUSED, `${user} voids`);
                 await assert.rejects(them.remove('refund', card, 'x', user, op()), REFUSED, `${user} refunds`);
                 await assert.rejects(them.transfer(card, newCard(), user, op()), REFUSED, `${user} transfers`);
-                await refused(acl.clientAs(user), 'HSET', `{${pass(card)}}:deny`, 'reason', 'forged');
+                // The gate may write a deny entry: replaying an offline overuse blocks the card.
+                // It may still never clear one (below).
+                if (user !== 'gate') await refused(acl.clientAs(user), 'HSET', `{${pass(card)}}:deny`, 'reason', 'forged');
             }
             await admin.hset(`{${pass(card)}}:deny`, 'reason', 'lost', 'operator', 'alice', 'at', 1);
             for (const user of ['gate', 'sales-terminal', 'monitor']) {
