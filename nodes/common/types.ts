@@ -3,6 +3,7 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { ConnectionState } from '../lib/redis/connection-state';
 import type { RedisConnection } from '../lib/redis/connection';
+import type { ReplayProgress } from '../lib/transit/offline-gate';
 import type { Product } from '../lib/transit/products';
 
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
@@ -24,16 +25,7 @@ export interface RedisUser extends Node {
 }
 
 /** How far a gate's journal of offline decisions is from being charged in Redis. */
-export interface JournalProgress {
-    /** Offline decisions journaled and not yet replayed into Redis. */
-    pending: number;
-    /** Replayed since the gate started (or since its journal was last emptied). */
-    replayed: number;
-    /** Replayed taps Redis refused (pass-overused) in the same span. */
-    overused: number;
-    /** True while a replay runs. */
-    replaying: boolean;
-}
+export type JournalProgress = ReplayProgress;
 
 export interface RedisServerNode extends Node {
     readonly connection: RedisConnection | undefined;

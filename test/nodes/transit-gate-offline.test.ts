@@ -10,7 +10,7 @@ import { collect, helper, load, Msg, SERVER_ID, serverNode, statusOf, waitFor } 
 import { RedisProcess } from '../support/redis-process';
 import { uniqueCard } from '../support/cards';
 import { cardKeys } from '../../nodes/lib/transit/keys';
-import { journalFile, TapJournal } from '../../nodes/lib/transit/journal';
+import { journalFile } from '../../nodes/lib/transit/journal';
 import { TransitStore } from '../../nodes/lib/transit/store';
 import type { RedisUser } from '../../nodes/common/types';
 
@@ -31,6 +31,8 @@ describe('transit-gate while Redis is away (offline policies)', function () {
         // Every write on disk before Redis answers, so a SIGKILL loses nothing it acknowledged.
         redis = await RedisProcess.start(['--appendonly', 'yes', '--appendfsync', 'always']);
         client = new Redis(redis.port);
+        // The test kills this Redis: its own client's refused reconnects are expected.
+        client.on('error', () => undefined);
         store = new TransitStore(client, { keyPrefix: PREFIX, stream: STREAM });
         userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-iot-offline-'));
     });
@@ -61,7 +63,8 @@ describe('transit-gate while Redis is away (offline policies)', function () {
         await redis.stop();
         await waitFor(() => statusOf('gate').shape === 'ring', 10000, 'the gate saw Redis go');
     };
-    const journaled = async () => (await TapJournal.open(journalFile(userDir, 'north-1'))).pending();
+    /** The journal file's last line (read, not opened: the gate is its one writer). */
+    const lastJournalLine = () => JSON.parse(fs.readFileSync(journalFile(userDir, 'north-1'), 'utf8').trim().split('\n').pop() as string);
 
     it('known-passes: decides from its copy, journals, and charges each tap once when Redis is back', async function () {
         const [ten, single, none] = [uniqueCard('0F'), uniqueCard('0F'), uniqueCard('0F')];
@@ -95,7 +98,7 @@ describe('transit-gate while Redis is away (offline policies)', function () {
         assert.strictEqual(await client.hget(PREFIX + ten, 'tripsRemaining'), '9', 'charged once');
         const ops = (await client.xrange(STREAM, '-', '+')).map(([, f]) => f[7]);
         assert.strictEqual(new Set(ops).size, ops.length, 'each tap once on the stream');
-        assert.deepStrictEqual(await journaled(), []);
+        assert.strictEqual(lastJournalLine().replayed, 4, 'the journal says every tap is replayed');
         // Back online: the next tap is Redis's again.
         tap(ten);
         await waitFor(() => granted.length === 3, 5000, 'the live grant after the replay');

@@ -9,11 +9,15 @@ import type { JournaledTap, JournalEntry, OfflineDecision, OfflinePolicy } from 
 import type { PassReplica } from './replica';
 import type { TapDecision, TransitStore } from './store';
 
-/** How far the gate's journal is from being charged (JournalProgress in the node types). */
+/** How far the gate's journal is from being charged (a gate node's transitJournal). */
 export interface ReplayProgress {
+    /** Offline decisions journaled and not yet replayed into Redis. */
     pending: number;
+    /** Replayed since the gate started. */
     replayed: number;
+    /** Replayed taps the rules refused after the gate let them in (pass-overused), in the same span. */
     overused: number;
+    /** True while a replay runs. */
     replaying: boolean;
 }
 

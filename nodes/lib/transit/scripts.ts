@@ -48,14 +48,22 @@ ${REDIS_CLOCK}`;
  * open it is an unpaid ride. Repeat markers belong to live taps and are neither read nor set.
  */
 export const TAP_SCRIPT = `${SHARED}
+local offline = ARGV[9] ~= nil and ARGV[9] ~= '' and cjson.decode(ARGV[9]) or nil
 local prior = redis.call('GET', KEYS[2])
-if prior then return prior end
+-- Redis decided this tap live and refused it, but the answer never reached the gate, which
+-- then let the rider in offline: reported as a refused replay would be (its own events
+-- went out when Redis decided it).
+local refused_live
+if prior then
+  if not (offline and offline.granted) then return prior end
+  refused_live = cjson.decode(prior)
+  if refused_live.granted or refused_live.overused or refused_live.unpaid then return prior end
+end
 
 local card, gate, tap = ARGV[1], ARGV[2], ARGV[3]
 local repeat_ms, maxlen, record_ms, two_hour_ms = tonumber(ARGV[4]), ARGV[5], ARGV[6], tonumber(ARGV[7])
 local server_now = now_ms()
 if too_late(server_now, ARGV[8]) then return '{"late":true}' end
-local offline = ARGV[9] ~= nil and ARGV[9] ~= '' and cjson.decode(ARGV[9]) or nil
 local now = server_now
 if offline then now = math.min(server_now, math.max(tonumber(offline.floor) or 0, tonumber(offline.at) or server_now)) end
 -- In every event of a replayed tap, so monitors can say the gate decided it alone.
@@ -88,7 +96,11 @@ local function blocked()
   return at == nil or at <= now
 end
 
-if offline and not offline.granted then
+if refused_live then
+  -- (In a Cluster its outbox went out with it: the stream already has those events.)
+  refused_live.outbox = nil
+  decision = refused_live
+elseif offline and not offline.granted then
   deny(offline.reason or 'unavailable')
 elseif blocked() then
   deny('blocked')

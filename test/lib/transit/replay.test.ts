@@ -149,6 +149,18 @@ describe('TAP_SCRIPT replaying offline decisions (real Redis)', function () {
         assert.strictEqual(await redis.hget(cardKeys(PREFIX, earlier).deny, 'reason'), 'stolen');
     });
 
+    it('reports an overuse when Redis refused the tap live but its answer was lost and the gate let the rider in', async function () {
+        const id = card();
+        const live = await store.tap(id, 'gate-a', `t-${id}`, 0);
+        assert.strictEqual(live.reason, 'no-pass');
+        const replayed = await store.tap(id, 'gate-a', `t-${id}`, 0, await granted(10));
+        const again = await store.tap(id, 'gate-a', `t-${id}`, 0, await granted(10));
+        assert.strictEqual(replayed.overused, true);
+        assert.deepStrictEqual(again, replayed);
+        assert.strictEqual(await redis.hget(cardKeys(PREFIX, id).deny, 'reason'), 'overused');
+        assert.deepStrictEqual((await eventsOf(`t-${id}`)).map((e) => e.channel), ['pass-denied', 'pass-overused']);
+    });
+
     it('gives back the decision Redis made live when the gate replays the same tap id', async function () {
         const id = card();
         await store.sell(id, 'SINGLE_USE', `s-${id}`, 't');
