@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark (the Redis ones against a private redis-server started here), printed
 // as one table (each figure beside its comparison) and written to bench/results/:
 // latest.json (every figure and the table's rows) and latest.md (the table for the README).
-// BENCH_ONLY=peer (or a comma list of transit, counter, peer, images, hardware, audio, memory) runs only
+// BENCH_ONLY=peer (or a comma list of transit, counter, peer, offline, images, hardware, audio, memory) runs only
 // those parts and prints their rows without touching bench/results; counter runs transit too,
 // for its PING floor.
 import { execFileSync } from 'child_process';
@@ -14,12 +14,13 @@ import { benchCounter } from './counter';
 import { benchHardware } from './hardware';
 import { benchImages } from './images';
 import { MemoryLine, memoryRows } from './memory';
+import { benchOfflineReplay } from './offline-replay';
 import { benchPeer } from './peer';
 import { progress, RESULTS_DIR, thisMachine } from './stats';
 import { markdownTable, textTable } from './table';
 import { benchTransit } from './transit';
 
-const PARTS = ['transit', 'counter', 'peer', 'images', 'hardware', 'audio', 'memory'] as const;
+const PARTS = ['transit', 'counter', 'peer', 'offline', 'images', 'hardware', 'audio', 'memory'] as const;
 type Part = typeof PARTS[number];
 
 /** The parts BENCH_ONLY names, or undefined for all of them. */
@@ -68,10 +69,12 @@ async function main(): Promise<void> {
     let transit;
     let counter;
     let peer;
+    let offline;
     try {
         if (runs('transit')) transit = await benchTransit(redis.port, n);
         if (runs('counter') && transit) counter = await benchCounter(redis.port, transit.floor);
         if (runs('peer')) peer = await benchPeer(redis.port, n);
+        if (runs('offline')) offline = await benchOfflineReplay(redis.port);
     } finally {
         await redis.destroy();
     }
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
     const hardware = runs('hardware') ? await benchHardware() : undefined;
     const audio = runs('audio') ? await benchAudio() : undefined;
     const memory = runs('memory') ? benchMemory() : undefined;
-    const rows = [transit, counter, peer, images, hardware, audio, memory].flatMap((part) => part?.rows ?? []);
+    const rows = [transit, counter, peer, offline, images, hardware, audio, memory].flatMap((part) => part?.rows ?? []);
     const seconds = (performance.now() - started) / 1000;
 
     console.log(`\n${textTable(rows)}\n`);
@@ -93,7 +96,7 @@ async function main(): Promise<void> {
     const json = path.join(RESULTS_DIR, 'latest.json');
     const results = {
         machine: { ...machine, loadAverageAtEnd: os.loadavg()[0], seconds },
-        transit: transit?.results, counter: counter?.results, peer: peer?.results, images: images?.results, hardware: hardware?.results,
+        transit: transit?.results, counter: counter?.results, peer: peer?.results, offline: offline?.results, images: images?.results, hardware: hardware?.results,
         audio: audio?.results, memory: memory?.results,
         table: rows,
     };
