@@ -1,6 +1,9 @@
 // Entry gate: one tap in, one decision out (granted on output 1, denied on output 2),
 // decided and charged by one Lua script so that gates racing on a card never grant
-// more entries than the pass holds.
+// more entries than the pass holds. While Redis is away, its offline policy decides
+// (see offline-gate.ts): deny everyone, decide from a copy of the passes, or let everyone in.
+import os from 'os';
+import path from 'path';
 import type { NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { handleInput, InputError } from '../common/input';
 import { readNodeProperty } from '../common/property';
@@ -12,6 +15,10 @@ import { numberSetting } from '../lib/settings';
 import { InvalidCardError, normaliseCardId } from '../lib/card-id';
 import { gateDecisionText } from '../lib/transit/decision-text';
 import { checkOperationId, DenyReason, TapDecision, storeForConnection } from '../lib/transit/store';
+import { journalFile } from '../lib/transit/journal';
+import { OfflineDecision, offlinePolicy } from '../lib/transit/offline';
+import { OfflineGate, ReplayProgress } from '../lib/transit/offline-gate';
+import { PassReplica } from '../lib/transit/replica';
 
 interface GateConfig extends NodeDef {
     server: string;
@@ -24,6 +31,8 @@ interface GateConfig extends NodeDef {
     /** Where the card id is read: a property of the message, flow or global context (typedInput). */
     card?: string;
     cardType?: string;
+    /** deny (the default), known-passes or open: see OfflinePolicy. */
+    offlinePolicy?: string;
 }
 
 /** A property of the message itself ("payload"), not a path into it. */
@@ -67,11 +76,48 @@ export = function register(RED: NodeAPI): void {
                     gateId: checkOperationId(config.gateId || node.id, 'gate id'),
                     repeatWindowMs: numberSetting(config.repeatWindow, 'repeat window (seconds)', { fallback: 10, min: 0 }) * 1000,
                     source,
+                    policy: offlinePolicy(config.offlinePolicy),
                 };
             },
-            build: (connection, settings) => ({ ...settings, store: storeForConnection(connection, config) }),
+            build: (connection, settings) => {
+                const store = storeForConnection(connection, config);
+                const { policy, gateId, repeatWindowMs } = settings;
+                if (policy === 'deny') return { ...settings, store, offline: undefined, replica: undefined };
+                const replica = policy === 'known-passes' ? PassReplica.acquire(connection, { keyPrefix: store.keyPrefix, layout: store.layout }) : undefined;
+                let offline: OfflineGate;
+                try {
+                    // The journal lives with the flows, where a Pi's Node-RED keeps what must survive it.
+                    const userDir = RED.settings.userDir || path.join(os.homedir(), '.node-red');
+                    offline = new OfflineGate({ policy, gateId, repeatWindowMs, journalFile: journalFile(userDir, gateId), store, connection, replica });
+                } catch (err) {
+                    void replica?.release();
+                    throw err;
+                }
+                offline.on('progress', showProgress);
+                offline.on('error', (err) => node.error(RED._('transit-gate.errors.replay', { error: err.message })));
+                return { ...settings, store, offline, replica };
+            },
+            stop: async ({ offline, replica }) => {
+                await offline?.close();
+                await replica?.release();
+            },
         });
         node.transitId = redis.parts?.gateId;
+
+        // The replay's progress, on the status and for the operations page; an offline
+        // decision shows its own status (decideOffline), and the connection's state shows
+        // between replays.
+        let wasReplaying = false;
+        function showProgress(progress: ReplayProgress): void {
+            node.transitJournal = progress;
+            if (progress.replaying) {
+                showStatus(node, { fill: 'blue', shape: 'dot', text: RED._('transit-gate.status.replaying', { pending: progress.pending, replayed: progress.replayed }) });
+            } else if (wasReplaying && progress.pending === 0) {
+                showStatus(node, { fill: progress.overused ? 'yellow' : 'green', shape: 'dot',
+                    text: RED._('transit-gate.status.replayed', { replayed: progress.replayed, overused: progress.overused }) });
+            }
+            wasReplaying = progress.replaying;
+        }
         // The few statuses a gate shows, each made (and translated) once, not once per decision.
         const statuses = new Map<string, NodeStatus>();
         const statusFor = (key: string, make: () => NodeStatus): NodeStatus => {
@@ -87,14 +133,40 @@ export = function register(RED: NodeAPI): void {
         const deny = (msg: InputMessage, send: Send, card: string | null, reason: DenyReason, extra = {}) => {
             msg.topic = 'denied';
             msg.payload = { card, reason, ...extra };
-            msg.text = gateDecisionText(false, { card, reason });
+            msg.text = gateDecisionText(false, { card, reason, ...extra });
             showStatus(node, statusFor(`denied:${reason}`, () => ({ fill: reason === 'unavailable' ? 'red' : 'yellow',
                 shape: reason === 'unavailable' ? 'ring' : 'dot', text: RED._('transit-gate.status.denied', { reason }) })));
             send([null, msg]);
         };
 
+        // A decision the gate takes alone: journaled before it is answered; a yellow ring, as
+        // the connection's own status, keeps the gate's light yellow (Redis away).
+        const decideOffline = async (offline: OfflineGate, msg: InputMessage, send: Send, card: string, tapId: string) => {
+            let decision: OfflineDecision;
+            try {
+                ({ decision } = await offline.decide(card, tapId));
+            } catch (err) {
+                // Not journaled, so not granted: the tap could never be charged.
+                deny(msg, send, card, 'unavailable');
+                throw new InputError(RED._('transit-gate.errors.journal', { error: (err as Error).message }), 'journal');
+            }
+            msg.offline = true;
+            const pending = offline.progress.pending;
+            if (!decision.granted) {
+                deny(msg, send, card, decision.reason as DenyReason, { offline: true });
+                showStatus(node, { fill: 'yellow', shape: 'ring', text: RED._('transit-gate.status.offline-denied', { reason: decision.reason ?? '', pending }) });
+                return;
+            }
+            msg.topic = 'granted';
+            const payload = { ...grantPayload({ ...decision, card }), offline: true };
+            msg.payload = payload;
+            msg.text = gateDecisionText(true, payload);
+            showStatus(node, { fill: 'yellow', shape: 'ring', text: RED._('transit-gate.status.offline-granted', { passType: decision.passType ?? '', pending }) });
+            send([msg, null]);
+        };
+
         handleInput(node, async (msg, send) => {
-            const { store, gateId, repeatWindowMs, source } = redis.ready();
+            const { store, gateId, repeatWindowMs, source, offline } = redis.ready();
             let card: string;
             try {
                 card = store.cardId(normaliseCardId(source.direct !== undefined ? msg[source.direct] : await readNodeProperty(RED, node, source.property, source.type, msg)));
@@ -114,10 +186,21 @@ export = function register(RED: NodeAPI): void {
             }
             msg.tapId = tapId;
             msg.gateId = gateId;
+            if (offline) {
+                // Redis known away: no wait for a command to fail. Redis back with taps still to
+                // replay: this one waits behind them (briefly), so a card's rides count in order.
+                const connection = redis.connection;
+                if (!connection?.ready || !(await offline.catchUp(connection.settings.commandTimeout))) {
+                    return decideOffline(offline, msg, send, card, tapId);
+                }
+            }
             let decision: TapDecision;
             try {
                 decision = await store.tap(card, gateId, tapId, repeatWindowMs);
             } catch (err) {
+                // With an offline policy the gate decides alone, under the same tap id: if
+                // Redis did decide (its answer was lost), the replay gets that decision back.
+                if (offline && isUnavailableError(err)) return decideOffline(offline, msg, send, card, tapId);
                 // The passenger gets an answer either way; only a non-availability error
                 // (an ACL refusal, say) is also a configuration problem for Catch nodes.
                 deny(msg, send, card, 'unavailable');
@@ -137,8 +220,12 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.registerType('transit-gate', TransitGate as unknown as NodeConstructorAny);
 };
 
-function grantPayload(d: TapDecision): Record<string, unknown> {
-    const payload: Record<string, unknown> = { card: d.card, passType: d.passType };
+type Grant = Pick<TapDecision, 'card' | 'passType' | 'label' | 'remainingTrips' | 'remainingTime' | 'activated'>;
+
+function grantPayload(d: Grant): Grant {
+    const payload: Grant = { card: d.card };
+    // The open policy lets a rider in without reading a pass: no pass type to say.
+    if (d.passType !== undefined) payload.passType = d.passType;
     if (d.label !== undefined) payload.label = d.label;
     if (d.remainingTrips !== undefined) payload.remainingTrips = d.remainingTrips;
     if (d.remainingTime !== undefined) payload.remainingTime = d.remainingTime;

@@ -1,5 +1,6 @@
 // The gates and terminals this Node-RED runs, found among the deployed nodes, with the
-// state of each one's Redis connection (recorded by startRedisNode).
+// state of each one's Redis connection (recorded by startRedisNode) and a gate's journal
+// of offline decisions (set by the gate when its offline policy keeps one).
 import type { NodeAPI } from 'node-red';
 import type { RedisUser } from '../common/types';
 import type { DeviceKind, LocalDevice } from '../lib/transit/operations';
@@ -22,7 +23,8 @@ export function localDevices(RED: NodeAPI): LocalDevice[] {
         const configured = (def as unknown as Record<string, unknown>)[type.setting];
         const id = instance.transitId
             || (typeof configured === 'string' && configured ? configured : def.id);
-        found.push({ id, kind: type.kind, connection: instance.redisState ?? 'unknown' });
+        const journal = instance.transitJournal;
+        found.push({ id, kind: type.kind, connection: instance.redisState ?? 'unknown', ...(journal ? { journal: { ...journal } } : {}) });
     });
     return found;
 }

@@ -1,5 +1,6 @@
 // Operations figures for a dashboard: entries per minute per gate, sales per product,
-// denials per reason and the state of every gate and terminal, folded from the event
+// denials per reason, the state of every gate and terminal and each gate's decisions
+// taken while Redis was away (its journal, and their replays), folded from the event
 // stream (nodes/lib/transit/operations.ts). It reads the stream with XRANGE and never
 // consumes it: no consumer group, so it takes nothing from a monitor. On every (re)connect
 // it reads the whole window again, so after a Node-RED restart the charts show the last
@@ -13,7 +14,7 @@ import type { RedisClient } from '../lib/redis/client-factory';
 import { numberSetting } from '../lib/settings';
 import { toEvent } from '../lib/transit/event-reader';
 import { checkStreamKey, DEFAULT_STREAM } from '../lib/transit/keys';
-import { mergeDevices, OperationsFold } from '../lib/transit/operations';
+import { mergeDevices, mergeJournals, OperationsFold } from '../lib/transit/operations';
 import { localDevices } from './devices';
 
 interface OperationsConfig extends NodeDef {
@@ -33,7 +34,7 @@ const MAX_NAMES = 50;
  */
 const MAX_WINDOW_MINUTES = 240;
 
-const TOPICS = ['entries', 'sales', 'denials', 'devices'] as const;
+const TOPICS = ['entries', 'sales', 'denials', 'devices', 'journals'] as const;
 type Topic = (typeof TOPICS)[number];
 
 async function redisTime(client: RedisClient): Promise<number> {
@@ -138,12 +139,16 @@ export = function register(RED: NodeAPI): void {
             return running;
         };
 
-        const payloads = (): Record<Topic, unknown[]> => ({
-            entries: fold.entriesPerMinute(),
-            sales: fold.salesPerProduct(),
-            denials: fold.denialsPerReason(),
-            devices: mergeDevices(localDevices(RED), fold.streamDevices()),
-        });
+        const payloads = (): Record<Topic, unknown[]> => {
+            const local = localDevices(RED);
+            return {
+                entries: fold.entriesPerMinute(),
+                sales: fold.salesPerProduct(),
+                denials: fold.denialsPerReason(),
+                devices: mergeDevices(local, fold.streamDevices()),
+                journals: mergeJournals(local, fold.offlinePerGate()),
+            };
+        };
 
         /**
          * One message per chart whose figures changed since it last sent them (every chart

@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import { FlowNode as ShippedNode, readFlowFile, SHARED_REDIS_ID } from '../../scripts/demo/flows';
 import { REPO_ROOT } from '../../scripts/demo/paths';
 import { sharedRedis } from '../support/global-redis';
+import type { RedisUser } from '../../nodes/common/types';
 import { collect, coreNode, FlowNode, helper, load, Msg, nextMessage, statusOf, waitFor } from '../support/flow';
 
 const modules = [
@@ -172,6 +173,38 @@ describe('shipped examples', function () {
             const shown = sales.length;
             helper.getNode('ex-ops-refresh').receive({});
             await waitFor(() => sales.length > shown, 2000, 'all charts again');
+
+            // The gate denies while Redis is away (no journal), until it keeps one: as the gate sets it.
+            const journals = collect('ex-ops-journals');
+            helper.getNode('ex-ops-refresh').receive({});
+            await waitFor(() => journals.length > 0, 2000, 'the journals');
+            assert.deepStrictEqual(latest(journals), []);
+            (helper.getNode('ex-ops-gate') as unknown as RedisUser).transitJournal = { pending: 2, replayed: 0, overused: 0, replaying: false };
+            await waitFor(() => latest(journals).length > 0, 3000, 'the gate\'s journal');
+            assert.deepStrictEqual(latest(journals), [
+                { gate: 'gate-1', offline: 0, overused: 0, unpaid: 0, local: true, pending: 2, replayed: 0, replaying: false },
+            ]);
+        });
+    });
+
+    describe('operations system', function () {
+        it('journal rows: one table row per gate, its journal blank for a gate another Node-RED runs', async function () {
+            const shipped: ShippedNode[] = readFlowFile(path.join(REPO_ROOT, 'examples', 'Transit ticketing 4 - operations.json'));
+            const rows = shipped.find((n) => n.id === 'ops-journal-rows') as ShippedNode;
+            await load(modules, [{ id: 'tab', type: 'tab' }, { ...rows, z: 'tab', g: undefined, wires: [['table']] }, { id: 'table', type: 'helper', z: 'tab' }]);
+            const table = collect('table');
+            helper.getNode('ops-journal-rows').receive({ topic: 'journals', payload: [
+                { gate: 'gate-1', offline: 3, overused: 1, unpaid: 0, local: true, pending: 2, replayed: 5, replaying: true },
+                { gate: 'gate-9', offline: 4, overused: 0, unpaid: 2, local: false, pending: null, replayed: null, replaying: null },
+            ] });
+            await waitFor(() => table.length === 1, 2000, 'the rows');
+            helper.getNode('ops-journal-rows').receive({ topic: 'journals', payload: [] });
+            await waitFor(() => table.length === 2, 2000, 'no rows');
+            assert.deepStrictEqual(table[0].payload, [
+                { gate: 'gate-1', journal: '2 pending, replaying', replayed: 5, offline: 3, overused: 1, unpaid: 0 },
+                { gate: 'gate-9', journal: '', replayed: '', offline: 4, overused: 0, unpaid: 2 },
+            ]);
+            assert.deepStrictEqual(table[1].payload, [], 'an empty table, not a missing payload');
         });
     });
 

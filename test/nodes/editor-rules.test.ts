@@ -8,6 +8,7 @@ import path from 'path';
 import { COUNTER_KEY } from '../../nodes/lib/counter/key';
 import { CAMERA_NAME, KEY_PART } from '../../nodes/lib/images/ids';
 import { KEY_PREFIX, STREAM_KEY } from '../../nodes/lib/transit/keys';
+import { offlinePolicy } from '../../nodes/lib/transit/offline';
 import { OP_ID } from '../../nodes/lib/transit/store';
 
 const NODES = path.join(__dirname, '..', '..', '..', 'nodes');
@@ -54,6 +55,25 @@ describe("editor rules equal the runtime's", function () {
             assert.strictEqual(editor.flags, runtime.flags);
         });
     }
+
+    it('transit-gate: offlinePolicy, and its default is what the runtime does without one', function () {
+        const html = fs.readFileSync(path.join(NODES, 'transit-gate', 'transit-gate.html'), 'utf8');
+        const line = /^\s*offlinePolicy: \{ value: '([^']*)', validate: (function \(v\) \{.*\}) \},?$/m.exec(html);
+        assert.ok(line, 'transit-gate.html validates offlinePolicy with a one-line function');
+        const editor = new Function(`return ${line[2]};`)() as (v: unknown) => boolean;
+        const runtime = (v: unknown) => {
+            try {
+                offlinePolicy(v);
+                return true;
+            } catch {
+                return false;
+            }
+        };
+        for (const v of [undefined, '', 'deny', 'known-passes', 'open', 'Open', 'known_passes', 'deny ', 'closed', null, 0]) {
+            assert.strictEqual(editor(v), runtime(v), JSON.stringify(v) ?? 'undefined');
+        }
+        assert.strictEqual(line[1], offlinePolicy(undefined));
+    });
 
     it('a camera name the runtime takes (spaces, a colon) is one the editor takes, and one too long is refused by both', function () {
         const editor = editorRule('pi-camera', 'cameraName');

@@ -9,7 +9,8 @@ import { collect, FlowNode, helper, load, loggedBy, Msg, serverNode, statusOf, w
 import { RedisProcess } from '../support/redis-process';
 import { redisNowMs } from '../support/redis-time';
 import { TransitStore } from '../../nodes/lib/transit/store';
-import type { Device, EntriesPoint } from '../../nodes/lib/transit/operations';
+import type { RedisUser } from '../../nodes/common/types';
+import type { Device, EntriesPoint, JournalRow } from '../../nodes/lib/transit/operations';
 
 const serverModule = require('../../nodes/redis-iot-server/redis-iot-server');
 const operationsModule = require('../../nodes/transit-operations/transit-operations');
@@ -113,7 +114,7 @@ describe('transit-operations node', function () {
         await load(MODULES, operationsFlow(sharedRedis().port, stream));
         const charts = collect('charts');
         await waitFor(() => latest(charts, 'devices') !== undefined, 5000, 'the first charts');
-        assert.deepStrictEqual(charts.map((m) => m.topic), ['entries', 'sales', 'denials', 'devices'], 'all four once the window is read');
+        assert.deepStrictEqual(charts.map((m) => m.topic), ['entries', 'sales', 'denials', 'devices', 'journals'], 'all five once the window is read');
         assert.strictEqual(entriesAt(charts, 'gate-A'), 3);
         assert.strictEqual(entriesAt(charts, 'gate-old'), 0);
         assert.ok(!payloadOf<EntriesPoint>(charts, 'entries').some((p) => p.gate === 'gate-old'), 'gates of older entries are not shown');
@@ -126,10 +127,10 @@ describe('transit-operations node', function () {
         // Nothing changed: nothing more is sent (but the entries chart, should a new minute
         // begin meanwhile), until a message asks for everything.
         await new Promise((r) => setTimeout(r, 1500));
-        assert.deepStrictEqual(charts.slice(4).filter((m) => m.topic !== 'entries'), []);
+        assert.deepStrictEqual(charts.slice(5).filter((m) => m.topic !== 'entries'), []);
         const before = charts.length;
         helper.getNode('ops').receive({ topic: 'refresh' });
-        await waitFor(() => new Set(charts.slice(before).map((m) => m.topic)).size === 4, 2000, 'the charts again');
+        await waitFor(() => new Set(charts.slice(before).map((m) => m.topic)).size === 5, 2000, 'the charts again');
     });
 
     it('sends only the charts that changed as new events arrive', async function () {
@@ -137,13 +138,36 @@ describe('transit-operations node', function () {
         const store = new TransitStore(redis, { keyPrefix: 'ops:pass:', stream });
         await load(MODULES, operationsFlow(sharedRedis().port, stream));
         const charts = collect('charts');
-        await waitFor(() => charts.length === 4, 5000, 'the first charts');
+        await waitFor(() => charts.length === 5, 5000, 'the first charts');
         for (let i = 1; i <= 3; i++) {
             await store.tap(newCard(), 'gate-C', `live-${i}-${newStream()}`, 0);
             await waitFor(() => payloadOf(charts, 'denials').length === 1 && (payloadOf<{ count: number }>(charts, 'denials')[0].count === i), 5000, `denial ${i}`);
         }
-        const after = charts.slice(4).map((m) => m.topic);
-        assert.ok(!after.includes('sales') && !after.includes('entries'), `only denials and devices changed: ${after.join(', ')}`);
+        const after = charts.slice(5).map((m) => m.topic);
+        assert.ok(!after.includes('sales') && !after.includes('entries') && !after.includes('journals'), `only denials and devices changed: ${after.join(', ')}`);
+    });
+
+    it('sends each local gate\'s journal, and the offline decisions other gates replayed', async function () {
+        const stream = newStream();
+        await load(MODULES, operationsFlow(sharedRedis().port, stream));
+        const charts = collect('charts');
+        await waitFor(() => latest(charts, 'journals') !== undefined, 5000, 'the first charts');
+        assert.deepStrictEqual(payloadOf(charts, 'journals'), [], 'a gate that denies while Redis is away keeps no journal');
+
+        // What a gate with a journal shows (the gate sets it as it journals and replays), and
+        // the replays of a gate another Node-RED runs, as they come on the stream.
+        (helper.getNode('gate') as unknown as RedisUser).transitJournal = { pending: 3, replayed: 1, overused: 0, replaying: true };
+        const replayed = (channel: string, extra: Record<string, unknown> = {}) =>
+            redis.xadd(stream, '*', 'channel', channel, 'event', JSON.stringify({ cardSerialNumber: '04A1B2C3', gate: 'gate-far', offline: true, ...extra }),
+                'source', 'gate-far', 'op', `replay-${channel}`);
+        await replayed('pass-used:SINGLE_USE');
+        await replayed('pass-overused', { reason: 'no-pass' });
+        await waitFor(() => payloadOf<JournalRow>(charts, 'journals').length === 2, 5000, 'both gates\' rows');
+        assert.deepStrictEqual(payloadOf(charts, 'journals'), [
+            { gate: 'gate-A', offline: 0, overused: 0, unpaid: 0, local: true, pending: 3, replayed: 1, replaying: true },
+            { gate: 'gate-far', offline: 2, overused: 1, unpaid: 0, local: false, pending: null, replayed: null, replaying: null },
+        ]);
+        assert.strictEqual(entriesAt(charts, 'gate-far'), 1, 'the replayed grant is an entry');
     });
 
     it('refuses bad settings at deploy', async function () {

@@ -206,8 +206,17 @@ export function cardText(command: CardCommand, change: CardChange | undefined, l
         case 'transfer':
             return `Card ${change?.card ?? ''}'s pass moved to card ${card}${by}.`;
         default:
-            return `Card ${card}: ${lookup.blocked ? `blocked (${lookup.blocked.reason}), ` : ''}${holding(lookup)}.`;
+            return `Card ${card}: ${lookup.blocked ? `blocked (${blockedWhy(lookup.blocked)}), ` : ''}${holding(lookup)}.`;
     }
+}
+
+/**
+ * Why a card is blocked. A gate that replays a ride Redis refused (pass-overused) blocks the
+ * card with reason `overused` in its own name: "overused offline at gate gate-1" says what
+ * happened where, as "overused by gate-1" would not. Staff unblock it as any blocked card.
+ */
+export function blockedWhy(entry: DenyEntry): string {
+    return entry.reason === 'overused' && entry.operator ? `overused offline at gate ${entry.operator}` : entry.reason;
 }
 
 function holding(lookup: CardLookup): string {

@@ -15,6 +15,8 @@ export interface TransitEvent {
     /** Card administration (admin-scripts.ts): who did it, and a transfer's new card. */
     operator?: string;
     to?: string;
+    /** A decision a gate took while Redis was away, replayed into Redis when it returned. */
+    offline?: boolean;
 }
 
 export interface Described {
@@ -48,7 +50,26 @@ function leftOn(pass: TransitEvent['pass']): string {
     return left.length ? ` with ${left.join(' and ')} left` : '';
 }
 
+/** " at gate G", or nothing when the event names no gate. */
+const atGate = (event: TransitEvent) => (event.gate === undefined ? '' : ` at gate ${String(event.gate)}`);
+const why = (event: TransitEvent) => String(event.reason ?? 'no-pass');
+
+/**
+ * The sentence, and for a decision a gate took offline (replayed when Redis returned) the
+ * same sentence saying so after its first clause: it arrives late, and the gate decided it
+ * from its own copy of the passes, not from Redis.
+ */
 export function describeEvent(channel: string, event: TransitEvent): Described {
+    const described = describeOnline(channel, event);
+    const kind = channel.split(':')[0];
+    if (event.offline !== true || kind === 'pass-overused' || kind === 'pass-unpaid') return described;
+    const note = ` (decided offline${atGate(event)})`;
+    const end = /[.!](\s|$)/.exec(described.text);
+    const text = end ? described.text.slice(0, end.index) + note + described.text.slice(end.index) : described.text + note;
+    return { ...described, text };
+}
+
+function describeOnline(channel: string, event: TransitEvent): Described {
     const card = String(event.cardSerialNumber ?? 'unknown');
     const [kind] = channel.split(':');
     switch (kind) {
@@ -76,6 +97,17 @@ export function describeEvent(channel: string, event: TransitEvent): Described {
             if (special) return { text: special.replace('%s', card), level: event.reason === 'repeat-tap' ? 'warn' : 'alert' };
             return { text: `Card ${card} tried to start a journey without a valid pass!`, level: 'alert' };
         }
+        // Replayed offline decisions Redis did not charge (see offline.ts): a ride the gate's
+        // copy allowed but Redis refused (the card is now blocked), and a rider an `open`
+        // gate let through without a valid pass (nothing to block: the gate chose to open).
+        case 'pass-overused':
+            return {
+                text: `Card ${card} rode${atGate(event)} while Redis was away, but its pass did not allow it (${why(event)}); `
+                    + 'the card is blocked until staff clear it.',
+                level: 'alert',
+            };
+        case 'pass-unpaid':
+            return { text: `Card ${card} was let through${atGate(event)} while Redis was away without a valid pass (${why(event)}).`, level: 'warn' };
         case 'card-blocked':
             return { text: `Card ${card} was blocked by ${staff(event)}${because(event)}.`, level: 'warn' };
         case 'card-unblocked':

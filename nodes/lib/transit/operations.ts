@@ -1,6 +1,6 @@
 // The operations figures (entries per minute per gate, sales per product, denials per
-// reason, each gate's and terminal's last event) as a fold over the event stream's
-// entries. Pure: the transit-operations node reads the stream and feeds it here.
+// reason, each gate's and terminal's last event, each gate's offline decisions) as a fold
+// over the event stream's entries. Pure: the transit-operations node reads the stream and feeds it here.
 //
 // Time is Redis's: an entry's time is the ms part of its stream id, and "now" is the
 // newest of Redis's TIME (given to advance()) and the entries seen. Node's clock is never
@@ -10,6 +10,7 @@
 // whatever it holds: one bucket per minute of the window, at most `maxNames` gates,
 // products, reasons and devices of each kind (more gates, products or reasons count as
 // "other"), names cut to 64 characters, and entries it has no use for ignored.
+import type { JournalProgress } from '../../common/types';
 import { passWords } from './events';
 
 export const MINUTE_MS = 60_000;
@@ -71,8 +72,32 @@ export interface StreamDevice {
     lastReason?: string;
 }
 
-type Figure = 'entries' | 'sales' | 'denials';
+/**
+ * A gate's decisions taken while Redis was away, as their replays show in the window:
+ * `offline` every replayed decision (events with `offline: true`), `overused` the rides
+ * Redis refused after the gate allowed them (pass-overused), `unpaid` the riders an `open`
+ * gate let through without a valid pass (pass-unpaid).
+ */
+export interface OfflineCount {
+    gate: string;
+    offline: number;
+    overused: number;
+    unpaid: number;
+}
+
+const OFFLINE_FIGURES = ['offline', 'overused', 'unpaid'] as const;
+const FIGURES = ['entries', 'sales', 'denials', ...OFFLINE_FIGURES] as const;
+type Figure = (typeof FIGURES)[number];
 type Minute = Record<Figure, Map<string, number>>;
+/**
+ * The events a replayed tap gives, one each: a grant, a denial, a grant Redis refused, a
+ * rider let through unpaid. A pass-activated comes with its pass-used; it is not counted.
+ */
+const DECISIONS = new Set(['pass-used', 'pass-denied', 'pass-overused', 'pass-unpaid']);
+
+function emptyFigures(): Minute {
+    return Object.fromEntries(FIGURES.map((figure) => [figure, new Map<string, number>()])) as Minute;
+}
 
 /** The ms part of a stream id (`<ms>-<seq>`), or undefined for anything else. */
 export function idTime(id: string): number | undefined {
@@ -126,7 +151,7 @@ export class OperationsFold {
     private clockKnown = false;
     private readonly minutes = new Map<number, Minute>();
     /** Each figure's names in the window, with how many minutes hold each (to know when one leaves). */
-    private readonly names: Record<Figure, Map<string, number>> = { entries: new Map(), sales: new Map(), denials: new Map() };
+    private readonly names = emptyFigures();
     private readonly devices = new Map<string, StreamDevice>();
 
     constructor(options: OperationsOptions = {}) {
@@ -168,6 +193,8 @@ export class OperationsFold {
         const event = objectOf(entry.event);
         const kind = entry.channel.split(':')[0];
         const gate = () => nameOf(entry.source) ?? nameOf(event.gate) ?? 'unknown';
+        // A replayed offline decision counts as the entry or denial it was, and as offline.
+        if (event.offline === true && DECISIONS.has(kind)) this.count(time, 'offline', gate());
         switch (kind) {
             case 'pass-used':
                 this.count(time, 'entries', gate());
@@ -188,6 +215,11 @@ export class OperationsFold {
             case 'pass-activated':
                 // Not a figure of its own (the entry it comes with is), but the gate was active.
                 this.seen(gate(), 'gate', time, entry.channel);
+                return true;
+            case 'pass-overused':
+            case 'pass-unpaid':
+                this.count(time, kind === 'pass-overused' ? 'overused' : 'unpaid', gate());
+                this.seen(gate(), 'gate', time, entry.channel, nameOf(event.reason) ?? DEFAULT_REASON);
                 return true;
             default:
                 return false;
@@ -220,6 +252,13 @@ export class OperationsFold {
         return totals(this.minutes.values(), 'denials', 'reason');
     }
 
+    /** Each gate with a replayed offline decision in the window, by id ("other" last). */
+    offlinePerGate(): OfflineCount[] {
+        const gates = sortNames([...new Set(OFFLINE_FIGURES.flatMap((figure) => [...this.names[figure].keys()]))]);
+        const sums = OFFLINE_FIGURES.map((figure) => new Map(totals(this.minutes.values(), figure, 'gate').map((t) => [t.gate, t.count])));
+        return gates.map((gate) => ({ gate, offline: sums[0].get(gate) ?? 0, overused: sums[1].get(gate) ?? 0, unpaid: sums[2].get(gate) ?? 0 }));
+    }
+
     /** Every gate and terminal with an event in the window: gates first, each kind by id. */
     streamDevices(): StreamDevice[] {
         return [...this.devices.values()].map((d) => ({ ...d }))
@@ -227,7 +266,7 @@ export class OperationsFold {
     }
 
     /** The window's totals, for a status line. */
-    counts(): Record<Figure, number> {
+    counts(): Record<'entries' | 'sales' | 'denials', number> {
         const sum = (figure: Figure) => [...this.minutes.values()].reduce((n, m) => [...m[figure].values()].reduce((a, b) => a + b, n), 0);
         return { entries: sum('entries'), sales: sum('sales'), denials: sum('denials') };
     }
@@ -236,7 +275,7 @@ export class OperationsFold {
         const start = minuteOf(time);
         let minute = this.minutes.get(start);
         if (!minute) {
-            minute = { entries: new Map(), sales: new Map(), denials: new Map() };
+            minute = emptyFigures();
             this.minutes.set(start, minute);
         }
         const names = this.names[figure];
@@ -261,7 +300,7 @@ export class OperationsFold {
         for (const [time, minute] of this.minutes) {
             if (time >= start) continue;
             this.minutes.delete(time);
-            for (const figure of ['entries', 'sales', 'denials'] as const) {
+            for (const figure of FIGURES) {
                 const names = this.names[figure];
                 for (const name of minute[figure].keys()) {
                     const left = (names.get(name) ?? 1) - 1;
@@ -279,6 +318,8 @@ export interface LocalDevice {
     id: string;
     kind: DeviceKind;
     connection: string;
+    /** A gate's journal of offline decisions, when it keeps one (an offline policy other than deny). */
+    journal?: JournalProgress;
 }
 
 /** One row of the devices table. */
@@ -314,4 +355,34 @@ export function mergeDevices(local: readonly LocalDevice[], seen: readonly Strea
         rows.set(key, { ...(row ?? { lastEvent: null, lastChannel: null, lastReason: null }), id: d.id, kind: d.kind, connection: d.connection, local: true });
     }
     return [...rows.values()].sort((a, b) => (a.kind !== b.kind ? (a.kind === 'gate' ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** One row of the journals table: a gate's offline decisions, in its journal and in the window. */
+export interface JournalRow extends OfflineCount {
+    /** Whether this Node-RED runs it (and so knows its journal). */
+    local: boolean;
+    /** Offline decisions in its journal not yet charged in Redis; null when unknown (another Node-RED's gate). */
+    pending: number | null;
+    /** Decisions replayed since the gate started; null when unknown. */
+    replayed: number | null;
+    /** Whether a replay is running; null when unknown. */
+    replaying: boolean | null;
+}
+
+/**
+ * The journals table: this Node-RED's gates that keep a journal (an offline policy other
+ * than deny), with its progress, and every gate whose replays the stream shows in the
+ * window, so gates another Node-RED runs show too once Redis has their decisions. Every row
+ * has every column (null when unknown). By gate id.
+ */
+export function mergeJournals(local: readonly LocalDevice[], seen: readonly OfflineCount[]): JournalRow[] {
+    const rows = new Map<string, JournalRow>();
+    for (const s of seen) rows.set(s.gate, { ...s, local: false, pending: null, replayed: null, replaying: null });
+    for (const d of local) {
+        if (d.kind !== 'gate' || !d.journal || rows.get(d.id)?.local) continue;
+        const counts = rows.get(d.id) ?? { gate: d.id, offline: 0, overused: 0, unpaid: 0 };
+        const { pending, replayed, replaying } = d.journal;
+        rows.set(d.id, { ...counts, local: true, pending, replayed, replaying });
+    }
+    return sortNames([...rows.keys()]).map((gate) => rows.get(gate) as JournalRow);
 }

@@ -3,7 +3,7 @@
 import assert from 'assert';
 import Redis from 'ioredis';
 import { sharedRedis } from '../../support/global-redis';
-import { CardAdmin, CardRefusedError, HISTORY_LENGTH } from '../../../nodes/lib/transit/card-admin';
+import { blockedWhy, CardAdmin, cardText, CardRefusedError, HISTORY_LENGTH } from '../../../nodes/lib/transit/card-admin';
 import { TransitStore } from '../../../nodes/lib/transit/store';
 import { ORIGINAL_PRODUCTS } from '../../../nodes/lib/transit/products';
 
@@ -80,6 +80,25 @@ describe('CardAdmin (real Redis)', function () {
         await assert.rejects(admin.transfer(junk, card(), 'alice', op()), refusedWith('corrupt-pass'));
         assert.strictEqual((await admin.remove('void', junk, 'clean up', 'alice', op())).pass?.corrupt, true);
         assert.strictEqual(await redis.exists(`${PREFIX}${junk}`), 0);
+    });
+
+    it('reads a card a gate blocked for a ride Redis refused after an outage, and unblocks it as any other', async function () {
+        const c = card();
+        await store.sell(c, 'TEN_TRIP', `s-${c}`, 'terminal-1');
+        // The deny entry as a gate's replay writes it (pass-overused): reason overused, the gate as operator.
+        const at = Number((await redis.time())[0]) * 1000;
+        await redis.hset(`{${PREFIX}${c}}:deny`, 'reason', 'overused', 'operator', 'gate-1', 'at', String(at));
+        const lookup = await admin.lookup(c);
+        assert.deepStrictEqual(lookup.blocked, { reason: 'overused', operator: 'gate-1', at });
+        assert.strictEqual(cardText('lookup', undefined, lookup), `Card ${c}: blocked (overused offline at gate gate-1), it has a pass.`);
+        assert.strictEqual((await store.tap(c, 'gate-2', `t-${c}`, 0)).reason, 'blocked');
+
+        const unblocked = await admin.unblock(c, 'alice', op());
+        assert.deepStrictEqual(unblocked.was, { reason: 'overused', operator: 'gate-1', at });
+        assert.strictEqual(cardText('unblock', unblocked, await admin.lookup(c)), `Card ${c} unblocked by alice: it has a pass.`);
+        assert.strictEqual((await store.tap(c, 'gate-2', `t2-${c}`, 0)).granted, true);
+        // Staff's own reasons read as they were typed.
+        assert.strictEqual(blockedWhy({ reason: 'lost', operator: 'alice', at }), 'lost');
     });
 
     it('voids and refunds a pass, recording what it held', async function () {

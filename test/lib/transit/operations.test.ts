@@ -5,7 +5,7 @@ import assert from 'assert';
 import Redis from 'ioredis';
 import { sharedRedis } from '../../support/global-redis';
 import { redisNowMs } from '../../support/redis-time';
-import { MINUTE_MS, minuteOf, OperationsEntry, OperationsFold, OTHER } from '../../../nodes/lib/transit/operations';
+import { mergeJournals, MINUTE_MS, minuteOf, OperationsEntry, OperationsFold, OTHER } from '../../../nodes/lib/transit/operations';
 
 /** Stream ids at `ms`, with a sequence so that entries in one ms stay distinct. */
 let seq = 0;
@@ -69,6 +69,49 @@ describe('OperationsFold', function () {
         assert.deepStrictEqual(fold.streamDevices(), [
             { id: 'g1', kind: 'gate', lastEvent: base + 10, lastChannel: 'pass-denied', lastReason: 'expired' },
             { id: 't1', kind: 'terminal', lastEvent: base - 1000, lastChannel: 'pass-issued:TWO_HOUR' },
+        ]);
+    });
+
+    it('counts each gate\'s replayed offline decisions, overuses and unpaid rides, as entries and denials too', function () {
+        const fold = new OperationsFold({ windowMinutes: 2 });
+        fold.advance(base);
+        const offline = (ms: number, channel: string, gate: string, extra: Record<string, unknown> = {}) =>
+            at(ms, channel, { cardSerialNumber: '04A1B2C3', gate, offline: true, ...extra }, gate);
+        fold.add(offline(base - MINUTE_MS, 'pass-used:TWO_HOUR', 'g1'));
+        fold.add(offline(base - MINUTE_MS, 'pass-activated:TWO_HOUR', 'g1'));
+        fold.add(offline(base, 'pass-denied', 'g1', { reason: 'blocked' }));
+        assert.strictEqual(fold.add(offline(base, 'pass-overused', 'g1', { reason: 'no-pass' })), true);
+        assert.strictEqual(fold.add(offline(base, 'pass-unpaid', 'g2', { reason: 'expired' })), true);
+        fold.add(used(base, 'g3'));
+        fold.add(at(base, 'pass-used:TEN_TRIP', { gate: 'g3', offline: 'yes' }, 'g3'));
+        assert.deepStrictEqual(fold.offlinePerGate(), [
+            { gate: 'g1', offline: 3, overused: 1, unpaid: 0 },
+            { gate: 'g2', offline: 1, overused: 0, unpaid: 1 },
+        ]);
+        // The replayed grant is an entry and the replayed denial a denial; an overuse is neither.
+        assert.deepStrictEqual(fold.counts(), { entries: 3, sales: 0, denials: 1 });
+        assert.deepStrictEqual(fold.streamDevices().map((d) => [d.id, d.lastChannel, d.lastReason]),
+            [['g1', 'pass-overused', 'no-pass'], ['g2', 'pass-unpaid', 'expired'], ['g3', 'pass-used:TEN_TRIP', undefined]]);
+
+        fold.advance(base + MINUTE_MS);
+        assert.deepStrictEqual(fold.offlinePerGate()[0], { gate: 'g1', offline: 2, overused: 1, unpaid: 0 }, 'the older minute left');
+        fold.advance(base + 2 * MINUTE_MS);
+        assert.deepStrictEqual(fold.offlinePerGate(), []);
+    });
+
+    it('merges this Node-RED\'s journals with the offline decisions the stream shows', function () {
+        const journal = (pending: number, replaying = false) => ({ pending, replayed: 4, overused: 1, replaying });
+        const rows = mergeJournals([
+            { id: 'g2', kind: 'gate', connection: 'disconnected', journal: journal(7) },
+            { id: 'g2', kind: 'gate', connection: 'connected', journal: journal(0) },
+            { id: 'g3', kind: 'gate', connection: 'connected', journal: journal(2, true) },
+            { id: 'g4', kind: 'gate', connection: 'connected' },
+            { id: 't1', kind: 'terminal', connection: 'connected' },
+        ], [{ gate: 'g1', offline: 5, overused: 1, unpaid: 0 }, { gate: 'g3', offline: 2, overused: 0, unpaid: 1 }]);
+        assert.deepStrictEqual(rows, [
+            { gate: 'g1', offline: 5, overused: 1, unpaid: 0, local: false, pending: null, replayed: null, replaying: null },
+            { gate: 'g2', offline: 0, overused: 0, unpaid: 0, local: true, pending: 7, replayed: 4, replaying: false },
+            { gate: 'g3', offline: 2, overused: 0, unpaid: 1, local: true, pending: 2, replayed: 4, replaying: true },
         ]);
     });
 

@@ -110,4 +110,29 @@ describe('monitor sentences', function () {
         // Unknown pass types print "unknown", not "undefined" as the original did.
         assert.match(describeEvent('pass-issued:GOLD', { cardSerialNumber: '12', pass: { passType: 'GOLD' } }).text, /an? unknown pass/);
     });
+
+    it('say when a gate decided offline, keeping the sentence and its level', function () {
+        const offline = { cardSerialNumber: '12', gate: 'gate-1', offline: true };
+        assert.deepStrictEqual(describeEvent('pass-used:SINGLE_USE', offline),
+            { text: 'Card 12 started a journey (decided offline at gate gate-1).', level: 'info' });
+        assert.deepStrictEqual(describeEvent('pass-used:TEN_TRIP', { ...offline, pass: { passType: 'TEN_TRIP' }, remainingTrips: 0 }), {
+            text: 'Card 12 started a journey (decided offline at gate gate-1). Card 12 has 0 of 10 trips remaining.', level: 'warn',
+        });
+        assert.deepStrictEqual(describeEvent('pass-denied', { ...offline, reason: 'blocked' }),
+            { text: 'Card 12 is blocked and was refused at the gate (decided offline at gate gate-1)!', level: 'alert' });
+        assert.strictEqual(describeEvent('pass-activated:TWO_HOUR', offline).text, 'Card 12 two hour pass activated (decided offline at gate gate-1).');
+        // Only a true offline says so: the original monitor's words otherwise.
+        assert.strictEqual(describeEvent('pass-used:SINGLE_USE', { ...offline, offline: 'yes' as unknown as boolean }).text, 'Card 12 started a journey.');
+    });
+
+    it('alert on a ride Redis refused after the gate allowed it offline, and warn of one let through unpaid', function () {
+        assert.deepStrictEqual(describeEvent('pass-overused', { cardSerialNumber: '12', gate: 'gate-1', reason: 'no-pass', offline: true }), {
+            text: 'Card 12 rode at gate gate-1 while Redis was away, but its pass did not allow it (no-pass); the card is blocked until staff clear it.',
+            level: 'alert',
+        });
+        assert.deepStrictEqual(describeEvent('pass-unpaid', { cardSerialNumber: '12', gate: 'gate-1', reason: 'expired', offline: true }),
+            { text: 'Card 12 was let through at gate gate-1 while Redis was away without a valid pass (expired).', level: 'warn' });
+        assert.strictEqual(describeEvent('pass-overused', { cardSerialNumber: '12' }).text,
+            'Card 12 rode while Redis was away, but its pass did not allow it (no-pass); the card is blocked until staff clear it.');
+    });
 });
