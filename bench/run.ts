@@ -15,6 +15,7 @@ import { benchHardware } from './hardware';
 import { benchImages } from './images';
 import { MemoryLine, memoryRows } from './memory';
 import { benchOffline } from './offline';
+import { benchOfflineReplay } from './offline-replay';
 import { benchPeer } from './peer';
 import { progress, RESULTS_DIR, thisMachine } from './stats';
 import { markdownTable, textTable } from './table';
@@ -70,11 +71,13 @@ async function main(): Promise<void> {
     let counter;
     let peer;
     let offline;
+    let offlineReplay;
     try {
         if (runs('transit')) transit = await benchTransit(redis.port, n);
         if (runs('counter') && transit) counter = await benchCounter(redis.port, transit.floor);
         if (runs('peer')) peer = await benchPeer(redis.port, n);
         if (runs('offline')) offline = await benchOffline(redis.port);
+        if (runs('offline')) offlineReplay = await benchOfflineReplay(redis.port);
     } finally {
         await redis.destroy();
     }
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
     const hardware = runs('hardware') ? await benchHardware() : undefined;
     const audio = runs('audio') ? await benchAudio() : undefined;
     const memory = runs('memory') ? benchMemory() : undefined;
-    const rows = [transit, counter, peer, offline, images, hardware, audio, memory].flatMap((part) => part?.rows ?? []);
+    const rows = [transit, counter, peer, offline, offlineReplay, images, hardware, audio, memory].flatMap((part) => part?.rows ?? []);
     const seconds = (performance.now() - started) / 1000;
 
     console.log(`\n${textTable(rows)}\n`);
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
     const json = path.join(RESULTS_DIR, 'latest.json');
     const results = {
         machine: { ...machine, loadAverageAtEnd: os.loadavg()[0], seconds },
-        transit: transit?.results, counter: counter?.results, peer: peer?.results, offline: offline?.results, images: images?.results, hardware: hardware?.results,
+        transit: transit?.results, counter: counter?.results, peer: peer?.results, offline: offline?.results, offlineReplay: offlineReplay?.results, images: images?.results, hardware: hardware?.results,
         audio: audio?.results, memory: memory?.results,
         table: rows,
     };
