@@ -1,7 +1,7 @@
 // What a gate that decides while Redis is away works with: its policy, the decision it
 // makes from its local copy of the passes, and the journal entry that records it until
 // Redis has charged it (see replica.ts, offline-rules.ts, journal.ts and the gate).
-import type { DenyReason } from './store';
+import type { TapDecision } from './store';
 
 /**
  * What a gate does while Redis is unreachable: `deny` everyone (the default, as before),
@@ -18,15 +18,7 @@ export function offlinePolicy(configured: unknown): OfflinePolicy {
 }
 
 /** A decision taken from the local copy, by TAP_SCRIPT's rules (offline-rules.ts). */
-export interface OfflineDecision {
-    granted: boolean;
-    reason?: DenyReason;
-    passType?: string;
-    label?: string;
-    remainingTrips?: number;
-    remainingTime?: number;
-    activated?: boolean;
-}
+export type OfflineDecision = Pick<TapDecision, 'granted' | 'reason' | 'passType' | 'label' | 'remainingTrips' | 'remainingTime' | 'activated'>;
 
 /** One offline decision, as the journal keeps it until Redis has it (one JSON line). */
 export interface JournalEntry {
