@@ -32,7 +32,10 @@ export async function checkOffline(redis: Redis, cards: PlannedCard[], said: Sai
     const stats = { overuses: 0, refusedRecords: 0, offlineDenialsOnStream: 0, firstUseChecked: 0, decidedLiveAtTheCut: 0 };
     const byOp = new Map<string, StreamEvent[]>();
     for (const e of decisionEntries(stream)) byOp.set(e.op ?? '', [...(byOp.get(e.op ?? '') ?? []), e]);
-    for (const [op, entries] of byOp) if (entries.length > 1) violations.push(`op ${op} is on the stream ${entries.length} times: ${entries.map((e) => e.channel)}`);
+    for (const [op, entries] of byOp) {
+        const refusedLive = entries.length === 2 && entries[0].channel === 'pass-denied' && entries[1].channel === 'pass-overused';
+        if (entries.length > 1 && !refusedLive) violations.push(`op ${op} is on the stream ${entries.length} times: ${entries.map((e) => e.channel)}`);
+    }
     const overusedOf = (card: string) => stream.filter((e) => e.channel === 'pass-overused' && eventOf(e).cardSerialNumber === card);
 
     for (const planned of cards) {
@@ -50,9 +53,19 @@ export async function checkOffline(redis: Redis, cards: PlannedCard[], said: Sai
                 // A tap Redis decided before the gate gave up on it (its answer lost at the cut) keeps
                 // that live decision, event and all: the replay gets it back and adds nothing.
                 const live = record !== null && (record as { offline?: boolean }).offline !== true;
-                if (live) stats.decidedLiveAtTheCut++;
-                if (entries.some((e) => (eventOf(e).offline === true) === live)) bad(`tap ${d.tapId}'s event says offline ${!live}, its record ${JSON.stringify(record)}`);
-                if (d.granted) {
+                // Redis refused it live, its answer was lost, and the gate let the rider in: the
+                // live denial stays, and the replay adds the overuse (TAP_SCRIPT's refused_live).
+                const refusedLive = d.granted && (record as { overused?: boolean } | null)?.overused === true && entries.length === 2
+                    && entries[0].channel === 'pass-denied' && eventOf(entries[0]).offline !== true && entries[1].channel === 'pass-overused';
+                if (live || refusedLive) stats.decidedLiveAtTheCut++;
+                if (refusedLive) {
+                    refused++;
+                } else if (entries.some((e) => (eventOf(e).offline === true) === live)) {
+                    bad(`tap ${d.tapId}'s event says offline ${!live}, its record ${JSON.stringify(record)}`);
+                }
+                if (refusedLive) {
+                    // checked above: two entries, the live denial and the overuse
+                } else if (d.granted) {
                     if (!record) bad(`offline grant ${d.tapId} has no tap record after the replay`);
                     else if (!record.granted) refused++;
                     if (entries.length !== 1) bad(`offline grant ${d.tapId} is on the stream ${entries.length} times`);

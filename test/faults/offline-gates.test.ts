@@ -54,7 +54,7 @@ describe('faults: gates that keep working while Redis is away (offline policies,
         await world.close();
     });
 
-    it('four known-passes gates in two Node-REDs: Redis away while 700 cards tap; every journal replayed, each tap charged once, each overuse reported once', async function () {
+    it('four known-passes gates in two Node-REDs: Redis away while 640 cards tap; every journal replayed, each tap charged once, each overuse reported once', async function () {
         const shown = await deployMonitor(world.redis.port);
         const { cards, perRuntime } = await planOutage(world);
         const runtimes = await Promise.all([0, 1].map((r) => world.runtime(`og${r}`, 2, policyGate('known-passes'))));
@@ -119,12 +119,16 @@ describe('faults: gates that keep working while Redis is away (offline policies,
             const op = entryOf.get(String(m.eventId))?.op;
             if (op) shownOps.set(op, [...(shownOps.get(op) ?? []), m]);
         }
+        const entriesOf = (op: string) => decisionEntries(stream).filter((e) => e.op === op).length;
         for (const d of offline) {
             const msgs = shownOps.get(d.tapId) ?? [];
-            assert.equal(msgs.length, 1, `offline tap ${d.tapId} shown ${msgs.length} times`);
+            // Once; twice only for a tap Redis refused live whose answer was lost (its denial, then the overuse: see checkOffline).
+            assert.equal(msgs.length, Math.max(1, entriesOf(d.tapId)), `offline tap ${d.tapId} shown ${msgs.length} times`);
             // Marked offline, unless Redis had decided it live before the gate gave up on it (see checkOffline).
-            const entry = entryOf.get(String(msgs[0].eventId)) as StreamEvent;
-            assert.equal((msgs[0].payload as { offline?: boolean }).offline, (entry.event as { offline?: boolean }).offline, `offline tap ${d.tapId} shown as the stream has it`);
+            for (const m of msgs) {
+                const entry = entryOf.get(String(m.eventId)) as StreamEvent;
+                assert.equal((m.payload as { offline?: boolean }).offline, (entry.event as { offline?: boolean }).offline, `offline tap ${d.tapId} shown as the stream has it`);
+            }
         }
         const figures = {
             cards: cards.length, taps: said.all.length, online: said.all.length - offline.length, offline: offline.length,

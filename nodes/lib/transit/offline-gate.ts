@@ -74,22 +74,11 @@ export class OfflineGate extends EventEmitter<OfflineGateEvents> {
     }
 
     /**
-     * True while taps journaled earlier are not yet in Redis: a new tap decided by Redis now
-     * would be charged before them. Such a tap waits for the replay (see catchUp).
+     * True while taps journaled earlier are not yet in Redis: a tap decided by Redis now
+     * would be charged before them, so the gate decides it offline too, behind them.
      */
     get behind(): boolean {
         return this.pendingNow > 0;
-    }
-
-    /** Waits up to `ms` for the journal to be replayed; true when nothing is left. */
-    async catchUp(ms: number): Promise<boolean> {
-        if (!this.behind) return true;
-        this.replay();
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); });
-        await Promise.race([this.replaying, timeout]);
-        clearTimeout(timer);
-        return !this.behind;
     }
 
     /**
@@ -180,7 +169,6 @@ export class OfflineGate extends EventEmitter<OfflineGateEvents> {
     private replay(): void {
         const journal = this.opened;
         if (!journal || this.replaying || this.closed || !this.options.connection.ready || journal.pendingCount === 0) return;
-        // Set at once, so that a tap waiting in catchUp waits for this replay.
         this.replaying = this.replayAll(journal).finally(() => {
             this.replaying = undefined;
             this.emit('progress', this.progress);
