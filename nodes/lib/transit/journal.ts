@@ -36,11 +36,13 @@ const isText = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
 /** A tap with exactly the fields the journal keeps, or undefined if one is missing or wrong. */
 function asTap(v: Record<string, unknown>): JournaledTap | undefined {
-    const { seq, tapId, card, gate, at, floor, wall, policy, granted, reason } = v;
+    const { seq, tapId, card, gate, at, floor, wall, policy, granted, reason, passType, validUntil } = v;
     if (!isSeq(seq) || !isText(tapId) || !isText(card) || !isText(gate) || !isTime(at) || !isTime(floor) || !isTime(wall)) return undefined;
     if ((policy !== 'known-passes' && policy !== 'open') || typeof granted !== 'boolean') return undefined;
     if (reason !== undefined && typeof reason !== 'string') return undefined;
-    return { seq, tapId, card, gate, at, floor, wall, policy, granted, ...(reason === undefined ? {} : { reason }) };
+    if ((passType !== undefined && !isText(passType)) || (validUntil !== undefined && !isTime(validUntil))) return undefined;
+    return { seq, tapId, card, gate, at, floor, wall, policy, granted, ...(reason === undefined ? {} : { reason }),
+        ...(passType === undefined ? {} : { passType }), ...(validUntil === undefined ? {} : { validUntil }) };
 }
 
 function parse(text: string): Line | undefined {

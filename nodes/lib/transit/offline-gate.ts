@@ -91,8 +91,10 @@ export class OfflineGate extends EventEmitter<OfflineGateEvents> {
         const decision = this.decideAt(card, at);
         let entry: JournaledTap;
         try {
+            const timed = decision.granted && decision.remainingTime !== undefined
+                ? { passType: decision.passType, validUntil: at + decision.remainingTime * 1000 } : {};
             entry = await journal.append({ tapId, card, gate: this.options.gateId, at, floor, wall: Date.now(),
-                policy: this.options.policy, granted: decision.granted, reason: decision.reason });
+                policy: this.options.policy, granted: decision.granted, reason: decision.reason, ...timed });
         } catch (err) {
             // A failed write leaves the file's end unknown: the journal refuses further writes,
             // and reopening it cuts a torn tail, so the next tap can be journaled again.

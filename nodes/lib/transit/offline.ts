@@ -39,6 +39,13 @@ export interface JournalEntry {
     policy: Exclude<OfflinePolicy, 'deny'>;
     granted: boolean;
     reason?: string;
+    /** A grant on a pass with a time limit: its type, and when the copy said it runs out (ms). */
+    passType?: string;
+    /**
+     * Lets the replay tell a pass that ran out between the tap and the replay (Redis has
+     * deleted it: a valid ride) from one that was never there or was used up (an overuse).
+     */
+    validUntil?: number;
 }
 
 /** A journal entry with its place in the journal (1, 2, ...: the order of the taps). */

@@ -35,7 +35,8 @@ ${REDIS_CLOCK}`;
 /**
  * KEYS: pass, tap record, repeat marker, deny-list entry, stream (absent in a Cluster: see the outbox).
  * ARGV: card, gate id, tap id, repeat window ms, stream max length, record ttl ms, two-hour ms, deadline,
- * then the offline decision being replayed as JSON ({at, floor, granted, reason, policy}), or '' for a live tap.
+ * then the offline decision being replayed as JSON ({at, floor, granted, reason, policy, passType, validUntil}),
+ * or '' for a live tap.
  * Returns the decision as JSON, or {"late":true} when it ran after the deadline.
  *
  * A replayed tap is the same tap, with the same id: the record makes it count once, however
@@ -45,7 +46,9 @@ ${REDIS_CLOCK}`;
  * can only move it within the outage. What the gate denied is recorded, not charged. What
  * the gate let in is charged by the same rules; if they refuse it, the ride happened anyway:
  * under known-passes it is an overuse, and the card is blocked until staff clear it; under
- * open it is an unpaid ride. Repeat markers belong to live taps and are neither read nor set.
+ * open it is an unpaid ride, unless the gate's copy had the pass valid until after the tap
+ * and it has run out since (validUntil: Redis deleted it on expiry). Repeat markers belong to
+ * live taps and are neither read nor set.
  */
 export const TAP_SCRIPT = `${SHARED}
 local offline = ARGV[9] ~= nil and ARGV[9] ~= '' and cjson.decode(ARGV[9]) or nil
@@ -201,6 +204,15 @@ else
   end
 end
 
+-- A time pass the gate's copy said was valid until after the tap, and which has run out
+-- since (Redis deleted it, so the rules find no pass): a valid ride, with nothing to charge.
+local valid_until = offline and tonumber(offline.validUntil)
+if offline and offline.granted and decision.reason == 'no-pass' and valid_until and valid_until > now
+    and valid_until <= server_now and type(offline.passType) == 'string' then
+  decision = {granted = true, card = card, passType = offline.passType, lapsed = true}
+  events = {{'pass-used:' .. offline.passType, cjson.encode({cardSerialNumber = card, pass = {passType = offline.passType},
+    gate = gate, offline = true})}}
+end
 -- The rider went through the offline gate, which the rules refuse: not charged, reported.
 if offline and offline.granted and not decision.granted then
   local unpaid = offline.policy == 'open'

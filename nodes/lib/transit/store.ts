@@ -40,10 +40,12 @@ export interface TapDecision {
     overused?: boolean;
     /** Replayed under the open policy: the rider went in without a valid pass. */
     unpaid?: boolean;
+    /** Replayed: a ride on a time pass that was valid then and has run out (been deleted) since. */
+    lapsed?: boolean;
 }
 
 /** An offline decision as TAP_SCRIPT replays it (see JournalEntry in offline.ts). */
-export type ReplayedDecision = Pick<JournalEntry, 'at' | 'floor' | 'granted' | 'reason' | 'policy'>;
+export type ReplayedDecision = Pick<JournalEntry, 'at' | 'floor' | 'granted' | 'reason' | 'policy' | 'passType' | 'validUntil'>;
 
 /**
  * How long a replayed tap's record is kept (ms), at least: a gate that crashed between a
@@ -186,11 +188,11 @@ export class TransitStore {
         checkOperationId(gateId, 'gate id');
         checkOperationId(tapId, 'tap id');
         const keys = cardKeys(this.keyPrefix, card);
-        const { at, floor, granted, reason, policy } = replayed ?? {};
+        const { at, floor, granted, reason, policy, passType, validUntil } = replayed ?? {};
         const reply = await this.decide('transitTap', [keys.pass, keys.record(`tap:${tapId}`), keys.repeat(gateId), keys.deny],
             [card, gateId, tapId, Math.max(0, Math.round(repeatWindowMs)), this.streamLength,
                 replayed ? Math.max(this.recordTtl, REPLAY_RECORD_TTL_MS) : this.recordTtl, TWO_HOUR_MS, this.deadline(),
-                replayed ? JSON.stringify({ at, floor, granted, reason, policy }) : '']);
+                replayed ? JSON.stringify({ at, floor, granted, reason, policy, passType, validUntil }) : '']);
         return this.settle<TapDecision>(reply, gateId, `tap:${tapId}`, (d) => d.granted || d.overused === true);
     }
 

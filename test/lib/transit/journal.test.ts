@@ -47,6 +47,17 @@ describe('the offline tap journal (journal.ts)', function () {
         assert.throws(() => journalFile('/data', ''));
     });
 
+    it('keeps a time pass grant\'s type and validity across a reopen, and refuses a validity that is not a time', async function () {
+        let j = await openJournal();
+        const timed = entry('t1', { passType: 'TWO_HOUR', validUntil: Date.now() + 60000 });
+        await j.append(timed);
+        await assert.rejects(j.append({ ...entry('t2'), validUntil: 'soon' } as unknown as JournalEntry), TypeError);
+        await j.close();
+        j = await openJournal();
+        assert.deepStrictEqual(j.pending(), [{ ...timed, seq: 1 }]);
+        await j.close();
+    });
+
     it('journals taps in seq order, keeps them pending until marked replayed, and resumes after a reopen', async function () {
         let j = await openJournal();
         assert.deepStrictEqual([j.pendingCount, j.lastEntry, j.repaired], [0, undefined, 0]);

@@ -73,6 +73,21 @@ describe('TAP_SCRIPT replaying offline decisions (real Redis)', function () {
         assert.strictEqual(await redis.exists(PREFIX + id), 0);
     });
 
+    it('takes a ride on a time pass that ran out (and was deleted) after the tap as valid, not as an overuse', async function () {
+        const [lapsed, voided] = [card(), card()];
+        const offline = await granted(5000);
+        // The copy had both valid until after the tap; Redis no longer has either pass.
+        const lapsedAt = { ...offline, passType: 'TWO_HOUR', validUntil: offline.at + 2000 };
+        const decision = await store.tap(lapsed, 'gate-a', `t-${lapsed}`, 0, lapsedAt);
+        assert.deepStrictEqual([decision.granted, decision.lapsed, decision.overused], [true, true, undefined]);
+        assert.strictEqual(await redis.exists(cardKeys(PREFIX, lapsed).deny), 0);
+        const events = await eventsOf(`t-${lapsed}`);
+        assert.deepStrictEqual(events.map((e) => [e.channel, e.event.offline]), [['pass-used:TWO_HOUR', true]]);
+        // Still valid now by the copy's word, yet gone from Redis (voided meanwhile): not a lapse.
+        const stillValid = { ...offline, passType: 'TWO_HOUR', validUntil: offline.at + 3600000 };
+        assert.strictEqual((await store.tap(voided, 'gate-a', `t-${voided}`, 0, stillValid)).overused, true);
+    });
+
     it('reports a single-use pass admitted at two offline gates once, as overuse, and blocks the card', async function () {
         const id = card();
         await store.sell(id, 'SINGLE_USE', `s-${id}`, 't');
