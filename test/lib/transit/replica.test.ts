@@ -191,7 +191,8 @@ describe('PassReplica (real Redis)', function () {
         await admin.hset(`{${numbers[0]}}:deny`, 'reason', 'lost');
         await admin.set(`{${numbers[1]}}:op:tap:x`, '{}');
         await admin.set('mycounter', 5);
-        await admin.hset('image:1700000000', 'lux', 3);
+        // An original camera's picture: its key is the time it was taken, in seconds.
+        await admin.hset(`image:${Math.floor(Date.now() / 1000)}`, 'lux', 3);
         await admin.hset('42', 'passType', 'TEN_TRIP'); // a number no card reads as
         await admin.hset(key('0A0B0C0E'), 'passType', 'TEN_TRIP'); // the uid layout's
         const copy = await synced(connect(), '', 'original');
