@@ -88,7 +88,8 @@ export = function register(RED: NodeAPI): void {
                 try {
                     // The journal lives with the flows, where a Pi's Node-RED keeps what must survive it.
                     const userDir = RED.settings.userDir || path.join(os.homedir(), '.node-red');
-                    offline = new OfflineGate({ policy, gateId, repeatWindowMs, journalFile: journalFile(userDir, gateId), store, connection, replica });
+                    const common = { gateId, repeatWindowMs, journalFile: journalFile(userDir, gateId), store, connection };
+                    offline = new OfflineGate(replica ? { ...common, policy: 'known-passes', replica } : { ...common, policy: 'open' });
                 } catch (err) {
                     void replica?.release();
                     throw err;
@@ -130,11 +131,13 @@ export = function register(RED: NodeAPI): void {
             return status;
         };
 
-        const deny = (msg: InputMessage, send: Send, card: string | null, reason: DenyReason, extra = {}) => {
+        // status: an offline denial's own (a ring), in place of the online one, so a Status
+        // node never hears a dot in between (the shipped gate's light would leave yellow).
+        const deny = (msg: InputMessage, send: Send, card: string | null, reason: DenyReason, extra = {}, status?: NodeStatus) => {
             msg.topic = 'denied';
             msg.payload = { card, reason, ...extra };
             msg.text = gateDecisionText(false, { card, reason, ...extra });
-            showStatus(node, statusFor(`denied:${reason}`, () => ({ fill: reason === 'unavailable' ? 'red' : 'yellow',
+            showStatus(node, status ?? statusFor(`denied:${reason}`, () => ({ fill: reason === 'unavailable' ? 'red' : 'yellow',
                 shape: reason === 'unavailable' ? 'ring' : 'dot', text: RED._('transit-gate.status.denied', { reason }) })));
             send([null, msg]);
         };
@@ -153,9 +156,8 @@ export = function register(RED: NodeAPI): void {
             msg.offline = true;
             const pending = offline.progress.pending;
             if (!decision.granted) {
-                deny(msg, send, card, decision.reason as DenyReason, { offline: true });
-                showStatus(node, { fill: 'yellow', shape: 'ring', text: RED._('transit-gate.status.offline-denied', { reason: decision.reason ?? '', pending }) });
-                return;
+                return deny(msg, send, card, decision.reason as DenyReason, { offline: true },
+                    { fill: 'yellow', shape: 'ring', text: RED._('transit-gate.status.offline-denied', { reason: decision.reason ?? '', pending }) });
             }
             msg.topic = 'granted';
             const payload = { ...grantPayload({ ...decision, card }), offline: true };

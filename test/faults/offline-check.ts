@@ -27,14 +27,20 @@ const eventOf = (e: StreamEvent): Event => (e.event && typeof e.event === 'objec
 /** The decision's own entry: a first ride also writes a pass-activated entry under the same op. */
 export const decisionEntries = (stream: StreamEvent[]): StreamEvent[] => stream.filter((e) => !e.channel.startsWith('pass-activated:'));
 
+/**
+ * A tap Redis refused live whose answer was lost, and which the gate then let in offline:
+ * the live denial stays on the stream, and the replay adds the overuse (TAP_SCRIPT's refused_live).
+ */
+const refusedLive = (entries: StreamEvent[]): boolean => entries.length === 2
+    && entries[0].channel === 'pass-denied' && eventOf(entries[0]).offline !== true && entries[1].channel === 'pass-overused';
+
 export async function checkOffline(redis: Redis, cards: PlannedCard[], said: Said[], journal: Map<string, JournalLine>, stream: StreamEvent[]): Promise<Checked> {
     const violations: string[] = [];
     const stats = { overuses: 0, refusedRecords: 0, offlineDenialsOnStream: 0, firstUseChecked: 0, decidedLiveAtTheCut: 0 };
     const byOp = new Map<string, StreamEvent[]>();
     for (const e of decisionEntries(stream)) byOp.set(e.op ?? '', [...(byOp.get(e.op ?? '') ?? []), e]);
     for (const [op, entries] of byOp) {
-        const refusedLive = entries.length === 2 && entries[0].channel === 'pass-denied' && entries[1].channel === 'pass-overused';
-        if (entries.length > 1 && !refusedLive) violations.push(`op ${op} is on the stream ${entries.length} times: ${entries.map((e) => e.channel)}`);
+        if (entries.length > 1 && !refusedLive(entries)) violations.push(`op ${op} is on the stream ${entries.length} times: ${entries.map((e) => e.channel)}`);
     }
     const overusedOf = (card: string) => stream.filter((e) => e.channel === 'pass-overused' && eventOf(e).cardSerialNumber === card);
 
@@ -53,27 +59,22 @@ export async function checkOffline(redis: Redis, cards: PlannedCard[], said: Sai
                 // A tap Redis decided before the gate gave up on it (its answer lost at the cut) keeps
                 // that live decision, event and all: the replay gets it back and adds nothing.
                 const live = record !== null && (record as { offline?: boolean }).offline !== true;
-                // Redis refused it live, its answer was lost, and the gate let the rider in: the
-                // live denial stays, and the replay adds the overuse (TAP_SCRIPT's refused_live).
-                const refusedLive = d.granted && (record as { overused?: boolean } | null)?.overused === true && entries.length === 2
-                    && entries[0].channel === 'pass-denied' && eventOf(entries[0]).offline !== true && entries[1].channel === 'pass-overused';
-                if (live || refusedLive) stats.decidedLiveAtTheCut++;
-                if (refusedLive) {
+                const refusedThenLetIn = d.granted && (record as { overused?: boolean } | null)?.overused === true && refusedLive(entries);
+                if (live || refusedThenLetIn) stats.decidedLiveAtTheCut++;
+                if (refusedThenLetIn) {
+                    // Its two entries, as refusedLive says: the live denial and the overuse.
                     refused++;
-                } else if (entries.some((e) => (eventOf(e).offline === true) === live)) {
-                    bad(`tap ${d.tapId}'s event says offline ${!live}, its record ${JSON.stringify(record)}`);
-                }
-                if (refusedLive) {
-                    // checked above: two entries, the live denial and the overuse
-                } else if (d.granted) {
-                    if (!record) bad(`offline grant ${d.tapId} has no tap record after the replay`);
-                    else if (!record.granted) refused++;
-                    if (entries.length !== 1) bad(`offline grant ${d.tapId} is on the stream ${entries.length} times`);
                 } else {
-                    // Replayed as what it was: recorded and reported, not charged.
-                    if (!record || record.granted) bad(`offline denial ${d.tapId} (${String(d.payload.reason)}) has record ${JSON.stringify(record)}`);
-                    if (entries.length !== 1) bad(`offline denial ${d.tapId} is on the stream ${entries.length} times`);
-                    stats.offlineDenialsOnStream += entries.length;
+                    if (entries.some((e) => (eventOf(e).offline === true) === live)) bad(`tap ${d.tapId}'s event says offline ${!live}, its record ${JSON.stringify(record)}`);
+                    if (entries.length !== 1) bad(`offline ${d.granted ? 'grant' : 'denial'} ${d.tapId} is on the stream ${entries.length} times`);
+                    if (d.granted) {
+                        if (!record) bad(`offline grant ${d.tapId} has no tap record after the replay`);
+                        else if (!record.granted) refused++;
+                    } else {
+                        // Replayed as what it was: recorded and reported, not charged.
+                        if (!record || record.granted) bad(`offline denial ${d.tapId} (${String(d.payload.reason)}) has record ${JSON.stringify(record)}`);
+                        stats.offlineDenialsOnStream += entries.length;
+                    }
                 }
             } else if (d.granted || d.payload.reason !== 'unavailable') {
                 if (record?.granted !== d.granted) bad(`online decision ${d.tapId} (${d.granted}) has record ${JSON.stringify(record)}`);

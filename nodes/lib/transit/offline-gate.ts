@@ -5,7 +5,7 @@
 import { EventEmitter } from 'events';
 import type { RedisConnection } from '../redis/connection';
 import { TapJournal } from './journal';
-import type { JournaledTap, JournalEntry, OfflineDecision, OfflinePolicy } from './offline';
+import type { JournaledTap, JournalEntry, OfflineDecision } from './offline';
 import type { PassReplica } from './replica';
 import type { TapDecision, TransitStore } from './store';
 
@@ -26,16 +26,13 @@ const REPLAY_BATCH = 64;
 /** How often a gate with taps to replay tries again after a failed replay (ms). */
 const RETRY_MS = 1000;
 
-export interface OfflineGateOptions {
-    policy: Exclude<OfflinePolicy, 'deny'>;
+export type OfflineGateOptions = {
     gateId: string;
     repeatWindowMs: number;
     journalFile: string;
     store: TransitStore;
     connection: RedisConnection;
-    /** The copy the known-passes policy decides from. */
-    replica?: PassReplica;
-}
+} & ({ policy: 'open' } | { policy: 'known-passes'; /** The copy it decides from. */ replica: PassReplica });
 
 interface OfflineGateEvents {
     progress: [ReplayProgress];
@@ -132,12 +129,13 @@ export class OfflineGate extends EventEmitter<OfflineGateEvents> {
     }
 
     private decideAt(card: string, at: number): OfflineDecision {
-        const { policy, repeatWindowMs, replica } = this.options;
-        if (policy === 'open') return { granted: true };
+        const { options } = this;
+        if (options.policy === 'open') return { granted: true };
+        const { repeatWindowMs } = options;
         const last = this.lastGrant.get(card);
         const now = performance.now();
         if (repeatWindowMs > 0 && last !== undefined && now - last < repeatWindowMs) return { granted: false, reason: 'repeat-tap' };
-        const decision = replica ? replica.decide(card, at) : { granted: false, reason: 'no-pass' as const };
+        const decision = options.replica.decide(card, at);
         if (decision.granted && repeatWindowMs > 0) this.rememberGrant(card, now);
         return decision;
     }

@@ -4,6 +4,7 @@
 import type Redis from 'ioredis';
 import { REDIS_CLOCK, scriptCommands } from '../redis/lua';
 import { corruptState, Interner, parsePass, PassState } from './pass-state';
+import { PASS_FIELDS, PASS_FIELDS_LUA } from './scripts';
 import type { HeldKey } from './replica-keys';
 
 /** What one key held when read: a pass (or undefined: none), or a deny entry's expiry (undefined: none). */
@@ -14,8 +15,6 @@ export const BATCH = 1000;
 /** Keys per read script: about a millisecond of Redis's time on a Pi-class machine, so taps barely wait behind it. */
 const READ_BATCH = 250;
 
-/** The fields TAP_SCRIPT reads, in its order (scripts.ts). */
-const FIELDS = ['passType', 'tripsRemaining', 'activatedAt', 'rides', 'validity', 'starts', 'expiresAt', 'label'];
 
 /**
  * KEYS: the keys; ARGV: per key, `p` (a pass) or `d` (a deny entry). For each key its PTTL
@@ -31,7 +30,7 @@ for i, key in ipairs(KEYS) do
   if ARGV[i] == 'p' and pttl ~= -2 then
     local fields = 0
     if redis.call('TYPE', key).ok == 'hash' then
-      fields = redis.call('HMGET', key, ${FIELDS.map((f) => `'${f}'`).join(', ')})
+      fields = redis.call('HMGET', key, ${PASS_FIELDS_LUA})
     end
     out[i] = {pttl, fields}
   else
@@ -69,7 +68,7 @@ export async function readKeys(client: Redis, keys: Array<{ key: string; held: H
             } else {
                 const record: Record<string, string> = {};
                 fields.forEach((value, f) => {
-                    if (value !== false) record[FIELDS[f]] = value;
+                    if (value !== false) record[PASS_FIELDS[f]] = value;
                 });
                 read.push({ ...held, kind: 'pass', pass: parsePass(record, expireAt, strings) });
             }

@@ -13,6 +13,13 @@
 
 import { REDIS_CLOCK } from '../redis/lua';
 
+/**
+ * The pass fields a tap decision reads, in TAP_SCRIPT's order; a gate's copy of the passes
+ * reads the same ones (replica-reader.ts).
+ */
+export const PASS_FIELDS = ['passType', 'tripsRemaining', 'activatedAt', 'rides', 'validity', 'starts', 'expiresAt', 'label'] as const;
+export const PASS_FIELDS_LUA = PASS_FIELDS.map((f) => `'${f}'`).join(', ');
+
 export const SHARED = `
 -- Without a stream key (Redis Cluster: the stream lives in another slot) the events go
 -- back to the caller in the decision's outbox, and APPEND_SCRIPT publishes them there.
@@ -116,7 +123,7 @@ else
   elseif kind ~= 'hash' then
     deny('corrupt-pass')
   else
-    local f = redis.call('HMGET', KEYS[1], 'passType', 'tripsRemaining', 'activatedAt', 'rides', 'validity', 'starts', 'expiresAt', 'label')
+    local f = redis.call('HMGET', KEYS[1], ${PASS_FIELDS_LUA})
     -- HMGET gives false for a missing field; "or nil" keeps it out of the JSON.
     local pass_type, trips_text, label = f[1], f[2], f[8] or nil
     -- What the pass allows. A pass our terminal sold from a catalogue says so itself
